@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when an environment setting is malformed; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port, for example localhost:7233')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const existingFile = z.string().min(1).refine((p) => existsSync(p), 'file does not exist');
+const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Every environment variable meshpilot reads, with its default. The README's configuration table mirrors this. */
+const envSchema = z
+  .object({
+    TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+    TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'not a valid namespace name').default('default'),
+    TEMPORAL_TLS_CERT: existingFile.optional(),
+    TEMPORAL_TLS_KEY: existingFile.optional(),
+    TEMPORAL_TLS_CA: existingFile.optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+    MESHPILOT_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'not a valid task queue name').default('meshpilot'),
+    MESHPILOT_SITE: z.string().regex(/^[a-z0-9-]{1,63}$/, 'expected a lower-case site name').optional(),
+    MESHPILOT_METRICS_PORT: port.optional(),
+    MESHPILOT_DEV_PORT: port.default(7233),
+    MESHPILOT_UI_PORT: port.default(8233),
+    MESHPILOT_DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data')),
+    MESHPILOT_UI_URL: z.string().url().optional(),
+    MESHPILOT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    MESHPILOT_SECRET_KEY: z.string().min(1).optional(),
+    MESHPILOT_LAB: boolFlag.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'],
+        message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)',
+      });
+    }
+  });
+
+export type MeshpilotEnv = z.infer<typeof envSchema>;
+
+/** Parses the environment once, failing fast with every malformed setting named. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): MeshpilotEnv {
+  const picked = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((k) => [k, source[k]] as const)
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? 'environment');
+      const value = key in picked ? ` (got ${JSON.stringify(redactIfSecret(key, String(picked[key])))})` : '';
+      return `  ${key}: ${i.message}${value}`;
+    });
+    throw new ConfigError(`invalid meshpilot configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function redactIfSecret(key: string, value: string): string {
+  return /KEY|SECRET|TOKEN/.test(key) && !key.endsWith('_PATH') ? '<redacted>' : value;
+}
+
+export interface TemporalConnectionSettings {
+  address: string;
+  namespace: string;
+  tls?: { clientCertPath?: string; clientKeyPath?: string; caPath?: string; serverName?: string };
+  apiKey?: string;
+}
+
+export function temporalSettings(env: MeshpilotEnv): TemporalConnectionSettings {
+  const wantsTls = env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_CA || env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_SERVER_NAME;
+  return {
+    address: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    apiKey: env.TEMPORAL_API_KEY,
+    tls: wantsTls
+      ? {
+          clientCertPath: env.TEMPORAL_TLS_CERT,
+          clientKeyPath: env.TEMPORAL_TLS_KEY,
+          caPath: env.TEMPORAL_TLS_CA,
+          serverName: env.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined,
+  };
+}

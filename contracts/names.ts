@@ -1,0 +1,43 @@
+// Workflow-safe: the one place for queue names, workflow-ID builders and search-attribute keys.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The queue every worker serves unless workers are split by site. */
+export const DEFAULT_TASK_QUEUE = 'meshpilot';
+
+/** A site worker (`meshpilot worker --site usa`) polls this queue, so talosctl/BMC calls run inside that site's network. */
+export function siteTaskQueue(site: string): string {
+  return `meshpilot-site-${site}`;
+}
+
+/**
+ * One rollout per (mesh, change): the id is derived from the blueprint's content hash, so starting the
+ * same change twice attaches to the running rollout instead of starting a second one.
+ */
+export function rolloutWorkflowId(mesh: string, rolloutId: string): string {
+  return `rollout-${mesh}-${rolloutId}`;
+}
+
+/** A cluster's child: unique within its rollout, readable in the UI list. */
+export function clusterWorkflowId(parentId: string, cluster: string): string {
+  return `${parentId}-cluster-${cluster}`;
+}
+
+/** One verify run per trigger; schedule-started runs get Temporal's own suffix. */
+export function verifyWorkflowId(mesh: string, suffix: string): string {
+  return `verify-${mesh}-${suffix}`;
+}
+
+/** One schedule per mesh: re-creating it updates it. */
+export function verifyScheduleId(mesh: string): string {
+  return `verify-${mesh}`;
+}
+
+export const SA = {
+  mesh: defineSearchAttributeKey('MeshpilotMesh', SearchAttributeType.KEYWORD),
+  state: defineSearchAttributeKey('MeshpilotState', SearchAttributeType.KEYWORD),
+  blockedStep: defineSearchAttributeKey('MeshpilotBlockedStep', SearchAttributeType.KEYWORD),
+  cluster: defineSearchAttributeKey('MeshpilotCluster', SearchAttributeType.KEYWORD),
+  kind: defineSearchAttributeKey('MeshpilotKind', SearchAttributeType.KEYWORD),
+} as const;
+
+export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: set-up, type check, then every test file on node's test runner.
+source "$(dirname "$0")/lib.sh"
+cd "$MESHPILOT_ROOT"
+bash scripts/setup.sh
+log "typecheck"
+npx tsc --noEmit -p .
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+log "node --test (${#files[@]} files)"
+exec node --import tsx --test --test-concurrency="${MESHPILOT_TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"

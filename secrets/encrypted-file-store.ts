@@ -1,0 +1,93 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertSecretRef, SecretNotFoundError, type SecretStore } from './store.ts';
+
+const MAGIC = Buffer.from('MPS1');
+
+/** Derives the 32-byte AES key from MESHPILOT_SECRET_KEY (any string: hashed; or 64 hex chars: used as is). */
+export function keyFromString(material: string): Buffer {
+  return /^[0-9a-f]{64}$/i.test(material) ? Buffer.from(material, 'hex') : createHash('sha256').update(material).digest();
+}
+
+/**
+ * Local files encrypted at rest with AES-256-GCM (one file per secret, ref as the path, ref bound as AAD so a
+ * file moved to another name does not decrypt). The key comes from the environment, never from the store dir.
+ */
+export class EncryptedFileSecretStore implements SecretStore {
+  constructor(
+    private readonly dir: string,
+    private readonly key: Buffer,
+  ) {
+    if (key.length !== 32) throw new Error('secret store key must be 32 bytes');
+  }
+
+  private file(ref: string): string {
+    assertSecretRef(ref);
+    return path.join(this.dir, `${ref}.enc`);
+  }
+
+  async has(ref: string): Promise<boolean> {
+    return existsSync(this.file(ref));
+  }
+
+  async get(ref: string): Promise<Buffer> {
+    let blob: Buffer;
+    try {
+      blob = await readFile(this.file(ref));
+    } catch {
+      throw new SecretNotFoundError(ref);
+    }
+    if (!blob.subarray(0, 4).equals(MAGIC)) throw new Error(`secret ${ref}: not a meshpilot secret file`);
+    const iv = blob.subarray(4, 16);
+    const tag = blob.subarray(16, 32);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
+    decipher.setAAD(Buffer.from(ref));
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(blob.subarray(32)), decipher.final()]);
+    } catch {
+      throw new Error(`secret ${ref}: cannot decrypt (wrong MESHPILOT_SECRET_KEY?)`);
+    }
+  }
+
+  async put(ref: string, value: Buffer | string, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
+    const file = this.file(ref);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(ref));
+    const body = Buffer.concat([cipher.update(Buffer.isBuffer(value) ? value : Buffer.from(value)), cipher.final()]);
+    // Layout: MAGIC(4) iv(12) tag(16) ciphertext.
+    const fixed = Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]);
+    if (opts.ifAbsent) {
+      try {
+        const fh = await open(file, 'wx', 0o600);
+        await fh.writeFile(fixed);
+        await fh.close();
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      }
+    }
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, fixed, { mode: 0o600 });
+    await rename(tmp, file);
+    return true;
+  }
+
+  async delete(ref: string): Promise<void> {
+    await unlink(this.file(ref)).catch(() => {});
+  }
+
+  async materialize(ref: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+    const value = await this.get(ref);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-secret-'));
+    const p = path.join(dir, path.basename(ref));
+    await writeFile(p, value, { mode: 0o600 });
+    return { path: p, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  }
+}

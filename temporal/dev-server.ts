@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/names.ts';
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  uiPort: number;
+  dataDir: string;
+  namespace: string;
+  codecEndpoint?: string;
+  headless?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl?: string;
+  process: ResultPromise;
+  stop(): Promise<void>;
+}
+
+/** `temporal server start-dev` args: SQLite file (a restart keeps running workflows) and our search attributes. */
+export function devServerArgs(opts: DevServerOptions): string[] {
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(opts.port),
+    '--namespace', opts.namespace,
+    '--db-filename', path.join(opts.dataDir, 'temporal.sqlite'),
+    '--log-level', 'warn',
+    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  ];
+  for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  if (opts.headless) args.push('--headless');
+  else {
+    args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch' );
+    if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  }
+  return args;
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect({ host, port }, () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const child = execa(opts.cliPath, devServerArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'], reject: false, cleanup: true });
+  child.stderr?.on('data', (d: Buffer) => opts.log?.(d.toString().trimEnd()));
+  const exited = child.then((r) => {
+    throw new Error(`temporal dev server exited early (code ${r.exitCode}): ${String(r.stderr ?? '').slice(-500)}`);
+  });
+  await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
+  exited.catch(() => {});
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: opts.headless ? undefined : `http://localhost:${opts.uiPort}`,
+    process: child,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await child.catch(() => {});
+      clearTimeout(timer);
+    },
+  };
+}
