@@ -1,0 +1,25 @@
+// Workflow-side activity proxies: one place for timeouts and retry policy.
+import { proxyActivities } from '@temporalio/workflow';
+import type { MeshpilotActivities } from '../activities/index.ts';
+
+/**
+ * Retries: tools fail transiently (API not up yet, flaky links), so 6 attempts with backoff (1 s → 20 s) absorb
+ * that; beyond it the step pauses for a person instead of failing the run (see classifyStepFailure).
+ * Heartbeat timeout: tool calls heartbeat every 5 s while running, so a cancel reaches them within seconds
+ * and a dead worker is noticed within 30 s.
+ */
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 6 };
+
+/** Quick calls: one tool invocation or an API request. */
+export const quick = proxyActivities<MeshpilotActivities>({
+  startToCloseTimeout: '3m',
+  heartbeatTimeout: '30s',
+  retry,
+});
+
+/** Waits that poll the world (node maintenance mode, LB addresses, helm --wait): bounded by the adapters' poll budget. */
+export const waits = proxyActivities<MeshpilotActivities>({
+  startToCloseTimeout: '20m',
+  heartbeatTimeout: '30s',
+  retry,
+});

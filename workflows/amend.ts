@@ -1,0 +1,48 @@
+// Pure: which blueprint changes may land in a running rollout. Anything that changes what has been built
+// (identity, addresses, versions, machine configs, CNI values) needs a new rollout; pools, budgets and the
+// mesh phase's manifests do not.
+import type { ClusterPlan, RolloutPlan } from '../blueprint/plan.ts';
+
+function frozen(c: ClusterPlan): Record<string, unknown> {
+  return {
+    id: c.id,
+    site: c.site,
+    endpoint: c.endpoint,
+    nodes: c.nodes.map((n) => ({ name: n.name, address: n.address, role: n.role, installDisk: n.installDisk })),
+    'talos.version': c.talos.version,
+    'talos.kubernetesVersion': c.talos.kubernetesVersion,
+    'talos.patches': c.talos.patches,
+    'cilium.version': c.cilium.version,
+    'cilium.chartVersion': c.cilium.chartVersion,
+    'cilium.values': c.cilium.values,
+  };
+}
+
+/** Throws with every unsafe difference named (field path and cluster); returns when the amendment is safe. */
+export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): void {
+  if (!next || typeof next !== 'object' || !Array.isArray(next.clusters)) {
+    throw new Error('plan: not a rollout plan (amend takes the planned blueprint; use `meshpilot amend ID FILE`)');
+  }
+  const problems: string[] = [];
+  if (next.mesh !== current.mesh) problems.push(`mesh name ${current.mesh} → ${next.mesh}`);
+  const names = (p: RolloutPlan) => p.clusters.map((c) => c.name).sort().join(',');
+  if (names(current) !== names(next)) problems.push(`clusters [${names(current)}] → [${names(next)}]`);
+  if (next.meshPhase.method !== current.meshPhase.method) problems.push(`meshPhase.method ${current.meshPhase.method} → ${next.meshPhase.method}`);
+  for (const c of current.clusters) {
+    const n = next.clusters.find((x) => x.name === c.name);
+    if (!n) continue;
+    const a = frozen(c);
+    const b = frozen(n);
+    for (const key of Object.keys(a)) {
+      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) problems.push(`clusters[${c.name}].${key}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `amendment refused: these changes are not safe in a running rollout: ${problems.join('; ')}. ` +
+        'Safe mid-run: LB pools and L2/BGP policy, the clustermesh apiserver IP, the etcd latency budget, global services and policies. ' +
+        'For anything else abort and start a new rollout.',
+    );
+  }
+  if (next.revision === current.revision) throw new Error('amendment refused: the blueprint is unchanged (same revision)');
+}

@@ -1,0 +1,285 @@
+// One cluster, bare metal to a ClusterMesh-ready Cilium: resumable steps, each idempotent, pausing when blocked.
+import {
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ClusterPlan } from '../blueprint/plan.ts';
+import { fatal } from '../contracts/failures.ts';
+import {
+  abortClusterSignal,
+  amendClusterSignal,
+  clusterBlockedSignal,
+  clusterStatusQuery,
+  overrideUpdate,
+  resumeUpdate,
+  skipUpdate,
+  type ActorInput,
+} from '../contracts/messages.ts';
+import type { ClusterStatus, RunState } from '../contracts/status.ts';
+import { quick, waits } from './activities.ts';
+import { CLUSTER_STEPS } from '../contracts/steps.ts';
+import {
+  ContinueAsNewNeeded,
+  DEFAULT_PAUSE_LIMITS,
+  initialSteps,
+  RolloutAborted,
+  StepRunner,
+  type PauseLimits,
+  type StepRunnerState,
+} from './step-runner.ts';
+import { mergeValues } from './values.ts';
+import { SearchAttributeTracker, showDetails, stepsTable } from './visibility.ts';
+
+export interface ClusterOutputs {
+  secretsRef?: string;
+  talosconfigRef?: string;
+  controlplaneRef?: string;
+  workerRef?: string;
+  kubeconfigRef?: string;
+  apiserverAddress?: string;
+}
+
+export interface ClusterRolloutInput {
+  mesh: string;
+  rolloutId: string;
+  parentWorkflowId: string;
+  plan: ClusterPlan;
+  meshCaRef: string;
+  /** the lab has no BMCs: nodes start in maintenance mode */
+  bootOverride?: 'none' | 'manual';
+  limits?: PauseLimits;
+  /** set when the run continues as new: where the previous run stopped */
+  carried?: { runner: StepRunnerState; outputs: ClusterOutputs };
+}
+
+export interface ClusterRolloutResult {
+  cluster: string;
+  state: RunState;
+  outputs: ClusterOutputs;
+  error?: string;
+}
+
+export async function clusterRollout(input: ClusterRolloutInput): Promise<ClusterRolloutResult> {
+  let plan = input.plan;
+  const outputs: ClusterOutputs = { ...input.carried?.outputs };
+  const runnerState: StepRunnerState = input.carried?.runner ?? { steps: initialSteps(CLUSTER_STEPS), actions: [] };
+  let state: RunState = 'running';
+  let error: string | undefined;
+  let lastBlockedKey = '';
+  const sa = new SearchAttributeTracker();
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+
+  const status = (): ClusterStatus => ({
+    name: plan.name,
+    workflowId: workflowInfo().workflowId,
+    state,
+    step: runner.currentStep()?.name ?? 'preflight',
+    steps: runnerState.steps,
+    actions: runnerState.actions,
+    outputs: { apiserverAddress: outputs.apiserverAddress, kubeconfigRef: outputs.kubeconfigRef },
+    error,
+  });
+
+  const onChange = () => {
+    const blocked = runner.blockedStep();
+    if (state === 'running' || state === 'paused') state = blocked ? 'paused' : 'running';
+    sa.update({ state, blockedStep: blocked ? `${plan.name}/${blocked.name}` : 'none' });
+    showDetails(stepsTable(`${plan.name} (cluster id ${plan.id}, site ${plan.site})`, runnerState.steps));
+    const key = blocked ? `${blocked.name}:${blocked.blocked?.reason}` : '';
+    if (key !== lastBlockedKey) {
+      lastBlockedKey = key;
+      const summary =
+        blocked && blocked.blocked
+          ? {
+              cluster: plan.name,
+              step: blocked.name,
+              reason: blocked.blocked.reason,
+              hint: blocked.blocked.hint,
+              since: blocked.blocked.since,
+              overridable: blocked.blocked.overridable,
+              skippable: blocked.blocked.skippable,
+            }
+          : null;
+      parent.signal(clusterBlockedSignal, { cluster: plan.name, blocked: summary }).catch(() => {
+        // the parent may already be closing (abort); the child's own status stays authoritative
+      });
+    }
+  };
+
+  const runner = new StepRunner(runnerState, CLUSTER_STEPS, input.limits ?? DEFAULT_PAUSE_LIMITS, onChange, plan.name);
+
+  // Handlers first: an update that arrives with the first task must find them.
+  setHandler(clusterStatusQuery, status);
+  setHandler(resumeUpdate, (i) => ({ accepted: true, message: runner.resume(i) }), { validator: (i) => runner.validateResume(i) });
+  setHandler(skipUpdate, (i) => ({ accepted: true, message: runner.skip(i) }), { validator: (i) => runner.validateSkip(i) });
+  setHandler(overrideUpdate, (i) => ({ accepted: true, message: runner.override(i) }), {
+    validator: (i) => runner.validateOverride(i),
+  });
+  setHandler(abortClusterSignal, (i) => {
+    if (!runner.aborted) runner.abort(i);
+  });
+  setHandler(amendClusterSignal, ({ plan: next, actor }: { plan: ClusterPlan; actor: ActorInput }) => {
+    plan = next;
+    runner.record('amend', actor, runner.blockedStep()?.name);
+    runner.recheckNow();
+  });
+
+  onChange();
+  try {
+    await runSteps();
+    state = 'completed';
+  } catch (err) {
+    if (err instanceof ContinueAsNewNeeded) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof clusterRollout>({ ...input, plan, carried: { runner: runnerState, outputs } });
+    }
+    if (err instanceof RolloutAborted) state = 'aborted';
+    else {
+      state = 'failed';
+      error = runnerState.steps.find((s) => s.state === 'failed')?.note ?? (err as Error).message;
+    }
+  }
+  onChange();
+  await condition(allHandlersFinished);
+  return { cluster: plan.name, state, outputs, error };
+
+  async function runSteps(): Promise<void> {
+    const nodes = () => plan.nodes;
+    const controlPlanes = () => plan.nodes.filter((n) => n.role === 'controlplane');
+    const firstCp = () => {
+      const cp = controlPlanes()[0];
+      if (!cp) throw fatal(`cluster ${plan.name} has no control-plane node`);
+      return cp;
+    };
+    const talosconfigRef = () => required(outputs.talosconfigRef, 'talosconfig');
+    const kubeconfigRef = () => required(outputs.kubeconfigRef, 'kubeconfig');
+
+    await runner.run('preflight', async () => {
+      await quick.preflightCluster({ cluster: plan.name, talosVersion: plan.talos.version, ciliumVersion: plan.cilium.version });
+    });
+
+    await runner.run('boot', async () => {
+      const provider = input.bootOverride ?? plan.boot.provider;
+      if (provider === 'redfish') {
+        await Promise.all(
+          nodes().map(async (n) => {
+            const { stage } = await quick.nodeStage({ address: n.address });
+            if (stage === 'maintenance' || stage === 'running' || stage === 'installing' || stage === 'rebooting') return;
+            if (!n.bmc) throw fatal(`node ${n.name} has no BMC in the blueprint`, 'add nodes[].bmc or use boot.provider manual/none');
+            if (!plan.boot.imageUrl) throw fatal(`cluster ${plan.name}: boot.imageUrl is required for redfish boot`);
+            await waits.bootNodeIntoInstaller({
+              node: n.name,
+              bmc: n.bmc,
+              imageUrl: plan.boot.imageUrl,
+              bootMode: plan.boot.bootMode ?? 'virtualmedia',
+            });
+          }),
+        );
+      }
+      await waits.awaitNodesBooted({
+        cluster: plan.name,
+        provider,
+        nodes: nodes().map((n) => ({ name: n.name, address: n.address })),
+      });
+    });
+
+    await runner.run('talos-config', async () => {
+      const secrets = await quick.ensureTalosSecrets({ mesh: input.mesh, cluster: plan.name, talosVersion: plan.talos.version });
+      outputs.secretsRef = secrets.secretsRef;
+      const configs = await quick.genMachineConfigs({
+        mesh: input.mesh,
+        cluster: plan.name,
+        endpoint: plan.endpoint,
+        talosVersion: plan.talos.version,
+        kubernetesVersion: plan.talos.kubernetesVersion,
+        installDisk: plan.nodes[0]?.installDisk ?? '/dev/sda',
+        installImage: plan.talos.installImage,
+        patches: plan.talos.patches,
+      });
+      Object.assign(outputs, configs);
+    });
+
+    await runner.run('apply-config', async () => {
+      await Promise.all(
+        nodes().map((n) =>
+          quick.applyMachineConfig({
+            address: n.address,
+            nodeName: n.name,
+            configRef: required(n.role === 'controlplane' ? outputs.controlplaneRef : outputs.workerRef, `${n.role} config`),
+          }),
+        ),
+      );
+      await Promise.all(
+        nodes().map((n) => waits.waitNodeRunning({ address: n.address, nodeName: n.name, talosconfigRef: talosconfigRef() })),
+      );
+    });
+
+    await runner.run('bootstrap', async () => {
+      await quick.bootstrapEtcd({ cluster: plan.name, address: firstCp().address, talosconfigRef: talosconfigRef() });
+    });
+
+    await runner.run('kubeconfig', async () => {
+      const kc = await quick.fetchKubeconfig({
+        mesh: input.mesh,
+        cluster: plan.name,
+        address: firstCp().address,
+        talosconfigRef: talosconfigRef(),
+      });
+      outputs.kubeconfigRef = kc.kubeconfigRef;
+    });
+
+    await runner.run('etcd-latency', async () => {
+      const members = await quick.etcdMembers({ address: firstCp().address, talosconfigRef: talosconfigRef() });
+      await waits.etcdLatencyGate({
+        cluster: plan.name,
+        members: controlPlanes().map((n) => ({
+          name: n.name,
+          address: n.address,
+          memberId: members.find((m) => m.hostname === n.name || m.peerUrls.some((u) => u.includes(`//${n.address}:`)))?.id,
+        })),
+        metricsPort: plan.etcd.metricsPort,
+        budgetMs: plan.etcd.latencyBudgetMs,
+      });
+    });
+
+    await runner.run('cilium-install', async () => {
+      await waits.ensureCilium({
+        kubeconfigRef: kubeconfigRef(),
+        chartVersion: plan.cilium.chartVersion,
+        values: plan.cilium.values,
+        secretValuesRefs: [input.meshCaRef],
+      });
+    });
+
+    await runner.run('cilium-ready', async () => {
+      await waits.ciliumReady({ kubeconfigRef: kubeconfigRef() });
+    });
+
+    await runner.run('lb-ipam', async () => {
+      await waits.ensureLbIpam({ kubeconfigRef: kubeconfigRef(), manifests: plan.lbIpam.manifests, canary: true });
+    });
+
+    await runner.run('clustermesh-enable', async () => {
+      await waits.ensureCilium({
+        kubeconfigRef: kubeconfigRef(),
+        chartVersion: plan.cilium.chartVersion,
+        values: mergeValues(plan.cilium.values, plan.cilium.clustermeshValues),
+        secretValuesRefs: [input.meshCaRef],
+      });
+    });
+
+    await runner.run('clustermesh-address', async () => {
+      const { address } = await waits.clustermeshApiserverAddress({ kubeconfigRef: kubeconfigRef() });
+      outputs.apiserverAddress = address;
+    });
+  }
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw fatal(`internal: ${what} is not known yet (an earlier step did not record it)`);
+  return value;
+}
