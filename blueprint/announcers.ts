@@ -12,7 +12,7 @@ export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-b
 export function poolIntervals(cluster: ClusterSpec): IpInterval[] {
   const out: IpInterval[] = [];
   for (const block of cluster.loadBalancer.pool) {
-    const parsed = 'cidr' in block ? parseCidr(block.cidr) : parseRange(block.start, block.stop);
+    const parsed = block.cidr !== undefined ? parseCidr(block.cidr) : parseRange(block.start ?? '', block.stop);
     if (parsed.value) out.push(parsed.value);
   }
   return out;

@@ -2,6 +2,8 @@
 // (no I/O, no clock, no randomness): workflows call planRollout directly.
 import type { Blueprint, ClusterSpec } from './schema.ts';
 import { l2Announcers, EXCLUDE_LB_LABEL } from './announcers.ts';
+import { BlueprintInvalidError, checkBlueprint, toIssue, type ValidateOptions } from './validate.ts';
+import { formatPath, type RawIssue } from './issues.ts';
 import { contentHash } from './hash.ts';
 import { talosPatches } from './render/talos.ts';
 import { ciliumBaseValues, clustermeshValues, peerValues, CLUSTERMESH_PORT } from './render/cilium.ts';
@@ -181,15 +183,8 @@ function meshSteps(bp: Blueprint): StepPlan[] {
   ];
 }
 
-export function planCluster(bp: Blueprint, c: ClusterSpec): ClusterPlan {
+function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): ClusterPlan {
   const announcers = l2Announcers(c);
-  const warnings: string[] = [];
-  if (announcers.liftControlPlaneExclusion) {
-    warnings.push(
-      `${c.name}: no worker sits in the L2 pool's subnet, so the control-plane nodes announce the pool: ` +
-        `the Talos control-plane patch removes the ${EXCLUDE_LB_LABEL} label (Talos >= 1.8 sets it)`,
-    );
-  }
   return {
     name: c.name,
     id: c.id,
@@ -224,8 +219,17 @@ export function planCluster(bp: Blueprint, c: ClusterSpec): ClusterPlan {
   };
 }
 
-/** Plans a blueprint that passed validation (validateBlueprint); use planFromBlueprint to do both. */
-export function planRollout(bp: Blueprint): RolloutPlan {
+const describe = (w: RawIssue) => `${formatPath(w.path)}: ${w.message}`;
+
+/**
+ * The plan for a schema-parsed blueprint. Runs the semantic checks again (cheap, and a workflow must never
+ * roll out a blueprint that would fail them): throws BlueprintInvalidError on any error; warnings, including
+ * waivers and the changes the plan makes on the user's behalf, are carried on the plan.
+ */
+export function planRollout(bp: Blueprint, opts: ValidateOptions = {}): RolloutPlan {
+  const report = checkBlueprint(bp, opts);
+  if (report.errors.length) throw new BlueprintInvalidError(report.errors.map((e) => toIssue(e)));
+  const clusterWarnings = (ci: number) => report.warnings.filter((w) => w.path[0] === 'clusters' && w.path[1] === ci).map(describe);
   const manifestsByCluster: MeshPlan['manifestsByCluster'] = {};
   for (const c of bp.clusters) {
     manifestsByCluster[c.name] = { globalServices: globalServicesYaml(bp, c.name), policies: policiesYaml(bp, c.name) };
@@ -233,7 +237,7 @@ export function planRollout(bp: Blueprint): RolloutPlan {
   return {
     mesh: bp.metadata.name,
     revision: contentHash(bp),
-    clusters: bp.clusters.map((c) => planCluster(bp, c)),
+    clusters: bp.clusters.map((c, ci) => planCluster(bp, c, clusterWarnings(ci))),
     meshPhase: {
       method: bp.mesh.method,
       maxConnectedClusters: bp.mesh.maxConnectedClusters,
@@ -246,7 +250,7 @@ export function planRollout(bp: Blueprint): RolloutPlan {
       policies: policiesYaml(bp),
       manifestsByCluster,
     },
-    warnings: [],
+    warnings: report.warnings.map(describe),
   };
 }
 

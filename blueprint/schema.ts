@@ -62,10 +62,16 @@ export const nodeSchema = z.strictObject({
   bmc: bmcSchema.optional(),
 });
 
-const poolBlock = z.union([
-  z.strictObject({ cidr }),
-  z.strictObject({ start: ipAddress, stop: ipAddress.optional() }),
-]);
+/** `{cidr}` or `{start, stop}` (stop omitted = one address); one object so a mistake gets a precise message. */
+const poolBlock = z
+  .strictObject({ cidr: cidr.optional(), start: ipAddress.optional(), stop: ipAddress.optional() })
+  .superRefine((b, ctx) => {
+    if ((b.cidr === undefined) === (b.start === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either cidr (e.g. 192.168.10.240/28) or start (and optionally stop)' });
+    } else if (b.cidr !== undefined && b.stop !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'stop goes with start, not with cidr', path: ['stop'] });
+    }
+  });
 
 const bgpSchema = z.strictObject({
   localASN: z.int().min(1).max(4294967295),

@@ -11,7 +11,7 @@ export function lbIpamManifests(cluster: ClusterSpec): string {
     kind: 'CiliumLoadBalancerIPPool',
     metadata: { name },
     spec: {
-      blocks: lb.pool.map((b) => ('cidr' in b ? { cidr: b.cidr } : { start: b.start, ...(b.stop ? { stop: b.stop } : {}) })),
+      blocks: lb.pool.map((b) => (b.cidr !== undefined ? { cidr: b.cidr } : { start: b.start, ...(b.stop ? { stop: b.stop } : {}) })),
     },
   };
   if (lb.mode === 'l2') {

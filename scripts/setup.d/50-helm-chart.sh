@@ -12,11 +12,14 @@ export GOBIN="$TOOLS_DIR/bin" GOPATH="$TOOLS_DIR/gopath" GOMODCACHE="$TOOLS_DIR/
 command -v go >/dev/null || { echo "setup: go is required to build helm" >&2; exit 1; }
 
 helm_bin="$GOBIN/helm"
-if ! "$helm_bin" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
+# A plain `go install` build reports only "v3.16" itself; the module version is in the build info.
+helm_installed() { [ -x "$helm_bin" ] && go version -m "$helm_bin" | grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+$HELM_VERSION[[:space:]]"; }
+if ! helm_installed; then
   log "go install helm $HELM_VERSION (takes a few minutes)"
   go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
-"$helm_bin" version --template '{{.Version}}' | grep -qx "$HELM_VERSION"
+helm_installed || { echo "setup: $helm_bin is not helm $HELM_VERSION" >&2; exit 1; }
+"$helm_bin" version >/dev/null
 
 chart_tgz="$TOOLS_DIR/charts/cilium-$CILIUM_VERSION.tgz"
 if [ ! -s "$chart_tgz" ]; then
