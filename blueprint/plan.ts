@@ -115,7 +115,10 @@ function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): St
   const chart = stripV(bp.versions.cilium);
   const bootRuns =
     c.boot.provider === 'redfish'
-      ? c.nodes.map((n) => `redfish: insert ${c.boot.imageUrl ?? 'boot image'} as virtual media on ${n.name}, boot once, power on`)
+      ? [
+          `redfish (${c.boot.bootMode ?? 'virtualmedia'}): boot ${c.boot.imageUrl ?? 'the Talos image'} once and power on`,
+          `  on ${c.nodes.map((n) => n.name).join(', ')}`,
+        ]
       : c.boot.provider === 'manual'
         ? ['wait for an operator to boot every node into Talos maintenance mode']
         : ['nothing: nodes are already in Talos maintenance mode'];

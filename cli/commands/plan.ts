@@ -1,0 +1,102 @@
+// `meshpilot plan FILE`: what a rollout of this blueprint will do, step by step, and (with --out) the exact
+// artifacts each step applies.
+import { mkdir, writeFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CliError, colors, printJson, type CliIO } from '../io.ts';
+import { loadBlueprintFile } from '../../blueprint/load.ts';
+import { planRollout, type RolloutPlan, type StepPlan } from '../../blueprint/plan.ts';
+import { planArtifacts } from '../../blueprint/artifacts.ts';
+import type { Blueprint } from '../../blueprint/schema.ts';
+import { printIssues } from './validate.ts';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function renderSteps(io: CliIO, steps: StepPlan[]): string {
+  const c = colors(io);
+  return steps
+    .map((s, i) => {
+      const head = `  ${String(i + 1).padStart(2)}. ${c.bold(s.name)}${s.skippable ? c.dim(' (skippable)') : ''} - ${s.title}`;
+      return [head, ...s.runs.map((r) => c.dim(`        ${r}`))].join('\n');
+    })
+    .join('\n');
+}
+
+export function renderPlan(io: CliIO, bp: Blueprint, plan: RolloutPlan): string {
+  const c = colors(io);
+  const rows = [['CLUSTER', 'ID', 'REGION', 'SITE', 'NODES', 'PODS', 'SERVICES', 'LB', 'APISERVER IP']];
+  for (const spec of bp.clusters) {
+    const cps = spec.nodes.filter((n) => n.role === 'controlplane').length;
+    rows.push([
+      spec.name,
+      String(spec.id),
+      spec.region,
+      spec.site,
+      `${cps} cp + ${spec.nodes.length - cps} w`,
+      spec.network.podSubnets.join(','),
+      spec.network.serviceSubnets.join(','),
+      `${spec.loadBalancer.mode} ${spec.loadBalancer.pool.map((b) => b.cidr ?? `${b.start}-${b.stop ?? b.start}`).join(',')}`,
+      spec.clustermesh.apiserverIP ?? '-',
+    ]);
+  }
+  const parts = [
+    `${c.bold(`mesh ${plan.mesh}`)}  revision ${plan.revision}  ${plan.meshPhase.method} connect, encryption ${plan.meshPhase.encryption}, kvstoremesh ${plan.meshPhase.kvstoremesh ? 'on' : 'off'}, maxConnectedClusters ${plan.meshPhase.maxConnectedClusters}`,
+    '',
+    table(rows),
+  ];
+  for (const cl of plan.clusters) {
+    parts.push('', c.bold(`cluster ${cl.name}`) + c.dim(`  Talos ${cl.talos.version}, Kubernetes ${cl.talos.kubernetesVersion}, Cilium ${cl.cilium.version}`), renderSteps(io, cl.steps));
+  }
+  parts.push('', c.bold(`mesh (after every cluster reaches clustermesh-address)`), renderSteps(io, plan.meshPhase.steps));
+  if (plan.warnings.length) parts.push('', ...plan.warnings.map((w) => `${c.yellow('warning')} ${w}`));
+  return `${parts.join('\n')}\n`;
+}
+
+async function writeArtifacts(dir: string, plan: RolloutPlan): Promise<string[]> {
+  const root = resolve(dir);
+  const existing = await stat(root).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new CliError(`--out ${dir} exists and is not a directory`, 2);
+  const written: string[] = [];
+  for (const a of planArtifacts(plan)) {
+    const target = join(root, a.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, a.content);
+    written.push(a.path);
+  }
+  return written;
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('plan')
+    .description('show the rollout plan of a blueprint; --out writes the rendered Talos patches, Helm values and manifests')
+    .argument('<file>', 'blueprint YAML')
+    .option('--out <dir>', 'write the rendered artifacts under this directory')
+    .option('--json', 'print the plan as JSON')
+    .option('--strict', 'treat unverified version combinations as errors')
+    .action(async (file: string, opts: { out?: string; json?: boolean; strict?: boolean }) => {
+      const strict = opts.strict ?? false;
+      const r = await loadBlueprintFile(file, { strict });
+      if (!r.ok || !r.blueprint) {
+        io.exitCode = 1;
+        if (opts.json) printJson(io, { ok: false, errors: r.errors, warnings: r.warnings });
+        else {
+          printIssues(io, file, r);
+          io.out(`${colors(io).red('invalid')}: ${file}: fix the errors above, then run plan again\n`);
+        }
+        return;
+      }
+      const plan = planRollout(r.blueprint, { strict });
+      const written = opts.out ? await writeArtifacts(opts.out, plan) : [];
+      if (opts.json) {
+        printJson(io, plan);
+      } else {
+        io.out(renderPlan(io, r.blueprint, plan));
+        if (opts.out) io.out(`\nwrote ${written.length} files under ${opts.out}\n`);
+      }
+      if (opts.json && opts.out) io.err(`wrote ${written.length} files under ${opts.out}\n`);
+    });
+}
