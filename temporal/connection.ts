@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { loadEnv, temporalSettings, type TemporalConnectionSettings } from '../config/env.ts';
 
@@ -24,10 +25,13 @@ export function workerConnectionOptions(s: TemporalConnectionSettings): NativeCo
 }
 
 /** The only way the CLI and chat app reach Temporal. */
-export async function connectClient(settings: TemporalConnectionSettings = temporalSettings(loadEnv())): Promise<Client> {
+export async function connectClient(
+  settings: TemporalConnectionSettings = temporalSettings(loadEnv()),
+  dataConverter?: DataConverter,
+): Promise<Client> {
   try {
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    return new Client({ connection, namespace: settings.namespace });
+    return new Client({ connection, namespace: settings.namespace, dataConverter });
   } catch (err) {
     throw new Error(`cannot reach Temporal at TEMPORAL_ADDRESS=${settings.address}: ${(err as Error).message}`);
   }

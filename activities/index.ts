@@ -1,0 +1,46 @@
+// All activities, built from their dependencies (createActivities(deps)); workflows import the TYPE only.
+import type { ActivityDeps } from './deps.ts';
+import * as etcd from './etcd.ts';
+import * as helm from './helm.ts';
+import * as kube from './kube.ts';
+import * as cilium from './cilium.ts';
+import * as redfish from './redfish.ts';
+import * as checks from './rollout-checks.ts';
+import * as talos from './talos.ts';
+
+type Adapter<I, O> = (deps: ActivityDeps, input: I) => Promise<O>;
+
+function bind<I, O>(deps: ActivityDeps, fn: Adapter<I, O>): (input: I) => Promise<O> {
+  return (input) => fn(deps, input);
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    // preflight, boot and mesh-level checks
+    preflightCluster: bind(deps, checks.preflightCluster),
+    awaitNodesBooted: bind(deps, checks.awaitNodesBooted),
+    verifyGlobalCanary: bind(deps, checks.verifyGlobalCanary),
+    bootNodeIntoInstaller: bind(deps, redfish.bootNodeIntoInstaller),
+    // Talos
+    nodeStage: bind(deps, talos.nodeStage),
+    ensureTalosSecrets: bind(deps, talos.ensureTalosSecrets),
+    genMachineConfigs: bind(deps, talos.genMachineConfigs),
+    applyMachineConfig: bind(deps, talos.applyMachineConfig),
+    waitNodeRunning: bind(deps, talos.waitNodeRunning),
+    bootstrapEtcd: bind(deps, talos.bootstrapEtcd),
+    fetchKubeconfig: bind(deps, talos.fetchKubeconfig),
+    etcdMembers: bind(deps, talos.etcdMembers),
+    etcdLatencyGate: bind(deps, etcd.etcdLatencyGate),
+    // Cilium and Kubernetes
+    ensureMeshCa: bind(deps, helm.ensureMeshCa),
+    ensureCilium: bind(deps, helm.ensureCilium),
+    ciliumReady: bind(deps, cilium.ciliumReady),
+    ensureLbIpam: bind(deps, kube.ensureLbIpam),
+    clustermeshApiserverAddress: bind(deps, kube.clustermeshApiserverAddress),
+    clustermeshStatus: bind(deps, cilium.clustermeshStatus),
+    clustermeshConnect: bind(deps, cilium.clustermeshConnect),
+    applyManifests: bind(deps, kube.applyManifests),
+  };
+}
+
+export type MeshpilotActivities = ReturnType<typeof createActivities>;

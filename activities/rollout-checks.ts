@@ -1,0 +1,91 @@
+// Composite checks the workflows call as single activities: they combine adapters and decide.
+import { Context } from '@temporalio/activity';
+import { blocked } from '../contracts/failures.ts';
+import type { ActivityDeps } from './deps.ts';
+import { globalServiceBackends, toolVersions } from './kube-side.ts';
+import { nodeStage, talosClientVersion } from './talos.ts';
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // outside an activity (unit tests): nothing to report to
+  }
+}
+
+async function pause(ms: number): Promise<void> {
+  try {
+    await Context.current().sleep(ms);
+  } catch (err) {
+    if ((err as Error).name === 'CancelledFailure') throw err;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+const minor = (v: string) => v.replace(/^v/, '').split('.').slice(0, 2).join('.');
+
+/** Tools present, and talosctl's minor matches the Talos the blueprint installs (a mismatched client is a known trap). */
+export async function preflightCluster(
+  deps: ActivityDeps,
+  i: { cluster: string; talosVersion: string; ciliumVersion: string },
+): Promise<{ talosctl: string; helm: string; kubectl: string; cilium: string }> {
+  const [talos, others] = await Promise.all([talosClientVersion(deps), toolVersions(deps)]);
+  if (minor(talos.version) !== minor(i.talosVersion)) {
+    throw blocked({
+      reason: `talosctl ${talos.version} on this worker does not match Talos ${i.talosVersion} in the blueprint`,
+      hint: `install talosctl ${i.talosVersion} on the worker (same minor as the nodes), then resume`,
+      evidence: { talosctl: talos.version, talos: i.talosVersion },
+    });
+  }
+  return { talosctl: talos.version, ...others };
+}
+
+const BOOTED = new Set(['maintenance', 'installing', 'rebooting', 'running']);
+
+/** Waits until every node answers in Talos maintenance mode (or is already installed); pauses naming the rest. */
+export async function awaitNodesBooted(
+  deps: ActivityDeps,
+  i: { cluster: string; provider: 'redfish' | 'manual' | 'none'; nodes: Array<{ name: string; address: string }> },
+): Promise<{ stages: Record<string, string> }> {
+  const deadline = Date.now() + deps.pollBudgetMs;
+  for (;;) {
+    const stages = Object.fromEntries(
+      await Promise.all(i.nodes.map(async (n) => [n.name, (await nodeStage(deps, { address: n.address })).stage] as const)),
+    );
+    const waiting = i.nodes.filter((n) => !BOOTED.has(stages[n.name] ?? ''));
+    heartbeat({ waiting: waiting.map((n) => n.name) });
+    if (waiting.length === 0) return { stages };
+    if (Date.now() >= deadline) {
+      const names = waiting.map((n) => `${n.name} (${n.address}: ${stages[n.name]})`).join(', ');
+      const hint =
+        i.provider === 'manual'
+          ? 'boot these nodes from the Talos ISO or PXE (boot provider manual), then resume'
+          : i.provider === 'none'
+            ? 'boot provider none expects nodes already running the Talos installer: check power, cabling and the node address'
+            : 'the BMC accepted the boot request but the node never answered on :50000: check the ISO URL is reachable from the BMC, the boot order and the node network';
+      throw blocked({ reason: `waiting for ${waiting.length} node(s) to reach Talos maintenance mode: ${names}`, hint, evidence: stages });
+    }
+    await pause(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)));
+  }
+}
+
+/** The canary global service must see backends from the other clusters, or global services will not fail over. */
+export async function verifyGlobalCanary(
+  deps: ActivityDeps,
+  i: { cluster: string; kubeconfigRef: string; namespace: string; name: string; remotePodCidrs: string[] },
+): Promise<{ local: number; remote: number }> {
+  const deadline = Date.now() + deps.pollBudgetMs;
+  for (;;) {
+    const backends = await globalServiceBackends(deps, i);
+    heartbeat(backends);
+    if (backends.remote > 0) return backends;
+    if (Date.now() >= deadline) {
+      throw blocked({
+        reason: `${i.cluster}: global service ${i.namespace}/${i.name} has ${backends.local} local and no remote backends`,
+        hint: 'check `cilium clustermesh status` on both sides, that the Service exists with service.cilium.io/global: "true" in every cluster, and that the pods are ready',
+        evidence: backends,
+      });
+    }
+    await pause(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)));
+  }
+}

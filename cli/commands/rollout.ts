@@ -1,0 +1,136 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import { getRolloutView, listRollouts, startRollout } from '../../client/rollouts.ts';
+import type { RolloutView } from '../../contracts/status.ts';
+import { createLab } from '../../lab/fleet.ts';
+import { fleetFromPlan } from '../../lab/from-blueprint.ts';
+import { isScenarioName, SCENARIOS } from '../../lab/scenarios.ts';
+import { planFromFile } from '../blueprint-input.ts';
+import { cliContext } from '../context.ts';
+import { CliError, printJson, type CliIO } from '../io.ts';
+import { renderRolloutView, uiLink } from '../render/rollout-view.ts';
+import { watchRollout } from '../watch.ts';
+
+export function actor(io: CliIO): { by: string; via: string } {
+  return { by: io.env.MESHPILOT_ACTOR ?? io.env.USER ?? os.userInfo().username, via: 'cli' };
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('rollout')
+    .description('start (or attach to) the rollout of a blueprint; prints the rollout id and the UI link')
+    .argument('<file>', 'blueprint YAML')
+    .option('--lab <scenario>', `rehearse on the lab's simulated fleet (${Object.keys(SCENARIOS).join(', ')})`)
+    .option('--tool-latency <ms>', 'lab: every simulated tool call takes this long', '0')
+    .option('--wait', 'follow progress until the rollout finishes')
+    .option('--site-queues', "run each cluster on its site's task queue (workers started with --site)")
+    .option('--json', 'print the start result as JSON')
+    .action(async (file: string, opts: { lab?: string; toolLatency: string; wait?: boolean; siteQueues?: boolean; json?: boolean }) => {
+      if (opts.lab !== undefined && !isScenarioName(opts.lab)) {
+        throw new CliError(`--lab: unknown scenario ${JSON.stringify(opts.lab)}; one of: ${Object.keys(SCENARIOS).join(', ')}`, 2);
+      }
+      const latency = Number(opts.toolLatency);
+      if (!Number.isInteger(latency) || latency < 0) throw new CliError('--tool-latency: expected a whole number of milliseconds', 2);
+      const plan = await planFromFile(file);
+      const ctx = await cliContext(io);
+      try {
+        if (opts.lab && isScenarioName(opts.lab)) {
+          createLab(ctx.labDir, fleetFromPlan(plan), { scenario: opts.lab, toolLatencyMs: latency });
+          if (!opts.json) io.err(`lab: ${opts.lab} — ${SCENARIOS[opts.lab]}\n`);
+        }
+        const started = await startRollout(ctx.client, { plan, requestedBy: actor(io), siteQueues: opts.siteQueues });
+        const url = uiLink(ctx.uiUrl, ctx.env.TEMPORAL_NAMESPACE, started.workflowId);
+        if (opts.json) printJson(io, { ...started, ui: url });
+        else {
+          io.out(`${started.started ? 'started' : 'already running:'} ${started.workflowId}\n`);
+          if (url) io.out(`UI: ${url}\n`);
+        }
+        if (opts.wait) {
+          const view = await watchRollout(io, ctx.client, started.workflowId, { untilPaused: false, uiUrl: url });
+          if (view.state !== 'completed') io.exitCode = 1;
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description('the rollout as data: per cluster the current step, what is paused and why')
+    .argument('<id>', 'rollout workflow id (see: meshpilot list)')
+    .option('--json', 'machine-readable status')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const ctx = await cliContext(io);
+      try {
+        const view = await getRolloutView(ctx.client, id);
+        if (opts.json) printJson(io, statusJson(view));
+        else io.out(renderRolloutView(io, view, uiLink(ctx.uiUrl, ctx.env.TEMPORAL_NAMESPACE, id)));
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program
+    .command('list')
+    .description('rollouts, newest first')
+    .option('--state <state>', 'only rollouts in this state (running, paused, completed, failed, aborted)')
+    .option('--mesh <name>', 'only this mesh')
+    .option('--json', 'machine-readable list')
+    .action(async (opts: { state?: string; mesh?: string; json?: boolean }) => {
+      const states = ['running', 'paused', 'completed', 'failed', 'aborted'];
+      if (opts.state && !states.includes(opts.state)) throw new CliError(`--state: one of ${states.join(', ')}`, 2);
+      const ctx = await cliContext(io);
+      try {
+        const rows = await listRollouts(ctx.client, opts);
+        if (opts.json) printJson(io, rows);
+        else if (rows.length === 0) io.out('no rollouts\n');
+        else for (const r of rows) io.out(`${r.workflowId}  ${r.state.padEnd(9)}  ${r.blockedStep ?? ''}  ${r.startTime}\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program
+    .command('watch')
+    .description('live per-cluster progress until the rollout finishes')
+    .argument('<id>', 'rollout workflow id')
+    .option('--until-paused', 'also return when the rollout pauses')
+    .action(async (id: string, opts: { untilPaused?: boolean }) => {
+      const ctx = await cliContext(io);
+      try {
+        const view = await watchRollout(io, ctx.client, id, { untilPaused: Boolean(opts.untilPaused), uiUrl: uiLink(ctx.uiUrl, ctx.env.TEMPORAL_NAMESPACE, id) });
+        if (view.state === 'failed' || view.state === 'aborted') io.exitCode = 1;
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+/** The documented `status --json` shape (stable: id, state, clusters[{name, step, state}], blocked when paused). */
+export function statusJson(v: RolloutView) {
+  return {
+    id: v.workflowId,
+    rolloutId: v.id,
+    mesh: v.mesh,
+    revision: v.revision,
+    state: v.state,
+    startedAt: v.startedAt,
+    updatedAt: v.updatedAt,
+    startedBy: v.startedBy,
+    clusters: v.clusters.map((c) => ({
+      name: c.name,
+      workflowId: c.workflowId,
+      step: c.step,
+      state: c.state,
+      apiserverAddress: c.outputs.apiserverAddress,
+      steps: c.steps,
+      error: c.error,
+    })),
+    mesh_steps: v.meshSteps,
+    blocked: v.blocked
+      ? { cluster: v.blocked.cluster ?? null, step: v.blocked.step, reason: v.blocked.reason, hint: v.blocked.hint, since: v.blocked.since, overridable: v.blocked.overridable, skippable: v.blocked.skippable }
+      : undefined,
+    actions: v.actions,
+    error: v.error,
+  };
+}

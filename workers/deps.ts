@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ActivityDeps } from '../activities/deps.ts';
+import { projectRoot } from '../config/env.ts';
+import { startLabMetricsServer } from '../lab/etcd-metrics.ts';
+import { LAB_DIR_ENV } from '../lab/state.ts';
+import { EncryptedFileSecretStore, keyFromString } from '../secrets/encrypted-file-store.ts';
+
+export const labBinDir = path.join(projectRoot, 'lab', 'bin');
+
+export interface DepsOptions {
+  dataDir: string;
+  /** MESHPILOT_SECRET_KEY; required unless `devKey` */
+  secretKey?: string;
+  /** dev only: keep a generated key in the data dir when MESHPILOT_SECRET_KEY is not set */
+  devKey?: boolean;
+  /** lab mode: the simulated tools first on PATH, and the lab's etcd metrics endpoint */
+  labDir?: string;
+  pollBudgetMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function resolveSecretKey(opts: DepsOptions): Buffer {
+  if (opts.secretKey) return keyFromString(opts.secretKey);
+  if (!opts.devKey) {
+    throw new Error('MESHPILOT_SECRET_KEY is not set: the secret store needs a key (e.g. `openssl rand -hex 32`)');
+  }
+  const file = path.join(opts.dataDir, 'dev-secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return keyFromString(readFileSync(file, 'utf8').trim());
+}
+
+/** Everything activities need, built once per worker process. */
+export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: ActivityDeps; close: () => Promise<void> }> {
+  const env = { ...(opts.env ?? process.env) };
+  const workDir = path.join(opts.dataDir, 'work');
+  mkdirSync(workDir, { recursive: true });
+  const secrets = new EncryptedFileSecretStore(path.join(opts.dataDir, 'secrets'), resolveSecretKey(opts));
+  let etcdMetricsUrl = (address: string, port: number) => `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
+  let close = async () => {};
+  if (opts.labDir) {
+    env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
+    env[LAB_DIR_ENV] = opts.labDir;
+    const metrics = await startLabMetricsServer(opts.labDir);
+    etcdMetricsUrl = metrics.urlFor;
+    close = metrics.close;
+  }
+  // Tool children get the worker's environment minus meshpilot's own secrets.
+  for (const k of Object.keys(env)) if (/^(MESHPILOT_SECRET_KEY|MESHPILOT_CODEC_KEYS|SLACK_|TEMPORAL_API_KEY)/.test(k)) delete env[k];
+  return {
+    deps: {
+      tools: { env, cwd: workDir },
+      secrets,
+      workDir,
+      etcdMetricsUrl,
+      pollBudgetMs: opts.pollBudgetMs ?? (opts.labDir ? 8_000 : 10 * 60_000),
+    },
+    close,
+  };
+}
