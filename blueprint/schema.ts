@@ -91,7 +91,10 @@ export const loadBalancerSchema = z.strictObject({
 
 export const clusterSchema = z.strictObject({
   name: dnsLabel(32).refine((n) => n !== 'default', '"default" is reserved by Cilium for a cluster outside any mesh'),
-  id: z.int('a whole number').min(1, 'cluster IDs start at 1 (0 means "no ClusterMesh")').max(511),
+  id: z
+    .int()
+    .min(1, 'cluster IDs start at 1 (0 means "no ClusterMesh")')
+    .max(511, 'at most 511 (and above 255 only with mesh.maxConnectedClusters: 511)'),
   region: dnsLabel(63),
   site: dnsLabel(63),
   /** https://host:6443: the Kubernetes API endpoint (a VIP or load balancer in front of the control plane) */
@@ -179,7 +182,7 @@ export const blueprintSchema = z.strictObject({
     method: z.enum(['helm', 'cilium-connect']).default('helm'),
     encryption: z.enum(['wireguard', 'none']).default('wireguard'),
     kvstoremesh: z.boolean().default(true),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+    maxConnectedClusters: z.literal([255, 511], 'either 255 or 511 (identical on every cluster, and it cannot change after install)').default(255),
     waivers: z.strictObject({ unencryptedCrossRegion: waiverReason.optional() }).default({}),
   }),
   clusters: z.array(clusterSchema).min(1, 'at least one cluster'),
