@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+
+/**
+ * Talos machine-config patches as `gen config --config-patch` loads them (siderolabs/talos@v1.9.6
+ * pkg/machinery/config/configpatcher/load.go): `@file` or inline text. The lab applies strategic merge
+ * patches (pkg/machinery/config/merge/merge.go): maps merge key by key, lists append except the fields
+ * tagged `merge:"replace"` in v1alpha1_types.go, and `$patch: delete` removes a key
+ * (configpatcher/testdata/patchdelete/strategic2.yaml). RFC 6902 patches are not simulated.
+ */
+type Tree = Record<string, unknown>;
+
+/** v1alpha1 fields whose lists/maps replace rather than merge (v1alpha1_types.go `merge:"replace"`). */
+const REPLACE_KEYS = new Set(['podSubnets', 'serviceSubnets', 'auditPolicy']);
+
+export class PatchError extends Error {}
+
+const isMap = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function loadPatch(spec: string): Tree[] {
+  let text = spec;
+  if (spec.startsWith('@')) {
+    const file = spec.slice(1);
+    if (!existsSync(file)) throw new PatchError(`error parsing config JSON patch: open ${file}: no such file or directory`);
+    text = readFileSync(file, 'utf8');
+  }
+  const docs = parseAllDocuments(text);
+  const out: Tree[] = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new PatchError(`error parsing config JSON patch: ${d.errors[0]!.message}`);
+    const v = d.toJS() as unknown;
+    if (v === null || v === undefined) continue;
+    if (Array.isArray(v)) throw new PatchError('meshpilot lab: JSON 6902 patches are not simulated (use a strategic merge patch)');
+    if (!isMap(v)) throw new PatchError('error parsing config JSON patch: patch is not a YAML mapping');
+    out.push(v);
+  }
+  return out;
+}
+
+/** Strategic merge of `patch` into `base` (mutates base). Only the v1alpha1 document is patched here. */
+export function strategicMerge(base: Tree, patch: Tree): void {
+  for (const [key, right] of Object.entries(patch)) {
+    if (key === '$patch') continue;
+    const left = base[key];
+    if (isMap(right) && right.$patch === 'delete') delete base[key];
+    else if (REPLACE_KEYS.has(key)) base[key] = structuredClone(right);
+    else if (isMap(right) && (isMap(left) || left === undefined)) {
+      // merging into a fresh map drops `$patch: delete` markers for keys that were never there
+      const into = isMap(left) ? left : {};
+      strategicMerge(into, right);
+      // a map emptied by deletes is omitted, as the Go structs' `omitempty` would
+      if (Object.keys(into).length === 0 && Object.keys(right).length > 0) delete base[key];
+      else base[key] = into;
+    } else if (Array.isArray(left) && Array.isArray(right)) base[key] = [...left, ...structuredClone(right)];
+    else base[key] = structuredClone(right);
+  }
+}
