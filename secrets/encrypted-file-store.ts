@@ -34,9 +34,10 @@ export class EncryptedFileSecretStore implements SecretStore {
   }
 
   async get(ref: string): Promise<Buffer> {
+    const file = this.file(ref);
     let blob: Buffer;
     try {
-      blob = await readFile(this.file(ref));
+      blob = await readFile(file);
     } catch {
       throw new SecretNotFoundError(ref);
     }

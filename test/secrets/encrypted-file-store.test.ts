@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, statSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { EncryptedFileSecretStore, keyFromString } from '../../secrets/encrypted-file-store.ts';
+
+const key = keyFromString('test-key-material');
+
+describe('encrypted file secret store', () => {
+  test('round trip, encrypted at rest, 0600', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sec-'));
+    const store = new EncryptedFileSecretStore(dir, key);
+    await store.put('mesh/m/c/talosconfig', 'context: admin\nkey: SUPERSECRET');
+    assert.equal((await store.get('mesh/m/c/talosconfig')).toString(), 'context: admin\nkey: SUPERSECRET');
+    const file = path.join(dir, 'mesh/m/c/talosconfig.enc');
+    assert.ok(!readFileSync(file).toString('latin1').includes('SUPERSECRET'));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  test('ifAbsent keeps the first value: generated once, ever', async () => {
+    const store = new EncryptedFileSecretStore(mkdtempSync(path.join(os.tmpdir(), 'sec-')), key);
+    assert.equal(await store.put('a/b', 'first', { ifAbsent: true }), true);
+    assert.equal(await store.put('a/b', 'second', { ifAbsent: true }), false);
+    assert.equal((await store.get('a/b')).toString(), 'first');
+  });
+
+  test('a wrong key or a moved file does not decrypt', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sec-'));
+    await new EncryptedFileSecretStore(dir, key).put('x/one', 'v');
+    await assert.rejects(new EncryptedFileSecretStore(dir, keyFromString('other')).get('x/one'), /cannot decrypt/);
+    mkdirSync(path.join(dir, 'y'), { recursive: true });
+    renameSync(path.join(dir, 'x/one.enc'), path.join(dir, 'y/two.enc'));
+    await assert.rejects(new EncryptedFileSecretStore(dir, key).get('y/two'), /cannot decrypt/);
+  });
+
+  test('materialize writes a private temp file and cleans it up', async () => {
+    const store = new EncryptedFileSecretStore(mkdtempSync(path.join(os.tmpdir(), 'sec-')), key);
+    await store.put('k/kubeconfig', 'apiVersion: v1');
+    const m = await store.materialize('k/kubeconfig');
+    assert.equal(readFileSync(m.path, 'utf8'), 'apiVersion: v1');
+    assert.equal(statSync(m.path).mode & 0o777, 0o600);
+    await m.cleanup();
+    assert.throws(() => readdirSync(path.dirname(m.path)));
+  });
+
+  test('invalid references and missing secrets are clear errors', async () => {
+    const store = new EncryptedFileSecretStore(mkdtempSync(path.join(os.tmpdir(), 'sec-')), key);
+    await assert.rejects(store.get('../etc/passwd'), /invalid secret reference/);
+    await assert.rejects(store.get('no/such'), /secret "no\/such" not found/);
+  });
+});
