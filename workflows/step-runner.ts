@@ -262,11 +262,16 @@ export class StepRunner {
     this.pending = undefined;
     await condition(() => this.pending !== undefined || this.aborted, delayMs);
     if (this.aborted) return 'aborted';
-    const p = this.pending;
-    this.pending = undefined;
+    const p = this.takePending();
     if (!p) return 'timer';
     if (p.kind === 'skip' || p.kind === 'override') return p.kind;
     return 'resume';
+  }
+
+  private takePending(): PendingAction | undefined {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
   }
 
   private markAborted(s: StepStatus): RolloutAborted {
