@@ -4,11 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { execa } from 'execa';
 import { stringify, parse } from 'yaml';
 import type { CliIO } from '../../cli/io.ts';
 import { register as registerValidate } from '../../cli/commands/validate.ts';
 import { register as registerPlan } from '../../cli/commands/plan.ts';
 import { EXAMPLES, example } from './fixtures.ts';
+
+const BIN = new URL('../../bin/meshpilot.mjs', import.meta.url).pathname;
 
 interface Run { code: number; out: string; err: string }
 
@@ -143,5 +146,16 @@ describe('meshpilot plan', () => {
     assert.equal(r.code, 1);
     assert.match(r.out, /mesh\.encryption: clusters span regions/);
     assert.doesNotMatch(r.out, /clustermesh-enable/);
+  });
+});
+
+describe('the real binary', () => {
+  test('bin/meshpilot.mjs validate: exit 0 on the example, exit 1 and one line per error on a broken file, no stack trace', async () => {
+    const ok = await execa('node', [BIN, 'validate', `${EXAMPLES}usa-europe.yaml`], { reject: false, timeout: 60_000 });
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    const bad = await execa('node', [BIN, 'validate', file('bin-broken.yaml', 'kind: [\n')], { reject: false, timeout: 60_000 });
+    assert.equal(bad.exitCode, 1);
+    assert.match(bad.stdout, /bin-broken\.yaml:\d+: \(file\): not valid YAML/);
+    assert.doesNotMatch(bad.stdout + bad.stderr, /\n\s+at /);
   });
 });
