@@ -8,15 +8,16 @@ type Registrar = (program: Command, io: CliIO) => void;
 const COMMAND_MODULES: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/dev.ts'),
   () => import('./commands/worker.ts'),
+  () => import('./commands/demo.ts'),
+  () => import('./commands/lab.ts'),
+  () => import('./commands/rollout.ts'),
+  () => import('./commands/operate.ts'),
 ];
 
 /** Optional modules land as their owners finish them; a missing one is not an error. */
 const OPTIONAL_MODULES = [
   './commands/validate.ts',
   './commands/plan.ts',
-  './commands/rollout.ts',
-  './commands/operate.ts',
-  './commands/lab.ts',
   './commands/verify.ts',
   './commands/schedule.ts',
   './commands/chat.ts',

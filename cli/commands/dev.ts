@@ -1,61 +1,5 @@
 import type { Command } from 'commander';
-import { loadCodecKeyring } from '../../codec/config.ts';
-import { DEFAULT_CODEC_PORT, startCodecServer, type RunningCodecServer } from '../../codec/server.ts';
-import { loadEnv } from '../../config/env.ts';
-import { resolveTemporalBinary } from '../../temporal/cli-binary.ts';
-import { startDevServer } from '../../temporal/dev-server.ts';
-import { runWorker, untilSignal } from '../../workers/run.ts';
-import { labDirFor } from '../context.ts';
 import { colors, type CliIO } from '../io.ts';
-import path from 'node:path';
-
-/**
- * Everything on one laptop: the real Temporal dev server (SQLite in the data dir, so a restart keeps running
- * rollouts), the Web UI, a worker, and the codec server when payloads are encrypted. Ctrl-C stops all of it.
- */
-export async function startDevStack(io: CliIO, opts: { lab?: boolean; headless?: boolean; log: (l: string) => void }) {
-  const env = loadEnv(io.env);
-  const bin = await resolveTemporalBinary({ env: io.env, install: true, allowDownload: false, log: opts.log });
-  const keys = await loadCodecKeyring(io.env);
-  let codec: RunningCodecServer | undefined;
-  if (keys) {
-    codec = await startCodecServer({ keys, port: DEFAULT_CODEC_PORT, uiOrigins: [`http://localhost:${env.MESHPILOT_UI_PORT}`, `http://127.0.0.1:${env.MESHPILOT_UI_PORT}`] });
-    opts.log(`codec server: ${codec.url} (the UI decodes payloads through it)`);
-  }
-  const server = await startDevServer({
-    cliPath: bin.path!,
-    port: env.MESHPILOT_DEV_PORT,
-    uiPort: env.MESHPILOT_UI_PORT,
-    dataDir: path.join(env.MESHPILOT_DATA_DIR, 'temporal'),
-    namespace: env.TEMPORAL_NAMESPACE,
-    headless: opts.headless,
-    codecEndpoint: codec?.url,
-  });
-  const workerEnv = loadEnv({ ...io.env, TEMPORAL_ADDRESS: server.address });
-  let worker;
-  try {
-    worker = await runWorker({
-      env: workerEnv,
-      rawEnv: io.env,
-      labDir: opts.lab ? labDirFor(workerEnv) : undefined,
-      devKey: true,
-      log: opts.log,
-    });
-  } catch (err) {
-    await server.stop();
-    await codec?.close();
-    throw err;
-  }
-  return {
-    server,
-    worker,
-    async stop() {
-      await worker.stop();
-      await server.stop();
-      await codec?.close();
-    },
-  };
-}
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -65,6 +9,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--headless', 'no Web UI')
     .action(async (opts: { lab?: boolean; headless?: boolean }) => {
       const c = colors(io);
+      const { startDevStack } = await import('../dev-stack.ts');
+      const { untilSignal } = await import('../../workers/run.ts');
       const stack = await startDevStack(io, { ...opts, log: (l) => io.err(`${c.dim(l)}\n`) });
       io.out(`Temporal dev server on ${stack.server.address}${stack.server.uiUrl ? `, Web UI at ${c.bold(stack.server.uiUrl)}` : ''}\n`);
       io.out('Ctrl-C stops the server and the worker.\n');

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
-import { runWorker, untilSignal } from '../../workers/run.ts';
 import { labDirFor } from '../context.ts';
 import { CliError, type CliIO } from '../io.ts';
 
@@ -13,6 +12,7 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: { site?: string; lab?: boolean }) => {
       const env = loadEnv(io.env);
       if (opts.site !== undefined && !/^[a-z0-9-]{1,63}$/.test(opts.site)) throw new CliError('--site: expected a lower-case site name like usa', 2);
+      const { runWorker, untilSignal } = await import('../../workers/run.ts');
       const worker = await runWorker({
         env,
         rawEnv: io.env,

@@ -1,0 +1,69 @@
+import { getRolloutView, actOnStep, amendRollout, startRollout } from '../client/rollouts.ts';
+import { Client } from '@temporalio/client';
+import { callsMatching, readCalls } from '../lab/call-log.ts';
+import { createLab } from '../lab/fleet.ts';
+import { fleetFromPlan } from '../lab/from-blueprint.ts';
+import { SCENARIOS, type ScenarioName } from '../lab/scenarios.ts';
+import { connectClient } from '../temporal/connection.ts';
+import { loadEnv, temporalSettings } from '../config/env.ts';
+import { untilSignal } from '../workers/run.ts';
+import { planFromFile } from './blueprint-input.ts';
+import { DEMO_BLUEPRINT, DEMO_FIX } from './commands/demo.ts';
+import { labDirFor } from './context.ts';
+import { startDevStack } from './dev-stack.ts';
+import { colors, type CliIO } from './io.ts';
+import { uiLink } from './render/rollout-view.ts';
+import { watchRollout } from './watch.ts';
+
+/**
+ * The README's first command. Runs the real stack (Temporal dev server + UI, worker, real workflows and
+ * activities) against the lab, plays the operator's part when the rollout pauses, and reports what ran.
+ */
+export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: boolean; toolLatencyMs: number }): Promise<string> {
+  const c = colors(io);
+  const say = (text: string) => io.out(`${c.cyan('»')} ${text}\n`);
+  const stack = await startDevStack(io, { lab: true, log: (l) => io.err(`${c.dim(l)}\n`) });
+  let client: Client | undefined;
+  try {
+    const env = loadEnv({ ...io.env, TEMPORAL_ADDRESS: stack.server.address });
+    client = await connectClient(temporalSettings(env));
+    const plan = await planFromFile(DEMO_BLUEPRINT);
+    createLab(labDirFor(env), fleetFromPlan(plan), { scenario: opts.scenario, toolLatencyMs: opts.toolLatencyMs });
+    say(`lab scenario ${c.bold(opts.scenario)}: ${SCENARIOS[opts.scenario]}`);
+    const started = await startRollout(client, { plan, requestedBy: { by: 'demo', via: 'cli' } });
+    const url = uiLink(stack.server.uiUrl, env.TEMPORAL_NAMESPACE, started.workflowId);
+    say(`rollout ${c.bold(started.workflowId)} — watch it in the Temporal UI: ${c.bold(url ?? '(headless)')}`);
+    let view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500 });
+    for (let round = 0; view.state === 'paused' && round < 3; round++) {
+      const b = view.blocked!;
+      say(`${c.yellow('paused')} at ${b.cluster ?? 'mesh'}/${b.step}: ${b.reason}`);
+      say(`hint: ${b.hint}`);
+      if (opts.scenario === 'lb-pending' && b.step.startsWith('lb-ipam') || b.step === 'clustermesh-address') {
+        say(`the operator fixes the pool: meshpilot amend ${started.workflowId} examples/usa-europe-pool-fixed.yaml`);
+        const r = await amendRollout(client, started.workflowId, { by: 'demo', via: 'cli', reason: 'the old pool is used up; add 192.168.20.224/28', plan: await planFromFile(DEMO_FIX) });
+        say(r.message);
+      } else if (b.overridable) {
+        say(`the operator accepts the gate: meshpilot override ${started.workflowId} --step ${b.step} --reason "..."`);
+        say((await actOnStep(client, started.workflowId, 'override', { by: 'demo', via: 'cli', step: b.step, reason: 'rehearsal: accepted on purpose' })).message);
+      } else {
+        say(`nothing the demo can fix here; resuming once: meshpilot resume ${started.workflowId}`);
+        say((await actOnStep(client, started.workflowId, 'resume', { by: 'demo', via: 'cli' })).message);
+      }
+      view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500 });
+    }
+    const calls = readCalls(labDirFor(env));
+    say(
+      `${calls.length} tool calls; talosctl bootstrap ${callsMatching(calls, 'talosctl', ['bootstrap']).filter((x) => x.exitCode === 0).length}x ` +
+        `(once per cluster), helm upgrade --install ${callsMatching(calls, 'helm', ['upgrade']).length}x`,
+    );
+    say(`final state: ${view.state === 'completed' ? c.green(view.state) : c.red(view.state)}; UI: ${url}`);
+    if (opts.keep) {
+      say('the dev server and UI keep running; Ctrl-C to stop');
+      await untilSignal();
+    }
+    return view.state;
+  } finally {
+    await client?.connection.close();
+    await stack.stop();
+  }
+}
