@@ -41,7 +41,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<RunningWorker> 
     taskQueue,
     deps,
     dataConverter: await dataConverterFromEnv(opts.rawEnv, deps.secrets),
-    identity: `meshpilot@${hostname()}${site ? `/${site}` : ''}`,
+    identity: `meshpilot${site ? `-${site}` : ''}@${hostname()}`,
   });
   opts.log(`worker polling task queue ${taskQueue}${opts.labDir ? ` (lab: ${opts.labDir})` : ''}${opts.env.MESHPILOT_METRICS_PORT ? `, metrics on :${opts.env.MESHPILOT_METRICS_PORT}/metrics` : ''}`);
   const done = worker.run().finally(async () => {
