@@ -1,0 +1,76 @@
+import type { LabCluster, LabState } from '../state.ts';
+import type { LabFaults } from '../scenarios.ts';
+import { parseCidr, intToIp } from './ipv4.ts';
+import { allocateClusterIp, k8sLab, putObj, isoTime, type KubeObject } from './store.ts';
+import type { Release } from './releases.ts';
+
+/** The scenario knobs (lab/scenarios.ts) as the Kubernetes-side tools honour them. */
+const faults = (s: LabState) => s.faults as LabFaults;
+
+/** flaky-tools: every Nth call of this tool fails with its own transient text (counted in state.counters). */
+export function flakyCall(state: LabState, tool: string): boolean {
+  const every = faults(state).flakyEvery;
+  if (!every) return false;
+  const key = `flaky:${tool}`;
+  state.counters[key] = (state.counters[key] ?? 0) + 1;
+  return state.counters[key] % every === 0;
+}
+
+/** helm-stuck-pending: the release an interrupted earlier run left behind, seeded before meshpilot first looks. */
+export function seedStuckRelease(state: LabState, c: LabCluster, now: number): void {
+  const lab = k8sLab(c);
+  if (!faults(state).helmStuckPending?.includes(c.name) || lab.stuckReleaseSeeded) return;
+  lab.stuckReleaseSeeded = true;
+  if (c.helm['kube-system/cilium']) return;
+  const at = isoTime(Math.min(now, c.bootstrappedAt ?? now));
+  const rel: Release = {
+    name: 'cilium',
+    namespace: 'kube-system',
+    revisions: [
+      {
+        revision: 1,
+        status: 'pending-install',
+        chartName: 'cilium',
+        chartVersion: '1.16.6',
+        appVersion: '1.16.6',
+        config: {},
+        firstDeployed: at,
+        updated: at,
+        description: 'Initial install underway',
+        objects: [],
+      },
+    ],
+  };
+  c.helm['kube-system/cilium'] = rel;
+}
+
+/**
+ * lb-pending: the first pool applied in the cluster is already fully used by an older LoadBalancer Service
+ * (default/legacy-ingress pins every address of it), so later Services find it out of IPs.
+ */
+export function takePoolAtFirstApply(state: LabState, c: LabCluster, pool: KubeObject, now: number): void {
+  const lab = k8sLab(c);
+  if (!faults(state).poolsTakenAtFirstApply?.includes(c.name) || lab.legacyIngressCreated) return;
+  lab.legacyIngressCreated = true;
+  const ips: string[] = [];
+  for (const b of (pool.spec?.blocks as { cidr?: string; start?: string; stop?: string }[] | undefined) ?? []) {
+    try {
+      const { first, last } = b.cidr ? parseCidr(b.cidr) : { first: parseCidr(`${b.start}/32`).first, last: parseCidr(`${b.stop ?? b.start}/32`).first };
+      for (let ip = first; ip <= last && ips.length < 1024; ip++) ips.push(intToIp(ip));
+    } catch {
+      // invalid blocks hold nothing
+    }
+  }
+  const svc = putObj(
+    c,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'legacy-ingress', namespace: 'default', labels: { app: 'legacy-ingress' }, annotations: { 'lbipam.cilium.io/ips': ips.join(',') } },
+      spec: { type: 'LoadBalancer', selector: { app: 'legacy-ingress' }, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 }], clusterIP: allocateClusterIp(c) },
+    },
+    now,
+  );
+  // It predates everything meshpilot creates, so LB-IPAM serves it first.
+  svc.metadata.creationTimestamp = isoTime(state.createdAt);
+}

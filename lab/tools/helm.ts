@@ -1,0 +1,403 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { bool, FlagError, list, parseDuration, parseFlags, positionals, str, type FlagSpec } from '../kube/cobra.ts';
+import { beginInstallOrUpgrade, finish, getRelease, isPending, lastRevision, rollback, uninstall, type Release, type Revision } from '../kube/releases.ts';
+import { onCluster, pollUntil, type Outcome, type Refusal } from '../kube/session.ts';
+import { keyOf, type KubeObject } from '../kube/store.ts';
+import { mergeValues, setPath, type Values } from '../kube/values.ts';
+import { isReady } from '../kube/view.ts';
+import type { LabCluster } from '../state.ts';
+import type { SimulatedTool, ToolIO } from './io.ts';
+
+/**
+ * Simulated helm v3.16.4 (helm/helm@v3.16.4 cmd/helm/*.go, pkg/action/*.go) for the one chart meshpilot
+ * installs: cilium/cilium. Release records live in the lab state; `--wait` polls the lab's readiness clocks.
+ */
+const HELM_VERSION = 'v3.16.4';
+const HELM_COMMIT = '7877b45b63f95635153b29a42c0c2f4273ec45ca';
+
+const GLOBAL: FlagSpec[] = [
+  { name: 'kube-context', kind: 'string' },
+  { name: 'kubeconfig', kind: 'string' },
+  { name: 'namespace', short: 'n', kind: 'string' },
+  { name: 'debug', kind: 'bool' },
+];
+const INSTALL_FLAGS: FlagSpec[] = [
+  { name: 'install', short: 'i', kind: 'bool' },
+  { name: 'version', kind: 'string' },
+  { name: 'values', short: 'f', kind: 'strings' },
+  { name: 'set', kind: 'strings' },
+  { name: 'set-string', kind: 'strings' },
+  { name: 'wait', kind: 'bool' },
+  { name: 'wait-for-jobs', kind: 'bool' },
+  { name: 'timeout', kind: 'duration' },
+  { name: 'atomic', kind: 'bool' },
+  { name: 'create-namespace', kind: 'bool' },
+  { name: 'reuse-values', kind: 'bool' },
+  { name: 'reset-values', kind: 'bool' },
+  { name: 'reset-then-reuse-values', kind: 'bool' },
+  { name: 'output', short: 'o', kind: 'string' },
+  { name: 'history-max', kind: 'int' },
+  { name: 'cleanup-on-fail', kind: 'bool' },
+  { name: 'force', kind: 'bool' },
+  { name: 'skip-crds', kind: 'bool' },
+  { name: 'description', kind: 'string' },
+];
+const COMMANDS: Record<string, FlagSpec[]> = {
+  version: [
+    { name: 'short', kind: 'bool' },
+    { name: 'template', kind: 'string' },
+  ],
+  upgrade: INSTALL_FLAGS,
+  install: INSTALL_FLAGS.filter((f) => !['install', 'reuse-values', 'reset-values', 'reset-then-reuse-values', 'history-max', 'cleanup-on-fail', 'force'].includes(f.name)),
+  status: [
+    { name: 'output', short: 'o', kind: 'string' },
+    { name: 'revision', kind: 'int' },
+    { name: 'show-desc', kind: 'bool' },
+    { name: 'show-resources', kind: 'bool' },
+  ],
+  list: [
+    { name: 'output', short: 'o', kind: 'string' },
+    { name: 'all', short: 'a', kind: 'bool' },
+    { name: 'pending', kind: 'bool' },
+    { name: 'failed', kind: 'bool' },
+    { name: 'deployed', kind: 'bool' },
+    { name: 'filter', short: 'f', kind: 'string' },
+    { name: 'all-namespaces', short: 'A', kind: 'bool' },
+  ],
+  ls: [],
+  history: [
+    { name: 'output', short: 'o', kind: 'string' },
+    { name: 'max', kind: 'int' },
+  ],
+  rollback: [
+    { name: 'wait', kind: 'bool' },
+    { name: 'timeout', kind: 'duration' },
+    { name: 'force', kind: 'bool' },
+    { name: 'cleanup-on-fail', kind: 'bool' },
+    { name: 'history-max', kind: 'int' },
+  ],
+  uninstall: [
+    { name: 'wait', kind: 'bool' },
+    { name: 'timeout', kind: 'duration' },
+    { name: 'keep-history', kind: 'bool' },
+    { name: 'ignore-not-found', kind: 'bool' },
+  ],
+  get: [
+    { name: 'output', short: 'o', kind: 'string' },
+    { name: 'all', short: 'a', kind: 'bool' },
+    { name: 'revision', kind: 'int' },
+  ],
+};
+COMMANDS.ls = COMMANDS.list!;
+
+/** pkg/cli/output/output.go EncodeJSON: json.Encoder, compact, newline. */
+const json = (v: unknown) => `${JSON.stringify(v)}\n`;
+const goTime = (iso: string) => iso.replace(/Z$/, '.000000000Z');
+
+function refusalText(r: Refusal, prefix = ''): string {
+  if (r.kind === 'kubeconfig') return `Error: ${prefix}Kubernetes cluster unreachable: ${r.message}\n`;
+  const server = r.target?.server ?? 'http://localhost:8080';
+  const hp = r.target?.hostPort ?? 'localhost:8080';
+  const why = r.kind === 'flaky' ? 'net/http: TLS handshake timeout' : `dial tcp ${hp}: connect: connection refused`;
+  // pkg/kube/client.go IsReachable: "Kubernetes cluster unreachable: <discovery error>"
+  return `Error: ${prefix}Kubernetes cluster unreachable: Get "${server.replace(/\/$/, '')}/version": ${why}\n`;
+}
+
+export const helm: SimulatedTool = async (io) => {
+  const pos = positionals(io.argv, [...GLOBAL, ...Object.values(COMMANDS).flat()]);
+  const cmd = pos[0];
+  if (!cmd) {
+    io.out('The Kubernetes package manager\n\nUsage:\n  helm [command]\n');
+    return 0;
+  }
+  const specs = COMMANDS[cmd];
+  if (!specs) {
+    io.err(`Error: unknown command "${cmd}" for "helm"\nRun 'helm --help' for usage.\n`);
+    return 1;
+  }
+  let flags: ReturnType<typeof parseFlags>['flags'];
+  let args: string[];
+  try {
+    const p = parseFlags(io.argv, [...GLOBAL, ...specs]);
+    flags = p.flags;
+    args = p.args.slice(1);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    io.err(`Error: ${err.message}\n`);
+    return 1;
+  }
+  const ns = str(flags, 'namespace') ?? 'default';
+  const open = { tool: 'helm', kubeconfig: str(flags, 'kubeconfig'), context: str(flags, 'kube-context'), env: io.env };
+  const needArgs = (n: number, usage: string): boolean => {
+    if (args.length === n) return true;
+    io.err(`Error: "helm ${usage}" requires ${n} argument${n > 1 ? 's' : ''}\n\nUsage:  helm ${usage} [flags]\n`);
+    return false;
+  };
+
+  switch (cmd) {
+    case 'version': {
+      // cmd/helm/version.go
+      if (bool(flags, 'short')) io.out(`${HELM_VERSION}+g${HELM_COMMIT.slice(0, 7)}\n`);
+      else io.out(`version.BuildInfo{Version:"${HELM_VERSION}", GitCommit:"${HELM_COMMIT}", GitTreeState:"clean", GoVersion:"go1.22.7"}\n`);
+      return 0;
+    }
+    case 'upgrade':
+    case 'install':
+      if (!needArgs(2, `${cmd} [RELEASE] [CHART]`)) return 1;
+      return upgrade(io, open, cmd, args[0]!, args[1]!, flags, ns);
+    case 'status':
+      if (!needArgs(1, 'status RELEASE_NAME')) return 1;
+      return simple(io, open, (c) => {
+        const rel = getRelease(c, ns, args[0]!);
+        if (!rel) return { code: 1, err: 'Error: release: not found\n' };
+        const wanted = flags.revision ? rel.revisions.find((r) => r.revision === Number(flags.revision)) : lastRevision(rel);
+        if (!wanted) return { code: 1, err: 'Error: release: not found\n' };
+        return { code: 0, out: str(flags, 'output') === 'json' ? json(statusJson(rel, wanted)) : statusText(rel, wanted) };
+      });
+    case 'list':
+    case 'ls':
+      return simple(io, open, (c) => {
+        // cmd/helm/list.go: default state mask is deployed|failed; -a = all; --pending adds pending-*
+        const rows = Object.values(c.helm as Record<string, Release>)
+          .filter((r) => r.revisions.length && (bool(flags, 'all-namespaces') || r.namespace === ns))
+          .map((r) => ({ r, last: lastRevision(r) }))
+          .filter(({ last }) =>
+            bool(flags, 'all') ? true : bool(flags, 'pending') ? isPending(last.status) : ['deployed', 'failed'].includes(last.status),
+          )
+          .map(({ r, last }) => ({
+            name: r.name,
+            namespace: r.namespace,
+            revision: String(last.revision),
+            updated: `${last.updated.replace('T', ' ').replace('Z', '')}.000000000 +0000 UTC`,
+            status: last.status,
+            chart: `${last.chartName}-${last.chartVersion}`,
+            app_version: last.appVersion,
+          }));
+        if (str(flags, 'output') === 'json') return { code: 0, out: json(rows) };
+        const lines = ['NAME\tNAMESPACE\tREVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION', ...rows.map((x) => [x.name, x.namespace, x.revision, x.updated, x.status, x.chart, x.app_version].join('\t'))];
+        return { code: 0, out: `${lines.join('\n')}\n` };
+      });
+    case 'history':
+      if (!needArgs(1, 'history RELEASE_NAME')) return 1;
+      return simple(io, open, (c) => {
+        const rel = getRelease(c, ns, args[0]!);
+        if (!rel) return { code: 1, err: 'Error: release: not found\n' };
+        const max = Number(flags.max ?? 256);
+        const rows = rel.revisions.slice(-max).map((r) => ({
+          revision: r.revision,
+          updated: goTime(r.updated),
+          status: r.status,
+          chart: `${r.chartName}-${r.chartVersion}`,
+          app_version: r.appVersion,
+          description: r.description,
+        }));
+        if (str(flags, 'output') === 'json') return { code: 0, out: json(rows) };
+        return { code: 0, out: ['REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tDESCRIPTION', ...rows.map((r) => [r.revision, r.updated, r.status, r.chart, r.app_version, r.description].join('\t'))].join('\n') + '\n' };
+      });
+    case 'rollback':
+      if (args.length < 1 || args.length > 2) {
+        io.err('Error: "helm rollback" requires at least 1 argument\n');
+        return 1;
+      }
+      return simple(io, open, (c, now) => {
+        const rel = getRelease(c, ns, args[0]!);
+        if (!rel) return { code: 1, err: 'Error: release: not found\n' };
+        // pkg/action/rollback.go: no revision (or 0) means the previous one
+        const target = args[1] && args[1] !== '0' ? Number(args[1]) : lastRevision(rel).revision - 1;
+        const rev = rel.revisions.find((r) => r.revision === target);
+        if (!rev) return { code: 1, err: `Error: release has no ${target} version\n` };
+        rollback(c, rel, rev, now);
+        return { code: 0, out: 'Rollback was a success! Happy Helming!\n' };
+      });
+    case 'uninstall':
+      if (!needArgs(1, 'uninstall RELEASE_NAME')) return 1;
+      return simple(io, open, (c) => {
+        if (!uninstall(c, ns, args[0]!)) {
+          if (bool(flags, 'ignore-not-found')) return { code: 0 };
+          return { code: 1, err: `Error: uninstall: Release not loaded: ${args[0]}: release: not found\n` };
+        }
+        return { code: 0, out: `release "${args[0]}" uninstalled\n` };
+      });
+    case 'get': {
+      if (args[0] !== 'values' || args.length !== 2) {
+        io.err(`Error: the lab helm serves only "helm get values RELEASE_NAME"\n`);
+        return 1;
+      }
+      return simple(io, open, (c) => {
+        const rel = getRelease(c, ns, args[1]!);
+        if (!rel) return { code: 1, err: 'Error: release: not found\n' };
+        const rev = flags.revision ? rel.revisions.find((r) => r.revision === Number(flags.revision)) : lastRevision(rel);
+        if (!rev) return { code: 1, err: 'Error: release: not found\n' };
+        // cmd/helm/get_values.go: user-supplied values only (unless --all)
+        if (str(flags, 'output') === 'json') return { code: 0, out: json(rev.config) };
+        return { code: 0, out: `USER-SUPPLIED VALUES:\n${Object.keys(rev.config).length ? stringify(rev.config) : 'null\n'}` };
+      });
+    }
+  }
+  return 1;
+};
+
+type Open = { tool: string; kubeconfig?: string; context?: string; env: NodeJS.ProcessEnv };
+type Reply = { code: number; out?: string; err?: string };
+
+async function simple(io: ToolIO, open: Open, fn: (c: LabCluster, now: number) => Reply): Promise<number> {
+  const res = await onCluster(io.labDir, open, (_s, c, now) => fn(c, now));
+  return emit(io, res);
+}
+
+function emit(io: ToolIO, res: Outcome<Reply>, prefix = ''): number {
+  if (!res.ok) {
+    io.err(refusalText(res.refusal, prefix));
+    return 1;
+  }
+  if (res.value.out) io.out(res.value.out);
+  if (res.value.err) io.err(res.value.err);
+  return res.value.code;
+}
+
+/** pkg/release/release.go as `helm status -o json` prints it (chart stripped). */
+function statusJson(rel: Release, rev: Revision) {
+  return {
+    name: rel.name,
+    info: {
+      first_deployed: goTime(rev.firstDeployed),
+      last_deployed: goTime(rev.updated),
+      deleted: '',
+      description: rev.description,
+      status: rev.status,
+      notes: notes(rev.chartVersion),
+    },
+    config: rev.config,
+    manifest: `---\n# Source: cilium/templates/...\n# ${rev.objects.length} objects rendered by the lab\n`,
+    version: rev.revision,
+    namespace: rel.namespace,
+  };
+}
+
+const notes = (v: string) =>
+  `You have successfully installed Cilium.\n\nYour release version is ${v}.\n\nFor any further help, visit https://docs.cilium.io/en/v${v.split('.').slice(0, 2).join('.')}/gettinghelp\n`;
+
+/** cmd/helm/status.go table output */
+function statusText(rel: Release, rev: Revision): string {
+  return [
+    `NAME: ${rel.name}`,
+    `LAST DEPLOYED: ${new Date(rev.updated).toUTCString().replace('GMT', 'UTC')}`,
+    `NAMESPACE: ${rel.namespace}`,
+    `STATUS: ${rev.status}`,
+    `REVISION: ${rev.revision}`,
+    'TEST SUITE: None',
+    'NOTES:',
+    notes(rev.chartVersion),
+  ].join('\n');
+}
+
+const CLUSTER_NAME = /^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/;
+
+function readValues(flags: ReturnType<typeof parseFlags>['flags']): Values {
+  let values: Values = {};
+  for (const f of list(flags, 'values')) {
+    if (!existsSync(f)) throw new Error(`open ${f}: no such file or directory`);
+    values = mergeValues(values, (parse(readFileSync(f, 'utf8')) as Values | null) ?? {});
+  }
+  for (const kv of [...list(flags, 'set'), ...list(flags, 'set-string')]) {
+    const eq = kv.indexOf('=');
+    if (eq < 0) throw new Error(`failed parsing --set data: key "${kv}" has no value`);
+    const raw = kv.slice(eq + 1);
+    const v = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    values = setPath(values, kv.slice(0, eq), v);
+  }
+  return values;
+}
+
+/** What `--wait` waits for (pkg/kube/ready.go): DaemonSets/Deployments ready, LoadBalancer Services with an ingress. */
+function releaseReady(c: LabCluster, rev: Revision, now: number): boolean {
+  return rev.objects.every((key) => {
+    const o = c.kube[key] as KubeObject | undefined;
+    if (!o) return true;
+    if (o.kind === 'DaemonSet' || o.kind === 'Deployment') return isReady(c, keyOf(o), now);
+    if (o.kind === 'Service' && o.spec?.type === 'LoadBalancer') return Boolean(o.status?.loadBalancer?.ingress?.length) || Boolean(o.spec?.externalIPs?.length);
+    return true;
+  });
+}
+
+async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name: string, chart: string, flags: ReturnType<typeof parseFlags>['flags'], ns: string): Promise<number> {
+  const failPrefix = (installing: boolean) => (installing ? 'INSTALLATION FAILED: ' : 'UPGRADE FAILED: ');
+  if (!/(^|\/)cilium$/.test(chart)) {
+    const repo = chart.split('/')[0];
+    io.err(chart.includes('/') && !chart.startsWith('.') && !chart.startsWith('/') ? `Error: repo ${repo} not found\n` : `Error: path "${chart}" not found\n`);
+    return 1;
+  }
+  const version = str(flags, 'version') ?? '1.16.6';
+  if (!/^1\.1[4-7]\.\d+$/.test(version)) {
+    io.err(`Error: chart "cilium" matching ${version} not found in cilium index. (try 'helm repo update'): no chart version found for cilium-${version}\n`);
+    return 1;
+  }
+  let userValues: Values;
+  let timeoutMs: number;
+  try {
+    userValues = readValues(flags);
+    timeoutMs = parseDuration(str(flags, 'timeout') ?? '5m0s');
+  } catch (err) {
+    io.err(`Error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  // chart templates/validate.yaml
+  const clusterName = (userValues.cluster as { name?: string } | undefined)?.name;
+  if (clusterName !== undefined && (!CLUSTER_NAME.test(clusterName) || clusterName.length > 32)) {
+    io.err(`Error: ${failPrefix(cmd === 'install')}execution error at (cilium/templates/validate.yaml:115:5): The cluster name is invalid: must not be more than 32 characters and must match ^([a-z0-9][-a-z0-9]*)?[a-z0-9]$\n`);
+    return 1;
+  }
+  const wait = bool(flags, 'wait') || bool(flags, 'atomic');
+  const started = await onCluster(io.labDir, open, (_s, c, now) => {
+    const existing = getRelease(c, ns, name);
+    const last = existing ? lastRevision(existing) : undefined;
+    const installing = !last || last.status === 'uninstalled';
+    if (cmd === 'install' && !installing) return { err: 'Error: INSTALLATION FAILED: cannot re-use a name that is still in use\n' };
+    if (cmd === 'upgrade' && installing && !bool(flags, 'install')) return { err: `Error: UPGRADE FAILED: "${name}" has no deployed releases\n` };
+    // pkg/action/upgrade.go prepareUpgrade: a pending last revision blocks every new operation
+    if (last && isPending(last.status)) return { err: `Error: ${failPrefix(false)}another operation (install/upgrade/rollback) is in progress\n` };
+    const reuse = bool(flags, 'reuse-values') || (!installing && !list(flags, 'values').length && !list(flags, 'set').length && !bool(flags, 'reset-values'));
+    const config = reuse && last ? mergeValues(last.config, userValues) : userValues;
+    const { rev } = beginInstallOrUpgrade(c, ns, name, version, config, now);
+    if (!wait) finish(c, ns, name, rev.revision, true, now);
+    return { installing, revision: rev.revision };
+  });
+  if (!started.ok) return emit(io, { ok: false, refusal: started.refusal }, failPrefix(false));
+  if ('err' in started.value) {
+    io.err(started.value.err!);
+    return 1;
+  }
+  const { installing, revision } = started.value as { installing: boolean; revision: number };
+  if (wait) {
+    const done = await pollUntil(Date.now() + timeoutMs, async () => {
+      const r = await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c, now) => {
+        const rel = getRelease(c, ns, name);
+        const rev = rel?.revisions.find((x) => x.revision === revision);
+        if (!rev || !releaseReady(c, rev, now)) return undefined;
+        finish(c, ns, name, revision, true, now);
+        return true;
+      });
+      return r.ok ? r.value : undefined;
+    });
+    if (!done) {
+      await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c, now) => finish(c, ns, name, revision, false, now, 'context deadline exceeded'));
+      io.err(`Error: ${failPrefix(installing)}context deadline exceeded\n`);
+      return 1;
+    }
+  }
+  const final = await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c) => {
+    const rel = getRelease(c, ns, name)!;
+    return { rel, rev: rel.revisions.find((x) => x.revision === revision)! };
+  });
+  if (!final.ok) return emit(io, { ok: false, refusal: final.refusal });
+  const { rel, rev } = final.value;
+  if (str(flags, 'output') === 'json') io.out(json(statusJson(rel, rev)));
+  else {
+    // cmd/helm/upgrade.go: the install notice is only printed for table output
+    io.out(installing && cmd === 'upgrade' ? `Release "${name}" does not exist. Installing it now.\n` : cmd === 'upgrade' ? `Release "${name}" has been upgraded. Happy Helming!\n` : '');
+    io.out(statusText(rel, rev));
+  }
+  return 0;
+}
+
