@@ -55,6 +55,9 @@ export interface ClusterPlan {
   id: number;
   site: string;
   region: string;
+  /** the cluster's pod and service CIDRs (the mesh phase tells remote backends by pod CIDR) */
+  podCidrs: string[];
+  serviceCidrs: string[];
   endpoint: string;
   talos: {
     version: string;
@@ -193,6 +196,8 @@ function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): Cluster
     id: c.id,
     site: c.site,
     region: c.region,
+    podCidrs: [...c.network.podSubnets],
+    serviceCidrs: [...c.network.serviceSubnets],
     endpoint: c.endpoint,
     talos: {
       version: withV(bp.versions.talos),
