@@ -323,9 +323,13 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
     });
 
     await runner.run('apply-manifests', async () => {
-      const manifests = [plan.meshPhase.globalServices, plan.meshPhase.policies].filter((m) => m.trim() !== '').join('\n---\n');
-      if (manifests === '') return;
-      await Promise.all(clusters().map((c) => quick.applyManifests({ kubeconfigRef: c.kubeconfigRef, manifests })));
+      await Promise.all(
+        clusters().map(async (c) => {
+          const own = plan.meshPhase.manifestsByCluster[c.plan.name];
+          const manifests = [own?.globalServices ?? '', own?.policies ?? ''].filter((m) => m.trim() !== '').join('\n---\n');
+          if (manifests !== '') await quick.applyManifests({ kubeconfigRef: c.kubeconfigRef, manifests });
+        }),
+      );
     });
   }
 }

@@ -1,0 +1,87 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { projectRoot } from '../../config/env.ts';
+import { planFromFile } from '../../cli/blueprint-input.ts';
+import type { RolloutPlan } from '../../blueprint/plan.ts';
+import { createLab } from '../../lab/fleet.ts';
+import { fleetFromPlan } from '../../lab/from-blueprint.ts';
+import type { ScenarioName } from '../../lab/scenarios.ts';
+import { withLabState } from '../../lab/state.ts';
+import type { ActivityDeps } from '../../activities/deps.ts';
+import { buildActivityDeps } from '../../workers/deps.ts';
+import { createMeshpilotWorker } from '../../workers/worker.ts';
+
+export const SEED_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe.yaml');
+
+export interface LabWorker {
+  taskQueue: string;
+  labDir: string;
+  dataDir: string;
+  plan: RolloutPlan;
+  deps: ActivityDeps;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real worker (real workflows, real activities) on a fresh lab built from a blueprint, on its own task queue.
+ * Nothing is mocked: the activities call the lab's simulated talosctl/helm/cilium/kubectl as processes.
+ */
+export async function startLabWorker(
+  env: TestWorkflowEnvironment,
+  opts: { scenario: ScenarioName; blueprint?: string; toolLatencyMs?: number; pollBudgetMs?: number },
+): Promise<LabWorker> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-test-'));
+  const labDir = path.join(dataDir, 'lab');
+  const plan = await planFromFile(opts.blueprint ?? SEED_BLUEPRINT);
+  createLab(labDir, fleetFromPlan(plan), { scenario: opts.scenario, toolLatencyMs: opts.toolLatencyMs ?? 0 });
+  const { deps, close } = await buildActivityDeps({
+    dataDir,
+    secretKey: randomBytes(32).toString('hex'),
+    labDir,
+    pollBudgetMs: opts.pollBudgetMs ?? 3_000,
+  });
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await createMeshpilotWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps });
+  const running = worker.run();
+  return {
+    taskQueue,
+    labDir,
+    dataDir,
+    plan,
+    deps,
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await close();
+    },
+  };
+}
+
+/** Repairs the simulated world the way an operator would fix the real one, so a plain `resume` can succeed. */
+export async function healLab(labDir: string, scenario: ScenarioName): Promise<void> {
+  await withLabState(labDir, (s) => {
+    switch (scenario) {
+      case 'node-unreachable':
+        s.faults.unreachableNodes = [];
+        break;
+      case 'etcd-slow':
+        delete s.faults.slowEtcdMember;
+        break;
+      case 'cp-only-excluded':
+        s.faults.keepCpExcludeLabel = false;
+        for (const n of Object.values(s.nodes)) delete n.labels['node.kubernetes.io/exclude-from-external-load-balancers'];
+        break;
+      case 'flaky-tools':
+        delete s.faults.flakyEvery;
+        break;
+      default:
+        throw new Error(`healLab: scenario ${scenario} is fixed by amending the blueprint, not by healing the lab`);
+    }
+  });
+}
