@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ActivityDeps } from '../activities/deps.ts';
 import { projectRoot } from '../config/env.ts';
+import { ensureLabBundle } from '../lab/bundle.ts';
 import { startLabMetricsServer } from '../lab/etcd-metrics.ts';
 import { LAB_DIR_ENV } from '../lab/state.ts';
 import { EncryptedFileSecretStore, keyFromString } from '../secrets/encrypted-file-store.ts';
@@ -43,6 +44,7 @@ export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: Acti
   let etcdMetricsUrl = (address: string, port: number) => `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
   let close = async () => {};
   if (opts.labDir) {
+    await ensureLabBundle();
     env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
     env[LAB_DIR_ENV] = opts.labDir;
     const metrics = await startLabMetricsServer(opts.labDir);

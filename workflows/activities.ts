@@ -1,4 +1,5 @@
 // Workflow-side activity proxies: one place for timeouts and retry policy.
+import type { RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { MeshpilotActivities } from '../activities/index.ts';
 
@@ -8,7 +9,7 @@ import type { MeshpilotActivities } from '../activities/index.ts';
  * Heartbeat timeout: tool calls heartbeat every 5 s while running, so a cancel reaches them within seconds
  * and a dead worker is noticed within 30 s.
  */
-const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 6 };
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 6 };
 
 /** Quick calls: one tool invocation or an API request. */
 export const quick = proxyActivities<MeshpilotActivities>({
