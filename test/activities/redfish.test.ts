@@ -1,11 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { bootNodeIntoInstaller, type BootNodeInput } from '../../activities/redfish.ts';
 import type { ActivityDeps } from '../../activities/deps.ts';
+import { RedfishClient } from '../../activities/redfish/client.ts';
 import { blockedDetailsOf, FailureType, findApplicationFailure } from '../../contracts/failures.ts';
 import { EncryptedFileSecretStore, keyFromString } from '../../secrets/encrypted-file-store.ts';
 import { selfSignedCert, startIsoServer, startSushy, type Sushy } from '../helpers/sushy.ts';
@@ -171,5 +174,43 @@ describe('bootNodeIntoInstaller against sushy-tools (fake driver, TLS, basic aut
     );
     assert.equal(err?.type, FailureType.fatal);
     assert.match(err!.message, /imageUrl/);
+  });
+});
+
+describe('RedfishClient quirks sushy does not show (loopback BMC stand-in)', () => {
+  test('412 on a weak ETag retries it strong; a 202 task monitor is polled until it completes', async () => {
+    const seen: string[] = [];
+    let polls = 0;
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} if-match=${req.headers['if-match'] ?? '-'}`);
+      if (req.method === 'PATCH') {
+        // Like BMCs that hand out weak ETags (compression) but only accept the strong form.
+        if (req.headers['if-match'] !== '"abc"') return void res.writeHead(412).end();
+        return void res.writeHead(204).end();
+      }
+      if (req.method === 'POST') return void res.writeHead(202, { location: '/redfish/v1/TaskService/Tasks/7' }).end();
+      if (req.url === '/redfish/v1/TaskService/Tasks/7') {
+        polls++;
+        if (polls < 2) return void res.writeHead(202).end();
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ TaskState: 'Completed' }));
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = new RedfishClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, username: 'u', password: 'p' });
+    try {
+      await client.patch('/redfish/v1/Systems/1', { Boot: { BootSourceOverrideTarget: 'Cd' } }, 'W/"abc"');
+      assert.deepEqual(seen.filter((s) => s.startsWith('PATCH')), [
+        'PATCH /redfish/v1/Systems/1 if-match=W/"abc"',
+        'PATCH /redfish/v1/Systems/1 if-match="abc"',
+      ]);
+      const done = await client.post('/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'On' });
+      assert.equal(done.status, 200);
+      assert.deepEqual(done.body, { TaskState: 'Completed' });
+      assert.equal(polls, 2);
+    } finally {
+      await client.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
