@@ -17,20 +17,30 @@ import { TALOS_TIMING } from './timing.ts';
 
 const EXCLUDE_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
-/** One networked call: count it, settle derived stages, dial, then run `fn` on the node it lands on. */
+/**
+ * One networked call: count it, settle derived stages, dial, then run `fn` on the node it lands on. Errors
+ * are raised after the state is saved, so a failed call still counts (flaky tools) and settles stages.
+ */
 async function onNode<T>(io: ToolIO, t: Target, wrap: (e: string) => string, fn: (state: LabState, node: LabNode, now: number) => T): Promise<T> {
-  return withLabState(io.labDir, (state) => {
+  const outcome = await withLabState(io.labDir, (state): { value: T } | { error: TalosctlError } => {
     const now = Date.now();
     settleTalosState(state, now);
-    let node: LabNode;
     try {
-      node = connect(state, t, now);
+      let node: LabNode;
+      try {
+        node = connect(state, t, now);
+      } catch (err) {
+        if (err instanceof TalosctlError) throw new TalosctlError(wrap(err.message));
+        throw err;
+      }
+      return { value: fn(state, node, now) };
     } catch (err) {
-      if (err instanceof TalosctlError) throw new TalosctlError(wrap(err.message));
+      if (err instanceof TalosctlError) return { error: err };
       throw err;
     }
-    return fn(state, node, now);
   });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 const failIfMulti = (p: ParsedCommand, command: string) => {
