@@ -42,6 +42,7 @@ const INSTALL_FLAGS: FlagSpec[] = [
   { name: 'force', kind: 'bool' },
   { name: 'skip-crds', kind: 'bool' },
   { name: 'description', kind: 'string' },
+  { name: 'repo', kind: 'string' },
 ];
 const COMMANDS: Record<string, FlagSpec[]> = {
   version: [
@@ -323,6 +324,11 @@ function releaseReady(c: LabCluster, rev: Revision, now: number): boolean {
 
 async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name: string, chart: string, flags: ReturnType<typeof parseFlags>['flags'], ns: string): Promise<number> {
   const failPrefix = (installing: boolean) => (installing ? 'INSTALLATION FAILED: ' : 'UPGRADE FAILED: ');
+  // pkg/action/install.go LocateChart: a bare name needs --repo, else it is a path
+  if (chart === 'cilium' && !str(flags, 'repo')) {
+    io.err(`Error: non-absolute URLs should be in form of repo_name/path_to_chart, got: ${chart}\n`);
+    return 1;
+  }
   if (!/(^|\/)cilium$/.test(chart)) {
     const repo = chart.split('/')[0];
     io.err(chart.includes('/') && !chart.startsWith('.') && !chart.startsWith('/') ? `Error: repo ${repo} not found\n` : `Error: path "${chart}" not found\n`);

@@ -1,0 +1,211 @@
+import { Address4 } from 'ip-address';
+import { z } from 'zod';
+import { blocked, fatal, transient } from '../contracts/failures.ts';
+import type { ActivityDeps } from './deps.ts';
+import { withKubeconfig, withKubeconfigs, type KubeAccess } from './kube/kubeconfig.ts';
+import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
+import { gatherLbFacts } from './kube/lb-facts.ts';
+import { callTool, classify, parseJson, pollWithin } from './kube/tool-call.ts';
+
+/**
+ * cilium-cli adapters (v0.16): readiness, ClusterMesh status and connect, and global-service backends read
+ * from the agent. Judgements come from the JSON, never from exit codes alone (`clustermesh status -o json`
+ * exits 0 even when peers are down).
+ */
+const POLL_MS = 500;
+
+/** cilium-cli status/status.go (pod_state keys are capitalised: no json tags) */
+const statusSchema = z.object({
+  pod_state: z.record(z.string(), z.object({ Type: z.string(), Desired: z.number(), Ready: z.number(), Available: z.number() })).optional(),
+  errors: z.record(z.string(), z.record(z.string(), z.object({ Disabled: z.boolean().optional(), Errors: z.array(z.unknown()).nullish() }))).optional(),
+  helm_chart_version: z.string().optional(),
+});
+
+export async function ciliumReady(deps: ActivityDeps, i: { kubeconfigRef: string }): Promise<{ summary: string }> {
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    let last: z.infer<typeof statusSchema> | undefined;
+    const describe = (s: z.infer<typeof statusSchema>) =>
+      Object.entries(s.pod_state ?? {})
+        .map(([name, p]) => `${name} ${p.Ready}/${p.Desired}`)
+        .join(', ');
+    const ok = await pollWithin(deps.pollBudgetMs, POLL_MS, 'cilium status', async () => {
+      const r = await callTool(deps, 'cilium', ['status', '-o', 'json'], { env: access.env, retries: 2 });
+      if (r.exitCode !== 0) {
+        if (r.stdout.trim().startsWith('{')) last = statusSchema.parse(parseJson(r));
+        else throw classify(r, 'cilium status');
+        return undefined;
+      }
+      const s = statusSchema.parse(parseJson(r));
+      last = s;
+      const agents = s.pod_state?.cilium;
+      const failing = Object.entries(s.errors ?? {}).filter(([, per]) => Object.values(per).some((e) => !e.Disabled && (e.Errors?.length ?? 0) > 0));
+      return agents && agents.Desired > 0 && agents.Ready === agents.Desired && failing.length === 0 ? s : undefined;
+    });
+    if (ok) return { summary: `Cilium ${ok.helm_chart_version ?? ''} ready: ${describe(ok)}`.replace('  ', ' ') };
+    throw blocked({
+      reason: `Cilium is not ready: ${last ? describe(last) || 'the cilium DaemonSet does not exist' : 'no status'}`,
+      hint: 'check `cilium status` and the agent logs (kubectl -n kube-system logs ds/cilium); on Talos the nodes stay NotReady until the agents run',
+      evidence: Object.fromEntries(Object.entries(last?.pod_state ?? {}).map(([k, p]) => [k, `${p.Ready}/${p.Desired}`])),
+    });
+  });
+}
+
+/** cilium-cli clustermesh/clustermesh.go Status (JSON): connectivity.clusters[name].{configured,connected} counts agents. */
+const meshStatusSchema = z.object({
+  connectivity: z
+    .object({
+      clusters: z.record(z.string(), z.object({ configured: z.number().optional(), connected: z.number().optional() })).optional(),
+      total: z.number().optional(),
+      not_ready: z.number().optional(),
+    })
+    .optional(),
+});
+
+async function meshStatusOnce(deps: ActivityDeps, access: KubeAccess, context?: string) {
+  const r = await callTool(deps, 'cilium', ['clustermesh', 'status', '-o', 'json', ...(context ? ['--context', context] : [])], {
+    env: access.env,
+    retries: 2,
+  });
+  return { r, status: r.exitCode === 0 ? meshStatusSchema.parse(parseJson(r)) : undefined };
+}
+
+/** A pending clustermesh-apiserver LoadBalancer, diagnosed the same way clustermeshApiserverAddress does. */
+async function blockOnPendingApiserver(deps: ActivityDeps, access: KubeAccess): Promise<never> {
+  const verdict = diagnoseLoadBalancer(await gatherLbFacts(deps, access, 'kube-system', 'clustermesh-apiserver'), { namespace: 'kube-system', name: 'clustermesh-apiserver' });
+  if (!verdict.ok) throw blocked(verdict.details);
+  throw transient('clustermesh-apiserver has an address now; cilium-cli did not see it yet');
+}
+
+export async function clustermeshStatus(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; expectPeers: string[] },
+): Promise<{ connected: string[]; missing: string[]; summary: string }> {
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    let connected: string[] = [];
+    let lastError = '';
+    let total = 0;
+    await pollWithin(deps.pollBudgetMs, POLL_MS, 'clustermesh status', async () => {
+      const { r, status } = await meshStatusOnce(deps, access);
+      if (!status) {
+        if (/unable to derive service IPs automatically/.test(r.stderr)) await blockOnPendingApiserver(deps, access);
+        if (!/is not ready|not found/.test(r.stderr)) throw classify(r, 'cilium clustermesh status');
+        lastError = r.stderr.trim().split('\n').pop() ?? '';
+        return undefined;
+      }
+      total = status.connectivity?.total ?? 0;
+      const clusters = status.connectivity?.clusters ?? {};
+      connected = Object.entries(clusters)
+        .filter(([, c]) => total > 0 && (c.connected ?? 0) === total)
+        .map(([n]) => n);
+      return i.expectPeers.every((p) => connected.includes(p)) ? true : undefined;
+    });
+    const missing = i.expectPeers.filter((p) => !connected.includes(p));
+    if (lastError && !connected.length && missing.length) throw transient(`cilium clustermesh status: ${lastError}`);
+    const summary = missing.length
+      ? `${connected.length}/${i.expectPeers.length} peers connected on all ${total} agents; missing: ${missing.join(', ')}`
+      : `all ${i.expectPeers.length} peers connected on all ${total} agents`;
+    return { connected, missing, summary };
+  });
+}
+
+const valuesSchema = z.object({
+  cluster: z.object({ name: z.string().optional() }).optional(),
+  clustermesh: z.object({ config: z.object({ clusters: z.array(z.object({ name: z.string() })).optional() }).optional() }).optional(),
+});
+
+async function meshConfig(deps: ActivityDeps, access: KubeAccess, context: string): Promise<{ name?: string; peers: string[] }> {
+  const r = await callTool(deps, 'helm', ['get', 'values', 'cilium', '-n', 'kube-system', '-o', 'json', '--kube-context', context], { env: access.env, retries: 2 });
+  if (r.exitCode !== 0) throw classify(r, `helm get values cilium (${context})`, 'install Cilium in both clusters first');
+  const v = valuesSchema.parse(parseJson(r) ?? {});
+  return { name: v.cluster?.name, peers: (v.clustermesh?.config?.clusters ?? []).map((c) => c.name) };
+}
+
+/**
+ * The `cilium clustermesh connect` method: one bidirectional connect per pair, skipped when both releases
+ * already list each other (a retried activity must not roll every agent again).
+ */
+export async function clustermeshConnect(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; peerKubeconfigRef: string; cluster: string; peer: string },
+): Promise<void> {
+  await withKubeconfigs(deps, [i.kubeconfigRef, i.peerKubeconfigRef], async (access) => {
+    const [ctx, peerCtx] = access.contexts as [string, string];
+    if (ctx === peerCtx) throw fatal(`${i.cluster} and ${i.peer} kubeconfigs use the same context name ${ctx}`, 'give every Talos cluster a distinct name');
+    const [a, b] = await Promise.all([meshConfig(deps, access, ctx), meshConfig(deps, access, peerCtx)]);
+    const nameA = a.name ?? i.cluster;
+    const nameB = b.name ?? i.peer;
+    if (a.peers.includes(nameB) && b.peers.includes(nameA)) return;
+    const r = await callTool(deps, 'cilium', ['clustermesh', 'connect', '--context', ctx, '--destination-context', peerCtx], { env: access.env, timeoutMs: 300_000 });
+    if (r.exitCode === 0) return;
+    if (/unable to derive service IPs automatically/.test(r.stderr)) {
+      for (const ref of [i.kubeconfigRef, i.peerKubeconfigRef]) {
+        await withKubeconfig(deps, ref, async (one) => {
+          const verdict = diagnoseLoadBalancer(await gatherLbFacts(deps, one, 'kube-system', 'clustermesh-apiserver'), { namespace: 'kube-system', name: 'clustermesh-apiserver' });
+          if (!verdict.ok) throw blocked(verdict.details);
+        });
+      }
+      throw transient(`cilium clustermesh connect ${nameA} <-> ${nameB}: a clustermesh-apiserver had no address yet`);
+    }
+    if (/non-unique|out of acceptable range|default name/.test(r.stderr)) throw classify(r, 'cilium clustermesh connect', 'give every cluster a unique cluster.name and cluster.id (1-255)');
+    throw classify(r, `cilium clustermesh connect ${nameA} <-> ${nameB}`);
+  });
+}
+
+/** cilium-dbg service list -o json (api/v1/models/service.go) */
+const serviceListSchema = z.array(
+  z.object({
+    spec: z.object({
+      'frontend-address': z.object({ ip: z.string(), port: z.number().optional() }),
+      'backend-addresses': z.array(z.object({ ip: z.string(), state: z.string().optional() })).nullish(),
+      flags: z.object({ name: z.string().optional(), namespace: z.string().optional() }).passthrough().optional(),
+    }),
+  }),
+);
+
+export async function globalServiceBackends(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; namespace: string; name: string; remotePodCidrs: string[] },
+): Promise<{ local: number; remote: number }> {
+  let nets: Address4[];
+  try {
+    nets = i.remotePodCidrs.filter((c) => !c.includes(':')).map((c) => new Address4(c));
+  } catch {
+    throw fatal(`remotePodCidrs ${JSON.stringify(i.remotePodCidrs)} holds an invalid CIDR`);
+  }
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    const svc = await callTool(deps, 'kubectl', ['get', 'service', i.name, '-n', i.namespace, '-o', 'json'], { env: access.env, retries: 2 });
+    if (svc.exitCode !== 0) {
+      if (/\(NotFound\)/.test(svc.stderr)) return { local: 0, remote: 0 };
+      throw classify(svc, `kubectl get service ${i.namespace}/${i.name}`);
+    }
+    const clusterIP = z.object({ spec: z.object({ clusterIP: z.string().optional() }) }).parse(parseJson(svc)).spec.clusterIP;
+    const r = await callTool(
+      deps,
+      'kubectl',
+      ['exec', '-n', 'kube-system', 'ds/cilium', '-c', 'cilium-agent', '--', 'cilium-dbg', 'service', 'list', '-o', 'json'],
+      { env: access.env, retries: 2 },
+    );
+    if (r.exitCode !== 0) throw classify(r, 'cilium-dbg service list');
+    const list = serviceListSchema.safeParse(parseJson(r));
+    if (!list.success) throw fatal(`cilium-dbg service list -o json has an unexpected shape: ${list.error.issues[0]?.message}`);
+    // Backends carry no cluster id: the frontend is the Service's ClusterIP, remote backends sit in the peers' pod CIDRs.
+    const entry = list.data.find(
+      (e) => e.spec['frontend-address'].ip === clusterIP && (e.spec.flags?.name === undefined || (e.spec.flags.name === i.name && e.spec.flags.namespace === i.namespace)),
+    );
+    let local = 0;
+    let remote = 0;
+    for (const b of entry?.spec['backend-addresses'] ?? []) {
+      if (b.state && b.state !== 'active') continue;
+      let isRemote = false;
+      try {
+        const ip = new Address4(b.ip);
+        isRemote = nets.some((n) => ip.isInSubnet(n));
+      } catch {
+        isRemote = false;
+      }
+      if (isRemote) remote++;
+      else local++;
+    }
+    return { local, remote };
+  });
+}

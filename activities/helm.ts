@@ -1,0 +1,174 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { fatal } from '../contracts/failures.ts';
+import { secretRefs, type ActivityDeps } from './deps.ts';
+import { redact } from './exec/redact.ts';
+import { runTool } from './exec/run-tool.ts';
+import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
+import { callTool, classify, parseJson } from './kube/tool-call.ts';
+
+/**
+ * Helm side of Cilium: the release's state, an idempotent install/upgrade that recovers a release an
+ * interrupted run left pending, and the mesh-wide CA every cluster's values share.
+ */
+const NS = 'kube-system';
+const RELEASE = 'cilium';
+const CHART_REPO = 'https://helm.cilium.io/';
+const HELM_TIMEOUT = '5m0s';
+
+type Values = Record<string, unknown>;
+
+/** helm history -o json (cmd/helm/history.go releaseInfo) */
+const historySchema = z.array(
+  z.object({ revision: z.number().int(), status: z.string(), chart: z.string(), app_version: z.string().optional(), description: z.string().optional() }),
+);
+type History = z.infer<typeof historySchema>;
+
+const chartVersionOf = (chart: string) => /-(\d+\.\d+\.\d+\S*)$/.exec(chart)?.[1];
+const PENDING = new Set(['pending-install', 'pending-upgrade', 'pending-rollback']);
+
+async function history(deps: ActivityDeps, access: KubeAccess, release: string, namespace: string): Promise<History> {
+  const r = await callTool(deps, 'helm', ['history', release, '-n', namespace, '-o', 'json', '--max', '256'], { env: access.env, retries: 2 });
+  if (r.exitCode !== 0) {
+    if (/release: not found/.test(r.stderr)) return [];
+    throw classify(r, `helm history ${release}`);
+  }
+  const parsed = historySchema.safeParse(parseJson(r));
+  if (!parsed.success) throw fatal(`helm history ${release} -o json has an unexpected shape: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+export async function helmRelease(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; release: string; namespace: string },
+): Promise<{ status: string; revision: number; chartVersion?: string }> {
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    const h = await history(deps, access, i.release, i.namespace);
+    const last = h[h.length - 1];
+    if (!last) return { status: 'absent', revision: 0 };
+    const chartVersion = chartVersionOf(last.chart);
+    return { status: last.status, revision: last.revision, ...(chartVersion ? { chartVersion } : {}) };
+  });
+}
+
+/** Every string leaf of the secret values files: redacted from anything helm prints back. */
+function stringLeaves(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string' && v.length >= 8) out.push(v);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) stringLeaves(x, out);
+  return out;
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
+  return v;
+}
+
+function merge(a: Values, b: Values): Values {
+  const out: Values = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? merge(prev as Values, v as Values) : v;
+  }
+  return out;
+}
+
+/**
+ * Recovers a release stuck in pending-* (an install/upgrade whose helm process died): roll back to the last
+ * good revision, or uninstall when there never was one. Meshpilot runs one helm operation per cluster at a
+ * time and kills helm when the activity is cancelled, so a pending release at this point is orphaned.
+ */
+async function recoverPending(deps: ActivityDeps, access: KubeAccess, h: History): Promise<'rolled-back' | 'uninstalled'> {
+  const good = [...h].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
+  const args = good ? ['rollback', RELEASE, String(good.revision), '-n', NS] : ['uninstall', RELEASE, '-n', NS];
+  const r = await callTool(deps, 'helm', args, { env: access.env, timeoutMs: 300_000 });
+  if (r.exitCode !== 0 && !(!good && /release: not found/.test(r.stderr))) throw classify(r, `helm ${args[0]} of the stuck ${RELEASE} release`);
+  return good ? 'rolled-back' : 'uninstalled';
+}
+
+export async function ensureCilium(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; chartVersion: string; values: Record<string, unknown>; secretValuesRefs?: string[] },
+): Promise<{ action: 'installed' | 'upgraded' | 'unchanged' | 'recovered'; revision: number }> {
+  if (!/^\d+\.\d+\.\d+$/.test(i.chartVersion)) throw fatal(`chartVersion ${JSON.stringify(i.chartVersion)} is not a chart version like 1.16.6`);
+  const secretDocs: Values[] = [];
+  for (const ref of i.secretValuesRefs ?? []) {
+    const doc = parse((await deps.secrets.get(ref)).toString('utf8')) as Values | null;
+    if (!doc || typeof doc !== 'object') throw fatal(`secret values ${ref} is not a YAML map`);
+    secretDocs.push(doc);
+  }
+  const secrets = secretDocs.flatMap((d) => stringLeaves(d));
+  const desired = secretDocs.reduce(merge, structuredClone(i.values));
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    let h = await history(deps, access, RELEASE, NS);
+    let recovered = false;
+    if (h.length && PENDING.has(h[h.length - 1]!.status)) {
+      await recoverPending(deps, access, h);
+      recovered = true;
+      h = await history(deps, access, RELEASE, NS);
+    }
+    const last = h[h.length - 1];
+    if (last?.status === 'deployed' && chartVersionOf(last.chart) === i.chartVersion) {
+      const r = await callTool(deps, 'helm', ['get', 'values', RELEASE, '-n', NS, '-o', 'json'], { env: access.env, secrets, retries: 2 });
+      if (r.exitCode !== 0) throw classify(r, 'helm get values cilium');
+      // Both sides go through the same redaction, so secret values compare without ever being logged.
+      const current = JSON.stringify(canonical(parseJson(r) ?? {}));
+      const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(desired), secrets))));
+      if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
+    }
+    const dir = await mkdtemp(path.join(deps.workDir || os.tmpdir(), 'cilium-values-'));
+    try {
+      const files: string[] = [];
+      await writeFile(path.join(dir, 'values.yaml'), stringify(i.values), { mode: 0o600 });
+      files.push(path.join(dir, 'values.yaml'));
+      for (const [n, doc] of secretDocs.entries()) {
+        const f = path.join(dir, `secret-values-${n}.yaml`);
+        await writeFile(f, stringify(doc), { mode: 0o600 });
+        files.push(f);
+      }
+      const args = ['upgrade', '--install', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', i.chartVersion, '-n', NS];
+      for (const f of files) args.push('-f', f);
+      // No --wait: readiness is ciliumReady's job, and with a LoadBalancer apiserver --wait would block on LB-IPAM
+      // and leave a `failed` revision behind instead of a diagnosis.
+      args.push('--timeout', HELM_TIMEOUT, '-o', 'json');
+      const r = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, timeoutMs: 330_000 });
+      if (r.exitCode !== 0) throw classify(r, `helm upgrade --install cilium ${i.chartVersion}`, 'check the values against the chart (helm template) and the cluster (kubectl get nodes)');
+      const revision = z.object({ version: z.number().int() }).safeParse(parseJson(r));
+      if (!revision.success) throw fatal('helm upgrade -o json printed no release version');
+      return { action: recovered ? 'recovered' : last && last.status !== 'uninstalled' ? 'upgraded' : 'installed', revision: revision.data.version };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * The ClusterMesh CA, generated once for the whole mesh and stored as a Helm values file (`tls.ca`, base64
+ * PEM, chart templates/cilium-ca-secret.yaml): every cluster's agents then trust every clustermesh-apiserver.
+ */
+export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Promise<{ caRef: string }> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(i.mesh)) throw fatal(`mesh name ${JSON.stringify(i.mesh)} is not a lower-case name`);
+  const caRef = secretRefs.meshCa(i.mesh);
+  if (await deps.secrets.has(caRef)) return { caRef };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-ca-'));
+  try {
+    const key = path.join(dir, 'ca.key');
+    const crt = path.join(dir, 'ca.crt');
+    const r = await runTool(deps.tools, 'openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', key, '-out', crt, '-days', '3650', '-subj', `/CN=Cilium CA ${i.mesh}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) throw classify(r, 'openssl req (mesh CA)', 'install openssl on the worker');
+    const b64 = async (f: string) => (await readFile(f)).toString('base64');
+    const doc = stringify({ tls: { ca: { cert: await b64(crt), key: await b64(key) } } });
+    // ifAbsent: two racing attempts keep the first CA, never replace one clusters already trust
+    await deps.secrets.put(caRef, doc, { ifAbsent: true });
+    return { caRef };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
