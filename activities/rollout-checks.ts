@@ -2,7 +2,8 @@
 import { Context } from '@temporalio/activity';
 import { blocked } from '../contracts/failures.ts';
 import type { ActivityDeps } from './deps.ts';
-import { globalServiceBackends, toolVersions } from './kube-side.ts';
+import { globalServiceBackends } from './cilium.ts';
+import { toolVersions } from './kube.ts';
 import { nodeStage, talosClientVersion } from './talos.ts';
 
 function heartbeat(details: unknown): void {
