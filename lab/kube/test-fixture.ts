@@ -74,3 +74,26 @@ export async function bootstrappedLab(
   }
   return kubeconfigs;
 }
+
+/** ActivityDeps for adapter tests: the lab tools first on PATH, an encrypted store in `work`, kubeconfigs stored. */
+export async function labActivityDeps(work: string, labDir: string, kubeconfigs: Record<string, string>, pollBudgetMs = 3_000) {
+  const { randomBytes } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const { EncryptedFileSecretStore } = await import('../../secrets/encrypted-file-store.ts');
+  const { secretRefs } = await import('../../activities/deps.ts');
+  const bin = path.resolve(import.meta.dirname, '../bin');
+  const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), randomBytes(32));
+  const refs: Record<string, string> = {};
+  for (const [cluster, file] of Object.entries(kubeconfigs)) {
+    refs[cluster] = secretRefs.kubeconfig('lab', cluster);
+    await secrets.put(refs[cluster], readFileSync(file));
+  }
+  const deps = {
+    tools: { env: { PATH: `${bin}:${process.env.PATH}`, MESHPILOT_LAB_DIR: labDir, HOME: work }, cwd: work },
+    secrets,
+    workDir: work,
+    etcdMetricsUrl: (a: string, p: number) => `http://${a}:${p}/metrics`,
+    pollBudgetMs,
+  };
+  return { deps, refs };
+}
