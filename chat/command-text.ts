@@ -1,0 +1,64 @@
+// `/mesh <subcommand> ...` text → a typed command. Pure: the handlers never look at raw text.
+
+export type MeshCommand =
+  | { kind: 'help' }
+  | { kind: 'plan'; name: string }
+  | { kind: 'rollout'; name: string }
+  | { kind: 'status'; target?: string }
+  | { kind: 'resume'; target: string; reason?: string }
+  | { kind: 'abort'; target: string; reason: string }
+  | { kind: 'verify'; name: string }
+  | { kind: 'schedule'; name: string; every: string };
+
+export type MeshCommandKind = MeshCommand['kind'];
+
+/** Commands that change something: only allow-listed users in allow-listed channels may run them. */
+export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule']);
+
+export const USAGE = [
+  '*Usage:* `/mesh <command>`',
+  '• `/mesh plan NAME` — what a rollout of blueprint NAME would do (clusters, IDs, CIDRs, warnings)',
+  '• `/mesh rollout NAME` — start (or attach to) the rollout of blueprint NAME',
+  '• `/mesh status [ID|NAME]` — a rollout by id or blueprint name; without one, the rollouts in flight',
+  '• `/mesh resume ID|NAME [reason]` — re-check the paused step now',
+  '• `/mesh abort ID|NAME REASON` — stop the rollout (the reason is kept in its audit)',
+  '• `/mesh verify NAME` — check the running mesh against blueprint NAME now',
+  '• `/mesh schedule NAME EVERY|off` — verify on a schedule (e.g. `6h`)',
+  'Blueprints are read from the configured blueprint directory by name; they are never uploaded through chat.',
+].join('\n');
+
+export type ParsedCommand = { ok: true; command: MeshCommand } | { ok: false; message: string };
+
+const bad = (message: string): ParsedCommand => ({ ok: false, message: `${message}\n\n${USAGE}` });
+
+export function parseMeshCommand(text: string): ParsedCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [sub, ...args] = words;
+  const rest = (from: number) => args.slice(from).join(' ').trim();
+  switch (sub?.toLowerCase()) {
+    case undefined:
+    case 'help':
+      return { ok: true, command: { kind: 'help' } };
+    case 'plan':
+    case 'rollout':
+    case 'verify': {
+      const kind = sub.toLowerCase() as 'plan' | 'rollout' | 'verify';
+      if (args.length !== 1) return bad(`\`${kind}\` takes one blueprint name, e.g. \`/mesh ${kind} usa-europe\``);
+      return { ok: true, command: { kind, name: args[0]! } };
+    }
+    case 'status':
+      if (args.length > 1) return bad('`status` takes at most one rollout id or blueprint name');
+      return { ok: true, command: { kind: 'status', target: args[0] } };
+    case 'resume':
+      if (args.length < 1) return bad('`resume` needs a rollout id or blueprint name, e.g. `/mesh resume usa-europe`');
+      return { ok: true, command: { kind: 'resume', target: args[0]!, reason: rest(1) || undefined } };
+    case 'abort':
+      if (args.length < 2) return bad('`abort` needs a rollout id (or blueprint name) and a reason, e.g. `/mesh abort usa-europe wrong change window`');
+      return { ok: true, command: { kind: 'abort', target: args[0]!, reason: rest(1) } };
+    case 'schedule':
+      if (args.length !== 2) return bad('`schedule` takes a blueprint name and an interval (or `off`), e.g. `/mesh schedule usa-europe 6h`');
+      return { ok: true, command: { kind: 'schedule', name: args[0]!, every: args[1]! } };
+    default:
+      return bad(`unknown command \`${(sub ?? '').slice(0, 40)}\``);
+  }
+}

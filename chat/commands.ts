@@ -1,0 +1,127 @@
+// `/mesh …` after it was parsed, allowed and acked: do the work and say what happened (ephemeral, through the
+// command's response_url: one or two replies, well inside its limit of five). Progress goes through followers.
+import { abortRollout, actOnStep, ActionRefused, getRolloutView, listRollouts, RolloutNotFound, startRollout } from '../client/rollouts.ts';
+import { rolloutWorkflowId } from '../contracts/names.ts';
+import { CliError } from '../cli/io.ts';
+import { planFromFile } from '../cli/blueprint-input.ts';
+import { redact } from '../activities/exec/redact.ts';
+import type { RolloutPlan } from '../blueprint/plan.ts';
+import type { RolloutMessage } from '../notify/message.ts';
+import { BlueprintNameError, BLUEPRINT_NAME, resolveBlueprint } from './blueprints.ts';
+import { USAGE, type MeshCommand } from './command-text.ts';
+import { slackActor, type ChatCore } from './core.ts';
+import { statusMessage } from './render.ts';
+import { VERIFY_UNAVAILABLE } from './verify-port.ts';
+
+export interface CommandContext {
+  userId: string;
+  channelId: string;
+}
+
+/** A reply: plain mrkdwn text, or a rendered message (the status). */
+export type Reply = { text: string } | { message: RolloutMessage };
+
+async function planByName(core: ChatCore, name: string): Promise<{ plan: RolloutPlan; file: string }> {
+  const file = await resolveBlueprint(core.blueprintDir, name);
+  return { plan: await planFromFile(file), file };
+}
+
+/** `rollout-…` is a workflow id; a plain name is a blueprint, whose current revision names the rollout. */
+async function resolveRolloutId(core: ChatCore, target: string): Promise<string> {
+  if (target.startsWith('rollout-') || !BLUEPRINT_NAME.test(target)) {
+    if (!/^[A-Za-z0-9._:-]{1,300}$/.test(target)) throw new BlueprintNameError(`\`${target.slice(0, 80)}\` is neither a rollout id nor a blueprint name`);
+    return target;
+  }
+  const { plan } = await planByName(core, target);
+  return rolloutWorkflowId(plan.mesh, plan.revision);
+}
+
+function planSummary(name: string, plan: RolloutPlan): string {
+  const lines = [`*Plan for \`${name}\`* — mesh *${plan.mesh}*, revision \`${plan.revision}\`, ${plan.meshPhase.method} connect, encryption ${plan.meshPhase.encryption}`];
+  for (const c of plan.clusters) {
+    const cps = c.nodes.filter((n) => n.role === 'controlplane').length;
+    lines.push(`• *${c.name}* (id ${c.id}, site ${c.site}): pods ${c.podCidrs.join(', ')} · services ${c.serviceCidrs.join(', ')} · ${cps} control plane + ${c.nodes.length - cps} worker node(s) · Talos ${c.talos.version}, Cilium ${c.cilium.version}`);
+  }
+  lines.push(plan.warnings.length ? `*Warnings:*\n${plan.warnings.map((w) => `• ${w}`).join('\n')}` : 'No warnings.');
+  lines.push(`Start it with \`/mesh rollout ${name}\`.`);
+  return lines.join('\n');
+}
+
+function followNote(core: ChatCore, workflowId: string, channelId: string): string {
+  const r = core.followers.follow(workflowId, channelId);
+  core.followers.poke(workflowId);
+  return r === 'too-many' ? ' (meshpilot is following too many rollouts to post progress here; use `/mesh status` to check)' : ' Progress follows in this channel.';
+}
+
+export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: CommandContext): Promise<Reply> {
+  const actor = slackActor(ctx.userId);
+  try {
+    switch (cmd.kind) {
+      case 'help':
+        return { text: USAGE };
+      case 'plan': {
+        const { plan } = await planByName(core, cmd.name);
+        return { text: planSummary(cmd.name, plan) };
+      }
+      case 'rollout': {
+        const { plan } = await planByName(core, cmd.name);
+        const started = await startRollout(core.client, { plan, requestedBy: actor, taskQueue: core.taskQueue, limits: core.limits });
+        core.log(`chat: ${actor.by} ${started.started ? 'started' : 'attached to'} ${started.workflowId}`);
+        const head = started.started ? `Started \`${started.workflowId}\`.` : `This change is already rolling out: \`${started.workflowId}\` (not started twice).`;
+        return { text: `${head}${followNote(core, started.workflowId, ctx.channelId)}` };
+      }
+      case 'status': {
+        if (!cmd.target) return { text: await inFlight(core) };
+        const id = await resolveRolloutId(core, cmd.target);
+        const view = await getRolloutView(core.client, id);
+        // Asking about a live rollout in an ops channel picks following back up (e.g. after a restart).
+        if (!['completed', 'failed', 'aborted'].includes(view.state) && core.allow.mayChange(ctx.userId, ctx.channelId).ok) {
+          core.followers.follow(id, ctx.channelId);
+        }
+        const msg = statusMessage(view, core.uiLink(id));
+        if (view.blocked) msg.text = `${msg.text ? `${msg.text}\n` : ''}Paused: ${view.blocked.reason}\nHint: ${view.blocked.hint}`;
+        return { message: msg };
+      }
+      case 'resume': {
+        const id = await resolveRolloutId(core, cmd.target);
+        const r = await actOnStep(core.client, id, 'resume', { ...actor, reason: cmd.reason });
+        core.log(`chat: ${actor.by} resumed ${r.workflowId}`);
+        return { text: `Resume accepted: ${r.message}.${followNote(core, id, ctx.channelId)}` };
+      }
+      case 'abort': {
+        const id = await resolveRolloutId(core, cmd.target);
+        const r = await abortRollout(core.client, id, { ...actor, reason: cmd.reason });
+        core.log(`chat: ${actor.by} aborted ${id}`);
+        return { text: `Abort accepted: ${r.message}.${followNote(core, id, ctx.channelId)}` };
+      }
+      case 'verify': {
+        if (!core.verify.available) return { text: VERIFY_UNAVAILABLE };
+        const file = await resolveBlueprint(core.blueprintDir, cmd.name);
+        const r = await core.verify.verifyNow(cmd.name, file, actor);
+        return { text: `${r.message} (\`${r.workflowId}\`)` };
+      }
+      case 'schedule': {
+        if (!core.verify.available) return { text: VERIFY_UNAVAILABLE };
+        const file = await resolveBlueprint(core.blueprintDir, cmd.name);
+        return { text: (await core.verify.schedule(cmd.name, file, cmd.every, actor)).message };
+      }
+    }
+  } catch (err) {
+    return { text: explain(err) };
+  }
+}
+
+async function inFlight(core: ChatCore): Promise<string> {
+  const rows = (await listRollouts(core.client, { limit: 20 })).filter((r) => r.state === 'running' || r.state === 'paused');
+  if (rows.length === 0) return 'No rollouts in flight.';
+  return ['*Rollouts in flight:*', ...rows.map((r) => `• \`${r.workflowId}\` ${r.state}${r.blockedStep ? ` at ${r.blockedStep}` : ''} (since ${r.startTime})`)].join('\n');
+}
+
+/** Every failure a person can act on, in one message; anything else is reported without internals or secrets. */
+export function explain(err: unknown): string {
+  if (err instanceof ActionRefused) return `Refused: ${err.message}`;
+  if (err instanceof RolloutNotFound) return `No such rollout: ${err.message.replace('(see: meshpilot list)', '(see `/mesh status`)')}`;
+  if (err instanceof BlueprintNameError) return err.message;
+  if (err instanceof CliError) return `${err.message}${err.hint ? `\n(${err.hint})` : ''}`;
+  return `Something went wrong: ${redact((err as Error).message ?? String(err))}`;
+}

@@ -1,0 +1,123 @@
+// RolloutView → the generic notification messages (notify/message.ts). Pure: the follower and the handlers
+// decide when to post; this decides only what a message says.
+import type { MessageAction, MessageField, RolloutMessage } from '../notify/message.ts';
+import type { OperatorAction, RolloutView, StepStatus } from '../contracts/status.ts';
+import { actionsOnPause, encodePauseToken, PAST, tokenForView } from './pause-token.ts';
+
+export const ACTION_RESUME = 'mesh_resume';
+export const ACTION_ABORT = 'mesh_abort';
+export const ACTION_OPEN_UI = 'mesh_open_ui';
+
+const DONE = new Set<StepStatus['state']>(['done', 'skipped', 'overridden']);
+
+function progress(steps: StepStatus[]): string {
+  return `${steps.filter((s) => DONE.has(s.state)).length}/${steps.length}`;
+}
+
+function current(steps: StepStatus[]): StepStatus | undefined {
+  return steps.find((s) => s.state === 'running' || s.state === 'blocked') ?? [...steps].reverse().find((s) => s.state !== 'pending');
+}
+
+function clusterFields(view: RolloutView): MessageField[] {
+  const fields = view.clusters.map((c) => {
+    const step = current(c.steps);
+    return { label: c.name, value: `${c.state} · ${progress(c.steps)} steps${step ? ` · ${step.state === 'blocked' ? 'paused at' : step.state === 'running' ? 'running' : 'last'} ${step.name}` : ''}` };
+  });
+  if (view.meshSteps.length) {
+    const step = current(view.meshSteps);
+    fields.push({ label: 'mesh', value: `${progress(view.meshSteps)} steps${step ? ` · ${step.state === 'blocked' ? 'paused at' : step.state} ${step.name}` : ''}` });
+  }
+  return fields;
+}
+
+function footer(view: RolloutView): string {
+  return `${view.workflowId} · revision ${view.revision} · started by ${view.startedBy.by} via ${view.startedBy.via}`;
+}
+
+export function uiAction(uiUrl: string | undefined): MessageAction[] {
+  return uiUrl ? [{ id: ACTION_OPEN_UI, label: 'Open in Temporal UI', url: uiUrl }] : [];
+}
+
+/** The one status message per rollout and channel, updated in place as the rollout moves. */
+export function statusMessage(view: RolloutView, uiUrl?: string): RolloutMessage {
+  const where = view.blocked ? ` at ${view.blocked.cluster ? `${view.blocked.cluster}/` : ''}${view.blocked.step}` : '';
+  return {
+    title: `Rollout ${view.mesh}: ${view.state}${where}`,
+    state: view.state,
+    text: view.error ? `Error: ${view.error}` : undefined,
+    fields: clusterFields(view),
+    actions: uiAction(uiUrl),
+    footer: footer(view),
+  };
+}
+
+/** Posted once per pause: the reason, the hint, and the buttons that act on exactly this pause. */
+export function pauseMessage(view: RolloutView, uiUrl?: string): RolloutMessage | undefined {
+  const b = view.blocked;
+  const token = tokenForView(view);
+  if (!b || !token) return undefined;
+  const value = encodePauseToken(token);
+  const at = `${b.cluster ? `${b.cluster}/` : ''}${b.step}`;
+  const last = actionsOnPause(view, token).at(-1);
+  return {
+    title: `${view.mesh} paused at ${at}`,
+    state: 'paused',
+    text: `Reason: ${b.reason}\nHint: ${b.hint || '(none)'}`,
+    fields: [
+      { label: 'Paused since', value: b.since },
+      { label: 'Rollout', value: view.workflowId },
+      ...(last ? [{ label: 'Last action', value: `${PAST[last.action]} by ${last.by} at ${last.at} (re-checking)` }] : []),
+      ...(b.overridable ? [{ label: 'Gate', value: `can be overridden with a reason: meshpilot override ${view.workflowId} --step ${b.step} --reason "..."` }] : []),
+    ],
+    actions: [
+      { id: ACTION_RESUME, label: 'Resume', style: 'primary', value },
+      {
+        id: ACTION_ABORT,
+        label: 'Abort',
+        style: 'danger',
+        value,
+        confirm: {
+          title: 'Abort this rollout?',
+          text: `Stops ${view.workflowId}: running tool calls are cancelled and nothing further runs. The abort is recorded under your name.`,
+          confirm: 'Abort rollout',
+          deny: 'Keep it',
+        },
+      },
+      ...uiAction(uiUrl),
+    ],
+    footer: footer(view),
+  };
+}
+
+/** The pause message once someone acted on it (or its re-check passed): buttons gone, who did what kept. */
+export function pauseClearedMessage(view: RolloutView, pause: { cluster?: string; step: string }, action: OperatorAction | undefined, uiUrl?: string): RolloutMessage {
+  const at = `${pause.cluster ? `${pause.cluster}/` : ''}${pause.step}`;
+  const what = action ? `${PAST[action.action]} by ${action.by}` : 'cleared: its re-check passed';
+  return {
+    title: `${view.mesh} ${at}: ${what}`,
+    state: view.state === 'aborted' ? 'aborted' : view.state === 'failed' ? 'failed' : 'running',
+    text: action?.reason ? `Reason given: ${action.reason}` : undefined,
+    fields: [{ label: 'Rollout', value: view.workflowId }],
+    actions: uiAction(uiUrl),
+    footer: footer(view),
+  };
+}
+
+/** Posted once when the rollout ends. */
+export function outcomeMessage(view: RolloutView, uiUrl?: string): RolloutMessage {
+  const lastAbort = [...view.actions].reverse().find((a) => a.action === 'abort');
+  const text =
+    view.state === 'completed'
+      ? `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
+      : view.state === 'aborted'
+        ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.`
+        : `Failed: ${view.error ?? 'see the rollout in the Temporal UI'}`;
+  return {
+    title: `Rollout ${view.mesh} ${view.state}`,
+    state: view.state === 'paused' || view.state === 'running' ? 'info' : view.state,
+    text,
+    fields: clusterFields(view),
+    actions: uiAction(uiUrl),
+    footer: footer(view),
+  };
+}
