@@ -1,0 +1,76 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MUTATING, parseMeshCommand } from '../../chat/command-text.ts';
+import { listBlueprints, resolveBlueprint } from '../../chat/blueprints.ts';
+import { AllowList } from '../../chat/allow-list.ts';
+
+describe('/mesh text', () => {
+  test('parses every subcommand into a typed command', () => {
+    assert.deepEqual(parseMeshCommand(''), { ok: true, command: { kind: 'help' } });
+    assert.deepEqual(parseMeshCommand('  plan   usa-europe '), { ok: true, command: { kind: 'plan', name: 'usa-europe' } });
+    assert.deepEqual(parseMeshCommand('ROLLOUT usa-europe'), { ok: true, command: { kind: 'rollout', name: 'usa-europe' } });
+    assert.deepEqual(parseMeshCommand('status'), { ok: true, command: { kind: 'status', target: undefined } });
+    assert.deepEqual(parseMeshCommand('resume rollout-x pool fixed'), { ok: true, command: { kind: 'resume', target: 'rollout-x', reason: 'pool fixed' } });
+    assert.deepEqual(parseMeshCommand('abort usa-europe wrong window'), { ok: true, command: { kind: 'abort', target: 'usa-europe', reason: 'wrong window' } });
+    assert.deepEqual(parseMeshCommand('schedule usa-europe 6h'), { ok: true, command: { kind: 'schedule', name: 'usa-europe', every: '6h' } });
+  });
+
+  test('bad input names what is wrong and shows usage', () => {
+    const unknown = parseMeshCommand('deploy usa-europe');
+    assert.equal(unknown.ok, false);
+    assert.match(!unknown.ok ? unknown.message : '', /^unknown command `deploy`[\s\S]*\/mesh rollout NAME/);
+    const noReason = parseMeshCommand('abort rollout-x');
+    assert.match(!noReason.ok ? noReason.message : '', /needs a rollout id .* and a reason/);
+    assert.equal(parseMeshCommand('rollout a b').ok, false);
+  });
+
+  test('only read commands are open to everyone', () => {
+    assert.deepEqual([...MUTATING].sort(), ['abort', 'resume', 'rollout', 'schedule', 'verify']);
+  });
+});
+
+describe('blueprints by name', () => {
+  let dir: string;
+  let outside: string;
+  before(() => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-bp-'));
+    dir = path.join(root, 'blueprints');
+    outside = path.join(root, 'secret.yaml');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'usa-europe.yaml'), 'x: 1\n');
+    writeFileSync(path.join(dir, 'lab.yml'), 'x: 1\n');
+    writeFileSync(path.join(dir, 'Not_A_Name.yaml'), 'x: 1\n');
+    writeFileSync(outside, 'x: 1\n');
+    symlinkSync(outside, path.join(dir, 'escape.yaml'));
+  });
+  after(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+  test('a name maps to <dir>/<name>.yaml or .yml', async () => {
+    assert.equal(path.basename(await resolveBlueprint(dir, 'usa-europe')), 'usa-europe.yaml');
+    assert.equal(path.basename(await resolveBlueprint(dir, 'lab')), 'lab.yml');
+    assert.deepEqual(await listBlueprints(dir), ['escape', 'lab', 'usa-europe']);
+  });
+
+  test('paths, traversal, odd names and symlinks out of the directory are refused', async () => {
+    for (const name of ['../secret', '/etc/passwd', 'usa-europe.yaml', 'a/b', '..', 'Not_A_Name', '-x']) {
+      await assert.rejects(resolveBlueprint(dir, name), /is not a blueprint name/, name);
+    }
+    await assert.rejects(resolveBlueprint(dir, 'escape'), /points outside the blueprint directory/);
+    await assert.rejects(resolveBlueprint(dir, 'nope'), /no blueprint named nope \(available: escape, lab, usa-europe\)/);
+  });
+});
+
+describe('allow-list', () => {
+  const allow = new AllowList(['U1OPS'], ['C1OPS']);
+  test('needs both an allowed user and an allowed channel', () => {
+    assert.deepEqual(allow.mayChange('U1OPS', 'C1OPS'), { ok: true });
+    const user = allow.mayChange('U2DEV', 'C1OPS');
+    assert.match(!user.ok ? user.message : '', /not on the list.*SLACK_ALLOWED_USERS/);
+    const channel = allow.mayChange('U1OPS', 'C9RANDOM');
+    assert.match(!channel.ok ? channel.message : '', /SLACK_ALLOWED_CHANNELS/);
+    assert.equal(new AllowList([], ['C1OPS']).mayChange('U1OPS', 'C1OPS').ok, false);
+  });
+});
