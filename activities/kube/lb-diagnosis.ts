@@ -86,7 +86,7 @@ export function diagnoseLoadBalancer(f: LbFacts, want: { namespace: string; name
     const selecting = enabled.filter((p) => selectorMatches(p.spec.serviceSelector, serviceLabels(s)));
     const poolEvidence = Object.fromEntries(f.pools.slice(0, 5).map((p) => [`pool.${p.metadata.name}.IPsAvailable`, poolCount(p, 'cilium.io/IPsAvailable') ?? '?']));
     const evidence = { condition: condText, message: cond?.message ?? '', ...poolEvidence };
-    if (!cond && f.pools.length === 0) {
+    if (f.pools.length === 0) {
       return blockedBy(`LoadBalancer ${id} is <pending>: there is no CiliumLoadBalancerIPPool in the cluster`, 'add an IP pool (lbPool in the blueprint) for this cluster', evidence);
     }
     if (!cond) {
