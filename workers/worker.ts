@@ -40,7 +40,7 @@ export async function createMeshpilotWorker(opts: MeshpilotWorkerOptions): Promi
     workflowBundle: await workflowBundle(opts.dataConverter?.failureConverterPath),
     activities: createActivities(opts.deps),
     dataConverter: opts.dataConverter,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     // Give running tool calls time to notice the cancel and kill their process on shutdown.
     shutdownGraceTime: '10s',
     maxConcurrentActivityTaskExecutions: 64,

@@ -111,6 +111,17 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
     if (node.role === 'controlplane' && state.faults.keepCpExcludeLabel === true) labels[EXCLUDE_LB] = '';
     node.labels = labels;
     node.appliedConfigSha = sha256(text);
+    // The cluster's pod/service subnets as the machine config sets them: the lab's Kubernetes side allocates
+    // pod IPs (and so global-service backends) from here, as kube-controller-manager would.
+    const network = ((cfg.cluster as Record<string, unknown> | undefined)?.network ?? {}) as { podSubnets?: string[]; serviceSubnets?: string[] };
+    const cluster = state.clusters[node.cluster];
+    const firstV4 = (list?: string[]) => list?.find((c) => /^\d+\.\d+\.\d+\.\d+\//.test(c));
+    if (cluster) {
+      const pod = firstV4(network.podSubnets);
+      const svc = firstV4(network.serviceSubnets);
+      if (pod) cluster.extra.podCidr = pod;
+      if (svc) cluster.extra.serviceCidr = svc;
+    }
     if (insecure) {
       // maintenance mode: the config is handed to the installer; no mode details are returned
       node.stage = 'installing';
