@@ -92,11 +92,11 @@ export function pauseMessage(view: RolloutView, uiUrl?: string): RolloutMessage 
 /** The pause message once someone acted on it (or its re-check passed): buttons gone, who did what kept. */
 export function pauseClearedMessage(view: RolloutView, pause: { cluster?: string; step: string }, action: OperatorAction | undefined, uiUrl?: string): RolloutMessage {
   const at = `${pause.cluster ? `${pause.cluster}/` : ''}${pause.step}`;
-  const what = action ? `${PAST[action.action]} by ${action.by}` : 'cleared: its re-check passed';
+  // Who acted goes in the text, not the title: Slack renders mentions only there.
   return {
-    title: `${view.mesh} ${at}: ${what}`,
+    title: `${view.mesh} ${at}: ${action ? PAST[action.action] : 'cleared'}`,
     state: view.state === 'aborted' ? 'aborted' : view.state === 'failed' ? 'failed' : 'running',
-    text: action?.reason ? `Reason given: ${action.reason}` : undefined,
+    text: action ? `${PAST[action.action]} by ${action.by} at ${action.at}${action.reason ? ` (${action.reason})` : ''}` : 'Its re-check passed.',
     fields: [{ label: 'Rollout', value: view.workflowId }],
     actions: uiAction(uiUrl),
     footer: footer(view),

@@ -66,7 +66,8 @@ describe('pause messages and their buttons', () => {
     assert.equal(s.title, 'Rollout usa-europe: paused at cluster-usa/apply-config');
     assert.deepEqual(s.fields?.[0], { label: 'cluster-usa', value: 'paused · 1/2 steps · paused at apply-config' });
     const cleared = pauseClearedMessage(view({ state: 'running' }), { cluster: 'cluster-usa', step: 'apply-config' }, resumed('slack:U1OPS', SINCE));
-    assert.equal(cleared.title, 'usa-europe cluster-usa/apply-config: resumed by slack:U1OPS');
+    assert.equal(cleared.title, 'usa-europe cluster-usa/apply-config: resumed');
+    assert.equal(cleared.text, `resumed by slack:U1OPS at ${SINCE}`);
     assert.deepEqual(cleared.actions, []);
     const done = outcomeMessage(view({ state: 'completed', blocked: undefined }));
     assert.equal(done.state, 'completed');
