@@ -123,5 +123,7 @@ export function explain(err: unknown): string {
   if (err instanceof RolloutNotFound) return `No such rollout: ${err.message.replace('(see: meshpilot list)', '(see `/mesh status`)')}`;
   if (err instanceof BlueprintNameError) return err.message;
   if (err instanceof CliError) return `${err.message}${err.hint ? `\n(${err.hint})` : ''}`;
+  // The verify/schedule client's input errors name a CLI flag; the text after it is what matters here.
+  if (err instanceof Error && (err.name === 'ScheduleInputError' || err.name === 'VerifyScheduleNotFound')) return err.message.replace(/^--\w+: /, '');
   return `Something went wrong: ${redact((err as Error).message ?? String(err))}`;
 }
