@@ -41,7 +41,7 @@ export async function preflightCluster(
   return { talosctl: talos.version, ...others };
 }
 
-const BOOTED = new Set(['maintenance', 'installing', 'rebooting', 'running']);
+const BOOTED = new Set(['maintenance', 'installing', 'rebooting', 'running', 'configured']);
 
 /** Waits until every node answers in Talos maintenance mode (or is already installed); pauses naming the rest. */
 export async function awaitNodesBooted(

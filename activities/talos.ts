@@ -17,7 +17,8 @@ import { secretValuesOf, withScratchDir, withSecretFile } from './talos/secret-f
  * Secrets travel as store references; values are materialized into 0600 files only for the call.
  */
 
-export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'rebooting' | 'unreachable' | 'unknown';
+/** `configured`: Talos answers but refuses the maintenance API for want of a client certificate, i.e. it is installed. */
+export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'rebooting' | 'configured' | 'unreachable' | 'unknown';
 
 const QUICK_MS = 30_000;
 const talosctl = (deps: ActivityDeps, args: string[], secrets: string[] = [], timeoutMs = QUICK_MS) =>
@@ -147,7 +148,7 @@ async function probeStage(deps: ActivityDeps, address: string, talosconfig?: { f
     if (r.exitCode === 0) return { stage: stageFrom(r), r };
     const p = talosProblem(r);
     if (p === 'unreachable' || p === 'timeout') return { stage: 'unreachable', r };
-    if (p === 'configured') return { stage: 'unknown', r };
+    if (p === 'configured') return { stage: 'configured', r };
     throw talosFailure(`probing ${address}`, r);
   };
   if (!talosconfig) return (await insecure()).stage;
@@ -243,6 +244,9 @@ export async function bootstrapEtcd(
 ): Promise<{ bootstrapped: boolean; alreadyBootstrapped: boolean }> {
   const i = parseInput(schemas.bootstrap, input, 'bootstrapEtcd');
   return withSecretFile(deps.secrets, i.talosconfigRef, async (file, secrets) => {
+    // Read state first: an etcd that already lists members was bootstrapped (by us or by hand), so no second call.
+    const members = await talosctl(deps, ['etcd', 'members', ...secure(i.address, file)], secrets);
+    if (members.exitCode === 0 && parseEtcdMembersSafe(members.stdout).length > 0) return { bootstrapped: false, alreadyBootstrapped: true };
     const r = await talosctl(deps, ['bootstrap', ...secure(i.address, file)], secrets);
     if (r.exitCode === 0) return { bootstrapped: true, alreadyBootstrapped: false };
     const p = talosProblem(r);
@@ -250,6 +254,14 @@ export async function bootstrapEtcd(
     if (p === 'not-ready') throw transient(`bootstrap of ${i.cluster} on ${i.address} is not available yet: ${stderrTail(r)}`);
     throw talosFailure(`bootstrapping etcd of ${i.cluster} on ${i.address}`, r);
   });
+}
+
+function parseEtcdMembersSafe(stdout: string): Array<{ id: string }> {
+  try {
+    return parseEtcdMembers(stdout);
+  } catch {
+    return [];
+  }
 }
 
 /** The admin kubeconfig, fetched once and kept in the store; its context must be `admin@<cluster>`. */

@@ -168,7 +168,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
         await Promise.all(
           nodes().map(async (n) => {
             const { stage } = await quick.nodeStage({ address: n.address });
-            if (stage === 'maintenance' || stage === 'running' || stage === 'installing' || stage === 'rebooting') return;
+            if (stage !== 'unreachable' && stage !== 'unknown' && stage !== 'booting') return; // already booted or installed: never re-trigger the BMC
             if (!n.bmc) throw fatal(`node ${n.name} has no BMC in the blueprint`, 'add nodes[].bmc or use boot.provider manual/none');
             if (!plan.boot.imageUrl) throw fatal(`cluster ${plan.name}: boot.imageUrl is required for redfish boot`);
             await waits.bootNodeIntoInstaller({
