@@ -132,7 +132,8 @@ export async function startChatApp(opts: ChatAppOptions, listen: ChatListen): Pr
   });
 
   // Any other slash command pointed at this app: say what it serves instead of letting Slack time out.
-  app.command(/.*/, async ({ command, ack }) => {
+  // (Bolt runs every matching listener, so this one must not match /mesh itself.)
+  app.command(/^(?!\/mesh$)/, async ({ command, ack }) => {
     await ack({ response_type: 'ephemeral', text: `This app serves \`${SLASH_COMMAND}\` only (got \`${command.command}\`).\n\n${USAGE}` });
   });
 

@@ -108,6 +108,10 @@ describe('meshpilot chat: the Slack edge', () => {
     assert.match(String(r.json?.text), /^unknown command `deploy`[\s\S]*\/mesh rollout NAME/);
   });
 
+  test('nothing in a session is acked twice or fails after the ack', () => {
+    assert.doesNotMatch(logs.join('\n'), /slack (error|warn)|multiple|could not/i);
+  });
+
   test('another slash command pointed at the app says what it serves', async () => {
     const r = await sendSigned(events, slashCommand({ text: 'x', user_id: OPS_USER, channel_id: OPS_CHANNEL, response_url: slack.responseUrl('other'), command: '/deploy' }));
     assert.equal(r.status, 200);
