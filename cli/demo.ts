@@ -30,7 +30,7 @@ export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: b
     const plan = await planFromFile(DEMO_BLUEPRINT);
     createLab(labDirFor(env), fleetFromPlan(plan), { scenario: opts.scenario, toolLatencyMs: opts.toolLatencyMs });
     say(`lab scenario ${c.bold(opts.scenario)}: ${SCENARIOS[opts.scenario]}`);
-    const started = await startRollout(client, { plan, requestedBy: { by: 'demo', via: 'cli' } });
+    const started = await startRollout(client, { plan, requestedBy: { by: 'demo', via: 'cli' }, bootOverride: 'none' });
     const url = uiLink(stack.server.uiUrl, env.TEMPORAL_NAMESPACE, started.workflowId);
     say(`rollout ${c.bold(started.workflowId)} — watch it in the Temporal UI: ${c.bold(url ?? '(headless)')}`);
     let view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500 });
@@ -38,7 +38,7 @@ export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: b
       const b = view.blocked!;
       say(`${c.yellow('paused')} at ${b.cluster ?? 'mesh'}/${b.step}: ${b.reason}`);
       say(`hint: ${b.hint}`);
-      if (opts.scenario === 'lb-pending' && b.step.startsWith('lb-ipam') || b.step === 'clustermesh-address') {
+      if (opts.scenario === 'lb-pending' && (b.step === 'lb-ipam' || b.step === 'clustermesh-address')) {
         say(`the operator fixes the pool: meshpilot amend ${started.workflowId} examples/usa-europe-pool-fixed.yaml`);
         const r = await amendRollout(client, started.workflowId, { by: 'demo', via: 'cli', reason: 'the old pool is used up; add 192.168.20.224/28', plan: await planFromFile(DEMO_FIX) });
         say(r.message);

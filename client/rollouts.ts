@@ -49,6 +49,7 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     bootOverride: opts.bootOverride,
     limits: opts.limits,
   };
+  const t0 = Date.now();
   const handle = await client.workflow.start('meshRollout', {
     workflowId,
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
@@ -69,13 +70,10 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
       { key: SA.state, value: 'running' },
     ],
   });
-  const started = handle.firstExecutionRunId !== undefined && (await isFreshStart(client, workflowId, handle.firstExecutionRunId));
-  return { workflowId, rolloutId, started };
-}
-
-async function isFreshStart(client: Client, workflowId: string, runId: string): Promise<boolean> {
+  // USE_EXISTING returns the running execution: it is ours only if it started after we asked.
   const d = await client.workflow.getHandle(workflowId).describe();
-  return d.runId === runId && Date.now() - d.startTime.getTime() < 30_000;
+  const started = d.runId === handle.firstExecutionRunId && d.startTime.getTime() >= t0 - 2_000;
+  return { workflowId, rolloutId, started };
 }
 
 /** Accepts a workflow id (`rollout-<mesh>-<rev>`) as shown by `list`/`rollout`. */
@@ -163,6 +161,9 @@ export async function actOnStep(
   input: ActorInput & { step?: string; cluster?: string },
 ): Promise<ActionResult & { workflowId: string }> {
   const view = await getRolloutView(client, id);
+  if (view.state === 'completed' || view.state === 'failed' || view.state === 'aborted') {
+    throw new ActionRefused(`the rollout is ${view.state}; there is nothing to ${action} (start a new one with meshpilot rollout)`);
+  }
   let target = view.blocked?.workflowId ?? id;
   if (input.cluster) {
     const c = view.clusters.find((x) => x.name === input.cluster);

@@ -38,7 +38,14 @@ export function register(program: Command, io: CliIO): void {
           createLab(ctx.labDir, fleetFromPlan(plan), { scenario: opts.lab, toolLatencyMs: latency });
           if (!opts.json) io.err(`lab: ${opts.lab} — ${SCENARIOS[opts.lab]}\n`);
         }
-        const started = await startRollout(ctx.client, { plan, requestedBy: actor(io), siteQueues: opts.siteQueues });
+        // the lab has no BMCs: its nodes start in Talos maintenance mode
+        const started = await startRollout(ctx.client, {
+          plan,
+          requestedBy: actor(io),
+          taskQueue: ctx.env.MESHPILOT_TASK_QUEUE,
+          siteQueues: opts.siteQueues,
+          bootOverride: opts.lab ? 'none' : undefined,
+        });
         const url = uiLink(ctx.uiUrl, ctx.env.TEMPORAL_NAMESPACE, started.workflowId);
         if (opts.json) printJson(io, { ...started, ui: url });
         else {

@@ -4,9 +4,9 @@ import { getRolloutView, startRollout } from '../../client/rollouts.ts';
 import type { RolloutView } from '../../contracts/status.ts';
 import type { PauseLimits } from '../../workflows/step-runner.ts';
 
-/** Starts a rollout on the given queue as a test operator. */
+/** Starts a lab rollout on the given queue as a test operator (the lab has no BMCs: nodes start in maintenance). */
 export function start(client: Client, plan: RolloutPlan, taskQueue: string, limits?: PauseLimits) {
-  return startRollout(client, { plan, requestedBy: { by: 'tester', via: 'test' }, taskQueue, limits });
+  return startRollout(client, { plan, requestedBy: { by: 'tester', via: 'test' }, taskQueue, limits, bootOverride: 'none' });
 }
 
 /** Polls the rollout view until `done` says so (or the deadline passes, failing with the last view). */
