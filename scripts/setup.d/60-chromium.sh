@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# A real browser for test/ui/web-ui.test.ts: Debian's chromium (playwright's own browser download cannot reach
+# its CDN from here) driven by playwright-core, which `npm ci` installs from the devDependencies.
+source "$(dirname "$0")/../lib.sh"
+apt_install chromium
+[ -x /usr/bin/chromium ] || { echo "setup: /usr/bin/chromium is missing after apt-get install chromium" >&2; exit 1; }
+/usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null \
+  || { echo "setup: /usr/bin/chromium does not start" >&2; exit 1; }
+cd "$MESHPILOT_ROOT"
+node -e "import('playwright-core').then(() => {}, (e) => { console.error('setup: playwright-core is not installed (npm ci): ' + e.message); process.exit(1); })"
