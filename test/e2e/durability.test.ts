@@ -1,0 +1,135 @@
+// Durability: a worker killed mid-rollout (SIGKILL) and replaced; an abort that kills the tool process that is
+// running; a pause long enough to continue-as-new several times with bounded history.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execa, type ResultPromise } from 'execa';
+import { abortRollout, actOnStep } from '../../client/rollouts.ts';
+import { planFromFile } from '../../cli/blueprint-input.ts';
+import { projectRoot } from '../../config/env.ts';
+import { callsMatching, readCalls } from '../../lab/call-log.ts';
+import { createLab } from '../../lab/fleet.ts';
+import { fleetFromPlan } from '../../lab/from-blueprint.ts';
+import { readLabState } from '../../lab/state.ts';
+import { healLab, SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
+import { startTemporal } from '../helpers/temporal.ts';
+
+/** Processes whose environment points at this lab: the simulated tools a worker started. */
+function labToolPids(labDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (environ.includes(`MESHPILOT_LAB_DIR=${labDir}\0`) && cmd.includes('entry.mjs')) pids.push(Number(entry));
+    } catch {
+      // gone already, or not ours
+    }
+  }
+  return pids;
+}
+
+describe('durability', () => {
+  let env: TestWorkflowEnvironment;
+  const labs: LabWorker[] = [];
+  before(async () => {
+    env = await startTemporal();
+  });
+  after(async () => {
+    for (const l of labs) await l.stop();
+    await env?.teardown();
+  });
+
+  test('a worker process killed with SIGKILL mid-rollout is replaced and the rollout completes without redoing steps', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-kill-'));
+    const plan = await planFromFile(SEED_BLUEPRINT);
+    const labDir = path.join(dataDir, 'lab');
+    createLab(labDir, fleetFromPlan(plan), { scenario: 'happy' });
+    const taskQueue = `kill-${randomUUID()}`;
+    const workerEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      MESHPILOT_DATA_DIR: dataDir,
+      MESHPILOT_TASK_QUEUE: taskQueue,
+      MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
+      MESHPILOT_LOG_LEVEL: 'warn',
+    };
+    const spawnWorker = (): ResultPromise =>
+      execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env: workerEnv, reject: false, stdio: 'ignore' });
+    let worker = spawnWorker();
+    const { workflowId } = await start(env.client, plan, taskQueue);
+    // let it get past bootstrap in at least one cluster, then pull the plug
+    await waitFor(env.client, workflowId, (v) => v.clusters.some((c) => c.steps.find((s) => s.name === 'bootstrap')?.state === 'done'));
+    worker.kill('SIGKILL');
+    await worker;
+    worker = spawnWorker();
+    try {
+      const done = await waitFor(env.client, workflowId, isFinished, 240_000);
+      assert.equal(done.state, 'completed', JSON.stringify(done.blocked ?? done.error));
+    } finally {
+      worker.kill('SIGTERM');
+      await worker;
+    }
+    const state = readLabState(labDir);
+    assert.equal(state.clusters['cluster-usa']!.bootstrapCount, 1);
+    assert.equal(state.clusters['cluster-europe']!.bootstrapCount, 1);
+    assert.equal(callsMatching(readCalls(labDir), 'talosctl', ['gen', 'secrets']).length, 2, 'secrets generated once per cluster, even across the crash');
+  });
+
+  test('abort cancels the running activity and kills the tool process it started', async () => {
+    const l = await startLabWorker(env, { scenario: 'happy', toolLatencyMs: 20_000 });
+    labs.push(l);
+    const { workflowId } = await start(env.client, l.plan, l.taskQueue);
+    let pids: number[] = [];
+    const deadline = Date.now() + 30_000;
+    while ((pids = labToolPids(l.labDir)).length === 0) {
+      assert.ok(Date.now() < deadline, 'a lab tool process should be running');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await abortRollout(env.client, workflowId, { by: 'alice', via: 'test', reason: 'stop now' });
+    const done = await waitFor(env.client, workflowId, isFinished, 60_000);
+    assert.equal(done.state, 'aborted');
+    const gone = Date.now() + 10_000;
+    while (pids.some((p) => labToolPids(l.labDir).includes(p)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(pids.filter((p) => labToolPids(l.labDir).includes(p)), [], 'the tool processes are killed');
+    assert.ok(done.clusters.every((c) => c.steps.some((s) => s.state === 'aborted')), 'the running step is marked aborted');
+  });
+
+  test('a long pause continues as new with bounded history and keeps its state; resume still works', async () => {
+    const l = await startLabWorker(env, { scenario: 'node-unreachable', pollBudgetMs: 200 });
+    labs.push(l);
+    const limits = { recheckBaseMs: 100, recheckMaxMs: 200, maxHistoryEvents: 120 };
+    const { workflowId } = await start(env.client, l.plan, l.taskQueue, limits);
+    const first = await waitFor(env.client, workflowId, isPaused);
+    const childId = first.blocked!.workflowId;
+    const since = first.blocked!.since;
+    const runs = async () => {
+      const out: string[] = [];
+      for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${childId}'` })) out.push(wf.runId);
+      return out;
+    };
+    const deadline = Date.now() + 120_000;
+    while ((await runs()).length < 3) {
+      assert.ok(Date.now() < deadline, 'the paused child should continue as new at least twice');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (const runId of await runs()) {
+      const history = await env.client.workflow.getHandle(childId, runId).fetchHistory();
+      assert.ok((history.events?.length ?? 0) <= limits.maxHistoryEvents + 60, `run ${runId} has ${history.events?.length} events`);
+    }
+    const still = await waitFor(env.client, workflowId, isPaused);
+    assert.equal(still.blocked!.since, since, 'the pause keeps its start time across runs');
+    const boot = still.clusters.find((c) => c.name === 'cluster-usa')!.steps.find((s) => s.name === 'boot')!;
+    assert.ok(boot.blocked!.rechecks >= 2, `re-checked automatically (${boot.blocked!.rechecks} re-checks, ${boot.attempts} attempts)`);
+    await healLab(l.labDir, 'node-unreachable');
+    await actOnStep(env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
+    const done = await waitFor(env.client, workflowId, isFinished, 180_000);
+    assert.equal(done.state, 'completed');
+  });
+});
