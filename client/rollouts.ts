@@ -49,8 +49,8 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     bootOverride: opts.bootOverride,
     limits: opts.limits,
   };
-  const t0 = Date.now();
-  const handle = await client.workflow.start('meshRollout', {
+  if (await isRunning(client, workflowId)) return { workflowId, rolloutId, started: false };
+  await client.workflow.start('meshRollout', {
     workflowId,
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     args: [input],
@@ -70,10 +70,17 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
       { key: SA.state, value: 'running' },
     ],
   });
-  // USE_EXISTING returns the running execution: it is ours only if it started after we asked.
-  const d = await client.workflow.getHandle(workflowId).describe();
-  const started = d.runId === handle.firstExecutionRunId && d.startTime.getTime() >= t0 - 2_000;
-  return { workflowId, rolloutId, started };
+  // Two concurrent starts of the same change still meet in one execution (USE_EXISTING); both then say "started".
+  return { workflowId, rolloutId, started: true };
+}
+
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** Accepts a workflow id (`rollout-<mesh>-<rev>`) as shown by `list`/`rollout`. */
