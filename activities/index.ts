@@ -7,6 +7,7 @@ import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
+import { createVerifyActivities } from './verify.ts';
 
 type Adapter<I, O> = (deps: ActivityDeps, input: I) => Promise<O>;
 
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     clustermeshStatus: bind(deps, cilium.clustermeshStatus),
     clustermeshConnect: bind(deps, cilium.clustermeshConnect),
     applyManifests: bind(deps, kube.applyManifests),
+    ...createVerifyActivities(deps),
   };
 }
 

@@ -1,3 +1,4 @@
 // The worker's workflow bundle entry: every workflow type meshpilot registers.
 export { meshRollout } from './mesh-rollout.ts';
 export { clusterRollout } from './cluster-rollout.ts';
+export { verifyMesh } from './verify.ts';

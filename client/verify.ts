@@ -1,0 +1,92 @@
+// Verify runs for the CLI and the chat app: run once now, find past reports, and the schedule functions.
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { RolloutPlan } from '../blueprint/plan.ts';
+import type { ActorInput } from '../contracts/messages.ts';
+import { DEFAULT_TASK_QUEUE, SA, verifyWorkflowId } from '../contracts/names.ts';
+import type { VerifyInput, VerifyNotifyConfig } from '../workflows/verify/input.ts';
+import type { VerifyReport } from '../workflows/verify/report.ts';
+
+export {
+  describeVerifySchedule,
+  deleteVerifySchedule,
+  listVerifySchedules,
+  pauseVerifySchedule,
+  parseEvery,
+  ScheduleInputError,
+  triggerVerifySchedule,
+  unpauseVerifySchedule,
+  upsertVerifySchedule,
+  validateCron,
+  VerifyScheduleNotFound,
+  type Cadence,
+  type VerifyScheduleOptions,
+  type VerifyScheduleView,
+} from './schedules.ts';
+
+export interface StartVerifyOptions {
+  notify?: VerifyNotifyConfig;
+  source?: string;
+  taskQueue?: string;
+}
+
+/** Starts one verify run of the mesh now; every manual run has its own id (`verify-<mesh>-manual-<time>-<rand>`). */
+export async function startVerify(client: Client, plan: RolloutPlan, by: ActorInput, opts: StartVerifyOptions = {}): Promise<{ workflowId: string }> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const workflowId = verifyWorkflowId(plan.mesh, `manual-${stamp}-${randomBytes(3).toString('hex')}`);
+  const input: VerifyInput = {
+    plan,
+    requestedBy: { by: by.by, via: by.via ?? 'api' },
+    ...(opts.notify ? { notify: opts.notify } : {}),
+    ...(opts.source ? { source: opts.source } : {}),
+  };
+  await client.workflow.start('verifyMesh', {
+    workflowId,
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    args: [input],
+    staticSummary: `Verify ${plan.mesh} (by ${by.by} via ${by.via ?? 'api'}, revision ${plan.revision})`,
+    typedSearchAttributes: [
+      { key: SA.mesh, value: plan.mesh },
+      { key: SA.kind, value: 'verify' },
+      { key: SA.state, value: 'running' },
+    ],
+  });
+  return { workflowId };
+}
+
+/** Result of a verify run (waits for it). */
+export function verifyResult(client: Client, workflowId: string): Promise<VerifyReport> {
+  return client.workflow.getHandle(workflowId).result() as Promise<VerifyReport>;
+}
+
+/** Runs the checks once now and returns the report (`meshpilot verify FILE`, `/mesh verify NAME`). */
+export async function verifyNow(client: Client, plan: RolloutPlan, by: ActorInput, opts: StartVerifyOptions = {}): Promise<VerifyReport> {
+  const { workflowId } = await startVerify(client, plan, by, opts);
+  return verifyResult(client, workflowId);
+}
+
+export interface VerifyRunListing {
+  workflowId: string;
+  mesh: string;
+  status: string;
+  startTime: string;
+  closeTime?: string;
+}
+
+/** Verify runs of a mesh (or all), newest first, from visibility. */
+export async function listVerifyRuns(client: Client, opts: { mesh?: string; limit?: number } = {}): Promise<VerifyRunListing[]> {
+  const clauses = [`${SA.kind.name} = 'verify'`];
+  if (opts.mesh) clauses.push(`${SA.mesh.name} = '${opts.mesh.replace(/'/g, '')}'`);
+  const out: VerifyRunListing[] = [];
+  for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
+    out.push({
+      workflowId: wf.workflowId,
+      mesh: wf.typedSearchAttributes.get(SA.mesh) ?? '',
+      status: wf.status.name,
+      startTime: wf.startTime.toISOString(),
+      ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
+    });
+    if (out.length >= (opts.limit ?? 20)) break;
+  }
+  return out;
+}
