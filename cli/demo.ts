@@ -11,9 +11,27 @@ import { planFromFile } from './blueprint-input.ts';
 import { DEMO_BLUEPRINT, DEMO_FIX } from './commands/demo.ts';
 import { labDirFor } from './context.ts';
 import { startDevStack } from './dev-stack.ts';
+import type { RolloutView } from '../contracts/status.ts';
 import { colors, type CliIO } from './io.ts';
 import { uiLink } from './render/rollout-view.ts';
 import { watchRollout } from './watch.ts';
+
+/** Identifies one pause: the same step re-checked and blocked again is a new pause only after a re-check. */
+function pauseKey(v: RolloutView): string {
+  const b = v.blocked;
+  if (!b) return '';
+  const step = v.clusters.find((c) => c.name === b.cluster)?.steps.find((s) => s.name === b.step) ?? v.meshSteps.find((s) => s.name === b.step);
+  return `${b.cluster ?? 'mesh'}/${b.step}/${step?.blocked?.rechecks ?? 0}`;
+}
+
+/** After an operator action, wait until the run has acted on it (re-checked, moved on, or finished). */
+async function leftPause(client: Client, id: string, key: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const v = await getRolloutView(client, id);
+    if (v.state !== 'paused' || pauseKey(v) !== key) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /**
  * The README's first command. Runs the real stack (Temporal dev server + UI, worker, real workflows and
@@ -22,7 +40,9 @@ import { watchRollout } from './watch.ts';
 export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: boolean; toolLatencyMs: number }): Promise<string> {
   const c = colors(io);
   const say = (text: string) => io.out(`${c.cyan('»')} ${text}\n`);
-  const stack = await startDevStack(io, { lab: true, log: (l) => io.err(`${c.dim(l)}\n`) });
+  // the demo talks for itself: the worker only logs warnings unless asked otherwise
+  const quiet: CliIO = { ...io, env: { MESHPILOT_LOG_LEVEL: 'warn', ...io.env } };
+  const stack = await startDevStack(quiet, { lab: true, log: (l) => io.err(`${c.dim(l)}\n`) });
   let client: Client | undefined;
   try {
     const env = loadEnv({ ...io.env, TEMPORAL_ADDRESS: stack.server.address });
@@ -49,6 +69,7 @@ export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: b
         say(`nothing the demo can fix here; resuming once: meshpilot resume ${started.workflowId}`);
         say((await actOnStep(client, started.workflowId, 'resume', { by: 'demo', via: 'cli' })).message);
       }
+      await leftPause(client, started.workflowId, pauseKey(view));
       view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500 });
     }
     const calls = readCalls(labDirFor(env));

@@ -87,7 +87,7 @@ export function diagnoseLoadBalancer(f: LbFacts, want: { namespace: string; name
     const poolEvidence = Object.fromEntries(f.pools.slice(0, 5).map((p) => [`pool.${p.metadata.name}.IPsAvailable`, poolCount(p, 'cilium.io/IPsAvailable') ?? '?']));
     const evidence = { condition: condText, message: cond?.message ?? '', ...poolEvidence };
     if (f.pools.length === 0) {
-      return blockedBy(`LoadBalancer ${id} is <pending>: there is no CiliumLoadBalancerIPPool in the cluster`, 'add an IP pool (lbPool in the blueprint) for this cluster', evidence);
+      return blockedBy(`LoadBalancer ${id} is <pending>: there is no CiliumLoadBalancerIPPool in the cluster`, 'add an IP pool (clusters[].loadBalancer.pool in the blueprint) for this cluster', evidence);
     }
     if (!cond) {
       return blockedBy(`LoadBalancer ${id} is <pending> and Cilium LB-IPAM has not processed it`, 'check that cilium-operator is running (cilium status)', evidence);
@@ -121,7 +121,7 @@ export function diagnoseLoadBalancer(f: LbFacts, want: { namespace: string; name
         const who = [...holders.entries()].map(([k, n]) => `${k} (${n})`).join(', ');
         return blockedBy(
           `LoadBalancer ${id} is <pending>: every IP of pool ${selecting.map((p) => p.metadata.name).join(', ')} is taken${who ? ` by ${who}` : ''}`,
-          'give the pool more or different addresses (amend the blueprint lbPool and resume), or free addresses held by other Services',
+          'give the pool more or different addresses (meshpilot amend with a new clusters[].loadBalancer.pool), or free addresses held by other Services',
           { ...evidence, ...(who ? { heldBy: who } : {}) },
         );
       }

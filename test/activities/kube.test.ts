@@ -120,7 +120,7 @@ describe('kube adapters against the lab', () => {
       const d = await blockedOf(ensureLbIpam(e.deps, { kubeconfigRef: e.ref, manifests: manifests(pool('[{cidr: 10.10.0.200/30}]')), canary: true }));
       assert.match(d.reason, /every IP of pool cluster-usa-pool is taken by default\/legacy-ingress \(4\)/);
       assert.equal(d.evidence?.['pool.cluster-usa-pool.IPsAvailable'], '0');
-      assert.match(d.hint, /amend the blueprint lbPool/);
+      assert.match(d.hint, /meshpilot amend with a new clusters\[\]\.loadBalancer\.pool/);
       const ok = await ensureLbIpam(e.deps, { kubeconfigRef: e.ref, manifests: manifests(pool('[{cidr: 10.10.0.200/30}, {cidr: 10.10.0.208/30}]')), canary: true });
       assert.equal(ok.canaryAddress, '10.10.0.208');
     } finally {
