@@ -110,12 +110,13 @@ describe('verify a rolled-out mesh', () => {
     await assert.rejects(describeVerifySchedule(env.client, 'usa-europe'), VerifyScheduleNotFound);
   });
 
-  const scenarios: Array<{ name: string; inject: () => Promise<unknown>; heal: () => Promise<unknown>; red: string[] }> = [
+  const scenarios: Array<{ name: string; inject: () => Promise<unknown>; heal: () => Promise<unknown>; red: string[]; again?: boolean }> = [
     {
       name: 'a peer disconnected (usa dropped europe from its clustermesh config)',
       inject: () => disconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe'),
       heal: () => reconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe'),
       red: ['clustermesh-status@cluster-europe', 'clustermesh-status@cluster-usa', 'global-canary@cluster-europe', 'global-canary@cluster-usa'],
+      again: true,
     },
     {
       name: "europe's LB pool exhausted by tenant LoadBalancers",
@@ -141,22 +142,32 @@ describe('verify a rolled-out mesh', () => {
     test(`drift: ${s.name} — exactly ${s.red.join(', ')} red, notified once, and again on recovery`, async () => {
       const before = posts.length;
       await s.inject();
-      const drifted = await verify();
-      assert.deepEqual(notRed(drifted), s.red, explain(drifted));
-      assert.ok(drifted.verdicts.filter((v) => v.status !== 'ok').every((v) => v.status === 'fail' && v.hint.length > 0));
-      assert.equal(drifted.drift.notified, 'change');
-      assert.equal(posts.length, before + 1, 'one notification for the change');
-      const msg = posts.at(-1)!.message;
-      assert.match(msg.title, /usa-europe: \d+ failing/);
-      for (const key of s.red) assert.ok(msg.fields.some((f) => f.label.includes(key)), `the message names ${key}`);
-
-      const again = await verify();
-      assert.deepEqual(notRed(again), s.red);
-      assert.equal(again.drift.notified, 'none', 'the same drift is not news');
-      assert.equal(again.drift.changes.length, 0);
-      assert.equal(posts.length, before + 1);
-
-      await s.heal();
+      try {
+        const drifted = await verify();
+        assert.deepEqual(notRed(drifted), s.red, explain(drifted));
+        assert.ok(drifted.verdicts.filter((v) => v.status !== 'ok').every((v) => v.status === 'fail' && v.hint.length > 0));
+        assert.equal(drifted.drift.notified, 'change');
+        assert.equal(posts.length, before + 1, 'one notification for the change');
+        const msg = posts.at(-1)!.message;
+        assert.match(msg.title, /usa-europe: \d+ failing/);
+        for (const key of s.red) assert.ok(msg.fields.some((f) => f.label.includes(key)), `the message names ${key}`);
+        if (s.again) {
+          // The notification mechanism does not depend on the check: one scenario proves "same drift, no news".
+          const again = await verify();
+          assert.deepEqual(notRed(again), s.red);
+          assert.equal(again.drift.notified, 'none', 'the same drift is not news');
+          assert.equal(again.drift.changes.length, 0);
+          assert.equal(posts.length, before + 1);
+          // A failing check offers a remediation; a person starts it (the message's button), the run changed nothing.
+          const status = again.verdicts.find((v) => verdictKey(v) === s.red[0])!;
+          assert.deepEqual(status.remediation, { kind: 'rollout', command: 'meshpilot rollout examples/usa-europe.yaml' });
+          const action = msg.actions.find((a) => a.id === 'verify.remediate');
+          assert.ok(action, 'the notification carries a remediation button');
+          assert.equal(JSON.parse(action.value!).mesh, 'usa-europe');
+        }
+      } finally {
+        await s.heal();
+      }
       const healed = await verify();
       assert.equal(healed.overall, 'ok', explain(healed));
       assert.equal(healed.drift.notified, 'change');
@@ -165,19 +176,4 @@ describe('verify a rolled-out mesh', () => {
       assert.equal(posts.at(-1)!.message.state, 'completed');
     });
   }
-
-  test('a failing check offers a remediation a person starts; the run itself changed nothing', async () => {
-    await disconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
-    try {
-      const r = await verify();
-      const status = r.verdicts.find((v) => verdictKey(v) === 'clustermesh-status@cluster-usa')!;
-      assert.deepEqual(status.remediation, { kind: 'rollout', command: 'meshpilot rollout examples/usa-europe.yaml' });
-      const action = posts.at(-1)!.message.actions.find((a) => a.id === 'verify.remediate');
-      assert.ok(action, 'the notification carries a remediation button');
-      assert.equal(JSON.parse(action.value!).mesh, 'usa-europe');
-    } finally {
-      await reconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
-      await verify();
-    }
-  });
 });
