@@ -174,8 +174,11 @@ export interface VerifyScheduleView {
 }
 
 const MESH = /^[a-z0-9][a-z0-9-]*$/;
-function handleFor(client: Client, mesh: string) {
+export function assertMeshName(mesh: string): void {
   if (!MESH.test(mesh)) throw new ScheduleInputError(`mesh: ${JSON.stringify(mesh)} is not a mesh name (lower-case letters, digits, -)`);
+}
+function handleFor(client: Client, mesh: string) {
+  assertMeshName(mesh);
   return client.schedule.getHandle(verifyScheduleId(mesh));
 }
 

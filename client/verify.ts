@@ -8,10 +8,13 @@ import type { VerifyInput, VerifyNotifyConfig } from '../workflows/verify/input.
 import type { VerifyReport } from '../workflows/verify/report.ts';
 
 export {
+  assertMeshName,
+  cadenceSpec,
   describeVerifySchedule,
   deleteVerifySchedule,
   listVerifySchedules,
   pauseVerifySchedule,
+  parseCatchupWindow,
   parseEvery,
   ScheduleInputError,
   triggerVerifySchedule,

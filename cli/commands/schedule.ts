@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
+  assertMeshName,
+  cadenceSpec,
   deleteVerifySchedule,
   listVerifySchedules,
+  parseCatchupWindow,
   pauseVerifySchedule,
   ScheduleInputError,
   triggerVerifySchedule,
@@ -31,11 +34,22 @@ async function run<T>(io: CliIO, fn: (ctx: Awaited<ReturnType<typeof cliContext>
   }
 }
 
+/** Flags → a validated cadence, before anything talks to Temporal. */
 export function cadenceFrom(opts: { every?: string; cron?: string }): Cadence {
   if (opts.every && opts.cron) throw new CliError('give one of --every or --cron, not both', 2);
-  if (opts.every) return { every: opts.every };
-  if (opts.cron) return { cron: opts.cron };
-  throw new CliError('--every <duration> (e.g. 6h) or --cron <expr> (e.g. "0 */6 * * *") is required', 2);
+  const cadence: Cadence | undefined = opts.every ? { every: opts.every } : opts.cron ? { cron: opts.cron } : undefined;
+  if (!cadence) throw new CliError('--every <duration> (e.g. 6h) or --cron <expr> (e.g. "0 */6 * * *") is required', 2);
+  asCliError(() => cadenceSpec(cadence));
+  return cadence;
+}
+
+function asCliError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ScheduleInputError) throw new CliError(err.message, 2);
+    throw err;
+  }
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -53,6 +67,7 @@ export function register(program: Command, io: CliIO): void {
   ).action(async (file: string, opts: NotifyFlags & { every?: string; cron?: string; catchup: string; json?: boolean }) => {
     const cadence = cadenceFrom(opts);
     const notify = notifyFromFlags(opts);
+    asCliError(() => parseCatchupWindow(opts.catchup));
     const plan = await planFromFile(file);
     const r = await run(io, (ctx) =>
       upsertVerifySchedule(ctx.client, { plan, cadence, by: actor(io), catchupWindow: opts.catchup, source: path.relative(process.cwd(), path.resolve(file)) || file, ...(notify ? { notify } : {}) }),
@@ -84,6 +99,7 @@ export function register(program: Command, io: CliIO): void {
       .option('--reason <text>', 'why (kept in the schedule note)')
       .option('--json', 'machine-readable result')
       .action(async (mesh: string, opts: { reason?: string; json?: boolean }) => {
+        asCliError(() => assertMeshName(mesh));
         const message = await run(io, (ctx) => fn(ctx, mesh, opts.reason));
         if (opts.json) printJson(io, { mesh, message });
         else io.out(`${message}\n`);
