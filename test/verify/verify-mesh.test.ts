@@ -87,6 +87,7 @@ describe('verify a rolled-out mesh', () => {
     assert.equal(updated.created, false, 're-creating updates the one schedule of the mesh');
     view = await describeVerifySchedule(env.client, 'usa-europe');
     assert.equal(view.cadence, 'cron 15 */4 * * *');
+    assert.equal(new Date(view.nextRunAt!).getUTCMinutes(), 15, 'the spec itself was replaced, not only the summary');
     assert.deepEqual((await listVerifySchedules(env.client)).map((s) => s.mesh), ['usa-europe']);
 
     await pauseVerifySchedule(env.client, 'usa-europe', { ...tester, reason: 'maintenance' });
