@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real browser for test/ui/web-ui.test.ts: Debian's chromium (playwright's own browser download cannot reach
-# its CDN from here) driven by playwright-core, which `npm ci` installs from the devDependencies.
+# its CDN from here) driven by playwright-core, which `npm ci` installs from the devDependencies. The emoji font
+# draws the step icons of the details table (⏸ ✔ ↷) as an operator's desktop would, so screenshots tell the truth.
 source "$(dirname "$0")/../lib.sh"
-apt_install chromium
+apt_install chromium fonts-noto-color-emoji
 [ -x /usr/bin/chromium ] || { echo "setup: /usr/bin/chromium is missing after apt-get install chromium" >&2; exit 1; }
 /usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null \
   || { echo "setup: /usr/bin/chromium does not start" >&2; exit 1; }
