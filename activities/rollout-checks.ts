@@ -49,13 +49,17 @@ export async function awaitNodesBooted(
   i: { cluster: string; provider: 'redfish' | 'manual' | 'none'; nodes: Array<{ name: string; address: string }> },
 ): Promise<{ stages: Record<string, string> }> {
   const deadline = Date.now() + deps.pollBudgetMs;
+  // A node seen booted stays booted for this check: one lost probe on a flaky link is not a node that went away.
+  const seen = new Set<string>();
   for (;;) {
+    const pending = i.nodes.filter((n) => !seen.has(n.name));
     const stages = Object.fromEntries(
-      await Promise.all(i.nodes.map(async (n) => [n.name, (await nodeStage(deps, { address: n.address })).stage] as const)),
+      await Promise.all(pending.map(async (n) => [n.name, (await nodeStage(deps, { address: n.address })).stage] as const)),
     );
-    const waiting = i.nodes.filter((n) => !BOOTED.has(stages[n.name] ?? ''));
+    for (const n of pending) if (BOOTED.has(stages[n.name] ?? '')) seen.add(n.name);
+    const waiting = i.nodes.filter((n) => !seen.has(n.name));
     heartbeat({ waiting: waiting.map((n) => n.name) });
-    if (waiting.length === 0) return { stages };
+    if (waiting.length === 0) return { stages: Object.fromEntries(i.nodes.map((n) => [n.name, stages[n.name] ?? 'booted'])) };
     if (Date.now() >= deadline) {
       const names = waiting.map((n) => `${n.name} (${n.address}: ${stages[n.name]})`).join(', ');
       const hint =

@@ -18,6 +18,8 @@ export interface LabFaults {
   poolsTakenAtFirstApply?: string[];
   /** helm-stuck-pending: in these clusters a previous interrupted run left the cilium release in pending-install. */
   helmStuckPending?: string[];
+  /** drift (lab/drift.ts): WireGuard is off on these nodes (by node name) */
+  wireguardOffNodes?: string[];
   /** cp-only-excluded: control-plane nodes keep node.kubernetes.io/exclude-from-external-load-balancers whatever the config says. */
   keepCpExcludeLabel?: boolean;
 }

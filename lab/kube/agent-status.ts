@@ -2,6 +2,7 @@ import type { LabCluster, LabNode, LabState } from '../state.ts';
 import { getPath } from './values.ts';
 import { ciliumClusterName, ciliumValues, meshLinks, numGlobalServices } from './mesh.ts';
 import { agentsReady, podCidrOf, runningNodes } from './view.ts';
+import { nodeEncryptionOverride } from '../drift.ts';
 
 /**
  * The agent's `cilium-dbg status -o json` (cilium v1.16 api/v1/models/status_response.go and the models it
@@ -33,7 +34,8 @@ export function agentStatus(state: LabState, c: LabCluster, node: LabNode, now: 
       nodes: nodes.map((n) => ({ name: `${ciliumClusterName(c)}/${n.name}`, 'primary-address': { ipv4: { ip: n.address, enabled: true } } })),
     },
     'container-runtime': { state: 'Ok', msg: 'containerd' },
-    encryption: wg ? { mode: 'Wireguard', wireguard: { interfaces: [{ name: 'cilium_wg0', 'peer-count': nodes.length - 1 }] } } : { mode: 'Disabled' },
+    // drift: WireGuard switched off on this node (lab/drift.ts)
+    encryption: nodeEncryptionOverride(state, node.name) ?? (wg ? { mode: 'Wireguard', wireguard: { interfaces: [{ name: 'cilium_wg0', 'peer-count': nodes.length - 1 }] } } : { mode: 'Disabled' }),
     ipam: { 'ipv4': [], 'allocations': {}, 'status': podCidrOf(c) },
     'kube-proxy-replacement': { mode: getPath(v, 'kubeProxyReplacement') === true || getPath(v, 'kubeProxyReplacement') === 'true' ? 'True' : 'False' },
     kubernetes: { state: 'Ok', msg: '1.31 (v1.31.4) [linux/amd64]', 'k8s-api-versions': ['cilium/v2', 'cilium/v2alpha1', 'core/v1::Node', 'core/v1::Service'] },

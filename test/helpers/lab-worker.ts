@@ -38,6 +38,8 @@ export async function startLabWorker(
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-test-'));
   const labDir = path.join(dataDir, 'lab');
   const plan = await planFromFile(opts.blueprint ?? SEED_BLUEPRINT);
+  // Tests share one server: a per-lab revision keeps their rollout IDs apart (the ID is the blueprint revision).
+  plan.revision = `${plan.revision}-${randomUUID().slice(0, 6)}`;
   createLab(labDir, fleetFromPlan(plan), { scenario: opts.scenario, toolLatencyMs: opts.toolLatencyMs ?? 0 });
   const { deps, close } = await buildActivityDeps({
     dataDir,
