@@ -16,6 +16,9 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
   let page: Page;
   let rolloutId: string;
   let childId: string;
+  const t0 = Date.now();
+  // Where the time goes, in the test output: the budget is tight on a shared 2-core machine.
+  const phase = (name: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1)}s ${name}`);
 
   after(async () => {
     await browser?.close();
@@ -27,12 +30,14 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     browser = await launchChromium();
     page = await browser.context.newPage();
     stack = await startUiStack({ scenario: 'node-unreachable' });
+    phase('dev server, codec server and worker up');
     // Automatic re-checks far away: only the resume sent through the UI can let the paused step go on.
     const limits = { recheckBaseMs: 600_000, recheckMaxMs: 600_000, maxHistoryEvents: 1_500 };
     rolloutId = (await start(stack.client, stack.plan, stack.taskQueue, limits)).workflowId;
     const paused = await waitFor(stack.client, rolloutId, isPaused, 45_000);
     childId = clusterWorkflowId(rolloutId, 'cluster-usa');
     assert.equal(paused.blocked?.workflowId, childId);
+    phase('rollout paused');
     try {
       await operatorJourney();
     } catch (err) {
@@ -48,6 +53,16 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await page.getByRole('link', { name: childId, exact: true }).waitFor();
     await page.getByRole('link', { name: rolloutId, exact: true }).waitFor();
     await shoot('paused-list');
+
+    // The parent is listed as paused too, but the paused step lives in the child: resume there is refused and
+    // nothing changes (the UI shows the refusal in the dialog).
+    await page.getByRole('link', { name: rolloutId, exact: true }).click();
+    await page.getByText('"rolloutId"').first().waitFor();
+    await assert.rejects(sendUpdate(page, 'resume', { by: 'ui-tester', reason: 'wrong workflow' }), /did not send the resume update/);
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel', exact: true }).first().click();
+    assert.ok(isPaused(await waitFor(stack.client, rolloutId, () => true)));
+
+    await page.goto(workflowsListUrl(stack.uiUrl, stack.namespace, 'MeshpilotState="paused"'));
     await page.getByRole('link', { name: childId, exact: true }).click();
     await page.waitForURL(/\/workflows\/rollout-[^/]+-cluster-cluster-usa\//);
 
@@ -70,11 +85,14 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await page.setViewportSize({ width: 1400, height: 1700 });
     await shoot('paused-cluster-details');
 
+    phase('paused details checked in the UI');
     await healLab(stack.labDir, 'node-unreachable');
     await sendUpdate(page, 'resume', { by: 'ui-tester', reason: 'node fixed' });
     assert.ok(stack.codecRequests.some((l) => /^POST \/encode\S* 200 /.test(l)), 'the UI sent the update input without encoding it');
 
+    phase('resume sent through the UI');
     const done = await waitFor(stack.client, rolloutId, isFinished, 60_000);
+    phase('rollout finished');
     assert.equal(done.state, 'completed');
     assert.ok(
       done.actions.some((a) => a.action === 'resume' && a.by === 'ui-tester' && a.reason === 'node fixed'),
@@ -88,6 +106,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await openTab(page, 'User Metadata');
     await markdownFrameShowing(page, 'Mesh usa-europe — completed');
     await shoot('completed-rollout');
+    phase('completed view checked in the UI');
   }
 
   async function shoot(name: string) {
