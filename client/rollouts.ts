@@ -60,9 +60,7 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     staticDetails: [
       `**Mesh** ${opts.plan.mesh}, revision \`${rolloutId}\`, started by ${opts.requestedBy.by} via ${opts.requestedBy.via ?? 'api'}`,
       '',
-      '| cluster | id | site | endpoint |',
-      '|---|---|---|---|',
-      ...opts.plan.clusters.map((c) => `| ${c.name} | ${c.id} | ${c.site} | ${c.endpoint} |`),
+      ...opts.plan.clusters.map((c) => `- **${c.name}**: id ${c.id}, site ${c.site}, ${c.nodes.length} nodes, endpoint ${c.endpoint}, pods ${c.podCidrs.join(' ')}, services ${c.serviceCidrs.join(' ')}`),
     ].join('\n'),
     typedSearchAttributes: [
       { key: SA.mesh, value: opts.plan.mesh },

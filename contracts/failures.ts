@@ -41,6 +41,13 @@ export function fatal(message: string, hint?: string): ApplicationFailure {
   });
 }
 
+/** An operator action refused by an update validator: its message says why, in clear (see codec/failure-converter.ts). */
+export const ACTION_REFUSED = 'MeshpilotActionRefused';
+
+export function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: ACTION_REFUSED, nonRetryable: true });
+}
+
 /** Finds our ApplicationFailure under an ActivityFailure/ChildWorkflowFailure chain. */
 export function findApplicationFailure(err: unknown): ApplicationFailure | undefined {
   let cur: unknown = err;

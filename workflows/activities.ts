@@ -1,5 +1,5 @@
 // Workflow-side activity proxies: one place for timeouts and retry policy.
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { MeshpilotActivities } from '../activities/index.ts';
 
@@ -24,3 +24,10 @@ export const waits = proxyActivities<MeshpilotActivities>({
   heartbeatTimeout: '30s',
   retry,
 });
+
+type WithOptions<I, O> = { executeWithOptions(options: ActivityOptions, args: [I]): Promise<O> };
+
+/** Calls an activity with a one-line summary, which the Web UI shows on the event in the timeline. */
+export function act<I, O>(fn: WithOptions<I, O>, summary: string, input: I): Promise<O> {
+  return fn.executeWithOptions({ summary: summary.slice(0, 200) } as ActivityOptions, [input]);
+}

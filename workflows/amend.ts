@@ -2,6 +2,7 @@
 // (identity, addresses, versions, machine configs, CNI values) needs a new rollout; pools, budgets and the
 // mesh phase's manifests do not.
 import type { ClusterPlan, RolloutPlan } from '../blueprint/plan.ts';
+import { refused } from '../contracts/failures.ts';
 
 function frozen(c: ClusterPlan): Record<string, unknown> {
   return {
@@ -21,7 +22,7 @@ function frozen(c: ClusterPlan): Record<string, unknown> {
 /** Throws with every unsafe difference named (field path and cluster); returns when the amendment is safe. */
 export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): void {
   if (!next || typeof next !== 'object' || !Array.isArray(next.clusters)) {
-    throw new Error('plan: not a rollout plan (amend takes the planned blueprint; use `meshpilot amend ID FILE`)');
+    throw refused('plan: not a rollout plan (amend takes the planned blueprint; use `meshpilot amend ID FILE`)');
   }
   const problems: string[] = [];
   if (next.mesh !== current.mesh) problems.push(`mesh name ${current.mesh} → ${next.mesh}`);
@@ -38,11 +39,11 @@ export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): vo
     }
   }
   if (problems.length > 0) {
-    throw new Error(
+    throw refused(
       `amendment refused: these changes are not safe in a running rollout: ${problems.join('; ')}. ` +
         'Safe mid-run: LB pools and L2/BGP policy, the clustermesh apiserver IP, the etcd latency budget, global services and policies. ' +
         'For anything else abort and start a new rollout.',
     );
   }
-  if (next.revision === current.revision) throw new Error('amendment refused: the blueprint is unchanged (same revision)');
+  if (next.revision === current.revision) throw refused('amendment refused: the blueprint is unchanged (same revision)');
 }

@@ -20,7 +20,7 @@ import {
   type ActorInput,
 } from '../contracts/messages.ts';
 import type { ClusterStatus, RunState } from '../contracts/status.ts';
-import { quick, waits } from './activities.ts';
+import { act, quick, waits } from './activities.ts';
 import { CLUSTER_STEPS } from '../contracts/steps.ts';
 import {
   ContinueAsNewNeeded,
@@ -88,7 +88,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     const blocked = runner.blockedStep();
     if (state === 'running' || state === 'paused') state = blocked ? 'paused' : 'running';
     sa.update({ state, blockedStep: blocked ? `${plan.name}/${blocked.name}` : 'none' });
-    showDetails(stepsTable(`${plan.name} (cluster id ${plan.id}, site ${plan.site})`, runnerState.steps));
+    showDetails(stepsTable(`${plan.name} (cluster id ${plan.id}, site ${plan.site})`, runnerState.steps, workflowInfo().workflowId));
     const key = blocked ? `${blocked.name}:${blocked.blocked?.reason}` : '';
     if (key !== lastBlockedKey) {
       lastBlockedKey = key;
@@ -159,7 +159,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     const kubeconfigRef = () => required(outputs.kubeconfigRef, 'kubeconfig');
 
     await runner.run('preflight', async () => {
-      await quick.preflightCluster({ cluster: plan.name, talosVersion: plan.talos.version, ciliumVersion: plan.cilium.version });
+      await act(quick.preflightCluster, `${plan.name}: talosctl/helm/kubectl/cilium present, talosctl matches Talos ${plan.talos.version}`, { cluster: plan.name, talosVersion: plan.talos.version, ciliumVersion: plan.cilium.version });
     });
 
     await runner.run('boot', async () => {
@@ -167,11 +167,11 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
       if (provider === 'redfish') {
         await Promise.all(
           nodes().map(async (n) => {
-            const { stage } = await quick.nodeStage({ address: n.address });
+            const { stage } = await act(quick.nodeStage, `${n.name} (${n.address}): Talos stage`, { address: n.address });
             if (stage !== 'unreachable' && stage !== 'unknown' && stage !== 'booting') return; // already booted or installed: never re-trigger the BMC
             if (!n.bmc) throw fatal(`node ${n.name} has no BMC in the blueprint`, 'add nodes[].bmc or use boot.provider manual/none');
             if (!plan.boot.imageUrl) throw fatal(`cluster ${plan.name}: boot.imageUrl is required for redfish boot`);
-            await waits.bootNodeIntoInstaller({
+            await act(waits.bootNodeIntoInstaller, `${n.name}: BMC ${n.bmc.endpoint} boots the Talos installer`, {
               node: n.name,
               bmc: n.bmc,
               imageUrl: plan.boot.imageUrl,
@@ -180,7 +180,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
           }),
         );
       }
-      await waits.awaitNodesBooted({
+      await act(waits.awaitNodesBooted, `${plan.name}: ${nodes().length} nodes answer in Talos maintenance mode (${provider})`, {
         cluster: plan.name,
         provider,
         nodes: nodes().map((n) => ({ name: n.name, address: n.address })),
@@ -188,9 +188,9 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     });
 
     await runner.run('talos-config', async () => {
-      const secrets = await quick.ensureTalosSecrets({ mesh: input.mesh, cluster: plan.name, talosVersion: plan.talos.version });
+      const secrets = await act(quick.ensureTalosSecrets, `${plan.name}: talosctl gen secrets (once, ever)`, { mesh: input.mesh, cluster: plan.name, talosVersion: plan.talos.version });
       outputs.secretsRef = secrets.secretsRef;
-      const configs = await quick.genMachineConfigs({
+      const configs = await act(quick.genMachineConfigs, `${plan.name}: talosctl gen config + validate -m metal`, {
         mesh: input.mesh,
         cluster: plan.name,
         endpoint: plan.endpoint,
@@ -206,7 +206,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     await runner.run('apply-config', async () => {
       await Promise.all(
         nodes().map((n) =>
-          quick.applyMachineConfig({
+          act(quick.applyMachineConfig, `${n.name} (${n.address}): talosctl apply-config --insecure`, {
             address: n.address,
             nodeName: n.name,
             configRef: required(n.role === 'controlplane' ? outputs.controlplaneRef : outputs.workerRef, `${n.role} config`),
@@ -214,16 +214,16 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
         ),
       );
       await Promise.all(
-        nodes().map((n) => waits.waitNodeRunning({ address: n.address, nodeName: n.name, talosconfigRef: talosconfigRef() })),
+        nodes().map((n) => act(waits.waitNodeRunning, `${n.name} (${n.address}): installed and running`, { address: n.address, nodeName: n.name, talosconfigRef: talosconfigRef() })),
       );
     });
 
     await runner.run('bootstrap', async () => {
-      await quick.bootstrapEtcd({ cluster: plan.name, address: firstCp().address, talosconfigRef: talosconfigRef() });
+      await act(quick.bootstrapEtcd, `${plan.name}: talosctl bootstrap on ${firstCp().name} (exactly once)`, { cluster: plan.name, address: firstCp().address, talosconfigRef: talosconfigRef() });
     });
 
     await runner.run('kubeconfig', async () => {
-      const kc = await quick.fetchKubeconfig({
+      const kc = await act(quick.fetchKubeconfig, `${plan.name}: talosctl kubeconfig into the secret store`, {
         mesh: input.mesh,
         cluster: plan.name,
         address: firstCp().address,
@@ -233,8 +233,8 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     });
 
     await runner.run('etcd-latency', async () => {
-      const members = await quick.etcdMembers({ address: firstCp().address, talosconfigRef: talosconfigRef() });
-      await waits.etcdLatencyGate({
+      const members = await act(quick.etcdMembers, `${plan.name}: talosctl etcd members`, { address: firstCp().address, talosconfigRef: talosconfigRef() });
+      await act(waits.etcdLatencyGate, `${plan.name}: etcd peer round-trip p99 ≤ ${plan.etcd.latencyBudgetMs} ms`, {
         cluster: plan.name,
         members: controlPlanes().map((n) => ({
           name: n.name,
@@ -247,7 +247,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     });
 
     await runner.run('cilium-install', async () => {
-      await waits.ensureCilium({
+      await act(waits.ensureCilium, `${plan.name}: helm upgrade --install cilium ${plan.cilium.chartVersion} (no clustermesh LB yet)`, {
         kubeconfigRef: kubeconfigRef(),
         chartVersion: plan.cilium.chartVersion,
         values: plan.cilium.values,
@@ -256,15 +256,15 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     });
 
     await runner.run('cilium-ready', async () => {
-      await waits.ciliumReady({ kubeconfigRef: kubeconfigRef() });
+      await act(waits.ciliumReady, `${plan.name}: cilium status --wait`, { kubeconfigRef: kubeconfigRef() });
     });
 
     await runner.run('lb-ipam', async () => {
-      await waits.ensureLbIpam({ kubeconfigRef: kubeconfigRef(), manifests: plan.lbIpam.manifests, canary: true });
+      await act(waits.ensureLbIpam, `${plan.name}: LB pool + L2 policy; a canary LoadBalancer gets an announced IP`, { kubeconfigRef: kubeconfigRef(), manifests: plan.lbIpam.manifests, canary: true });
     });
 
     await runner.run('clustermesh-enable', async () => {
-      await waits.ensureCilium({
+      await act(waits.ensureCilium, `${plan.name}: helm upgrade cilium with the clustermesh-apiserver LoadBalancer`, {
         kubeconfigRef: kubeconfigRef(),
         chartVersion: plan.cilium.chartVersion,
         values: mergeValues(plan.cilium.values, plan.cilium.clustermeshValues),
@@ -273,7 +273,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     });
 
     await runner.run('clustermesh-address', async () => {
-      const { address } = await waits.clustermeshApiserverAddress({ kubeconfigRef: kubeconfigRef() });
+      const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: kubeconfigRef() });
       outputs.apiserverAddress = address;
     });
   }

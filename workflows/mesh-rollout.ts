@@ -22,11 +22,11 @@ import {
   skipUpdate,
   type ActorInput,
 } from '../contracts/messages.ts';
-import { fatal } from '../contracts/failures.ts';
+import { fatal, refused } from '../contracts/failures.ts';
 import { clusterWorkflowId, SA, siteTaskQueue } from '../contracts/names.ts';
 import { MESH_STEPS } from '../contracts/steps.ts';
 import type { BlockedSummary, MeshRolloutStatus, RunState } from '../contracts/status.ts';
-import { quick, waits } from './activities.ts';
+import { act, quick, waits } from './activities.ts';
 import { assertSafeAmendment } from './amend.ts';
 import { clusterRollout, type ClusterRolloutResult } from './cluster-rollout.ts';
 import { canaryManifests, CANARY_SERVICE } from './mesh-manifests.ts';
@@ -99,20 +99,21 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
     const clusterLines = plan.clusters.map((c) => {
       const r = results.find((x) => x.cluster === c.name);
       const b = clusterBlocked.get(c.name);
-      const s = r?.state ?? (b ? 'paused' : 'running');
-      return `| ${c.name} | ${c.id} | ${c.site} | ${s} | ${b ? `⏸ ${b.step}: ${b.reason}<br>hint: ${b.hint}` : r?.outputs.apiserverAddress ?? ''} |`;
+      const s = r?.state ?? (b ? 'paused' : state === 'aborted' ? 'aborted' : 'running');
+      const head = `- **${c.name}** (id ${c.id}, ${c.site}): ${s}${r?.outputs.apiserverAddress ? `, clustermesh-apiserver ${r.outputs.apiserverAddress}` : ''} — \`${childId(c.name)}\``;
+      return b ? `${head} — ⏸ paused at ${b.step}` : head;
     });
-    showDetails(
-      [
-        `## Mesh ${plan.mesh} — ${state}`,
-        '',
-        '| cluster | id | site | state | details |',
-        '|---|---|---|---|---|',
-        ...clusterLines,
-        '',
-        stepsTable('Mesh phase', runnerState.steps),
-      ].join('\n'),
-    );
+    const pauses = [...clusterBlocked.values()].flatMap((b) => [
+      '',
+      `#### ⏸ ${b.cluster} paused at ${b.step} since ${b.since}`,
+      '',
+      `**Reason:** ${b.reason}`,
+      '',
+      `**Hint:** ${b.hint}`,
+      '',
+      `**Act:** on that cluster's workflow \`${childId(b.cluster ?? '')}\`, or \`meshpilot resume ${info.workflowId}\` (routes it there).`,
+    ]);
+    showDetails([`## Mesh ${plan.mesh}: ${state}`, '', ...clusterLines, ...pauses, '', stepsTable('Mesh phase', runnerState.steps, info.workflowId)].join('\n'));
   };
 
   const runner = new StepRunner(runnerState, MESH_STEPS, input.limits ?? DEFAULT_PAUSE_LIMITS, onChange);
@@ -174,7 +175,7 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
     },
     {
       validator: (i) => {
-        if (state !== 'running' && state !== 'paused') throw new Error(`the rollout is ${state}; amend applies to a running rollout`);
+        if (state !== 'running' && state !== 'paused') throw refused(`the rollout is ${state}; amend applies to a running rollout`);
         assertSafeAmendment(plan, i.plan);
       },
     },
@@ -188,7 +189,7 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
   onChange();
   try {
     await runner.run('mesh-ca', async () => {
-      meshCaRef = (await quick.ensureMeshCa({ mesh: plan.mesh })).caRef;
+      meshCaRef = (await act(quick.ensureMeshCa, `${plan.mesh}: shared ClusterMesh CA (once, ever)`, { mesh: plan.mesh })).caRef;
     });
     if (results.length < plan.clusters.length) results = await runClusters(required(meshCaRef));
     onChange();
@@ -233,6 +234,13 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
           taskQueue: input.siteQueues ? siteTaskQueue(c.site) : undefined,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           staticSummary: `${plan.mesh}: cluster ${c.name} (id ${c.id}, ${c.site})`,
+          staticDetails: [
+            `Cluster **${c.name}** of mesh **${plan.mesh}** (rollout \`${info.workflowId}\`), id ${c.id}, site ${c.site}, endpoint ${c.endpoint}.`,
+            '',
+            ...c.nodes.map((n) => `- ${n.name} (${n.role}) ${n.address}`),
+            '',
+            'A paused step of this cluster is resumed here: More Actions → Send an Update → `resume` with `{"by":"you","reason":"..."}`, or `meshpilot resume ' + info.workflowId + '`.',
+          ].join('\n'),
           typedSearchAttributes: [
             { key: SA.mesh, value: plan.mesh },
             { key: SA.cluster, value: c.name },
@@ -279,14 +287,14 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
         for (let i = 0; i < all.length; i++) {
           for (let j = i + 1; j < all.length; j++) {
             const [a, b] = [all[i]!, all[j]!];
-            await quick.clustermeshConnect({ kubeconfigRef: a.kubeconfigRef, peerKubeconfigRef: b.kubeconfigRef, cluster: a.plan.name, peer: b.plan.name });
+            await act(quick.clustermeshConnect, `cilium clustermesh connect ${a.plan.name} ↔ ${b.plan.name}`, { kubeconfigRef: a.kubeconfigRef, peerKubeconfigRef: b.kubeconfigRef, cluster: a.plan.name, peer: b.plan.name });
           }
         }
         return;
       }
       await Promise.all(
         clusters().map((c) =>
-          waits.ensureCilium({
+          act(waits.ensureCilium, `${c.plan.name}: helm upgrade cilium with clustermesh.config.clusters = the other ${plan.clusters.length - 1}`, {
             kubeconfigRef: c.kubeconfigRef,
             chartVersion: c.plan.cilium.chartVersion,
             values: mergeValues(c.plan.cilium.values, c.plan.cilium.clustermeshValues, peerValues(c.plan.name, apiservers())),
@@ -299,7 +307,7 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
     await runner.run('mesh-verify', async () => {
       await Promise.all(
         clusters().map((c) =>
-          waits.clustermeshStatus({
+          act(waits.clustermeshStatus, `${c.plan.name}: cilium clustermesh status -o json (all peers connected)`, {
             kubeconfigRef: c.kubeconfigRef,
             expectPeers: plan.clusters.filter((o) => o.name !== c.plan.name).map((o) => o.name),
           }),
@@ -308,10 +316,10 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
     });
 
     await runner.run('global-canary', async () => {
-      await Promise.all(clusters().map((c) => quick.applyManifests({ kubeconfigRef: c.kubeconfigRef, manifests: canaryManifests(c.plan.name) })));
+      await Promise.all(clusters().map((c) => act(quick.applyManifests, `${c.plan.name}: apply the global canary`, { kubeconfigRef: c.kubeconfigRef, manifests: canaryManifests(c.plan.name) })));
       await Promise.all(
         clusters().map((c) =>
-          waits.verifyGlobalCanary({
+          act(waits.verifyGlobalCanary, `${c.plan.name}: the global canary sees remote backends`, {
             cluster: c.plan.name,
             kubeconfigRef: c.kubeconfigRef,
             namespace: CANARY_SERVICE.namespace,
@@ -327,7 +335,7 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
         clusters().map(async (c) => {
           const own = plan.meshPhase.manifestsByCluster[c.plan.name];
           const manifests = [own?.globalServices ?? '', own?.policies ?? ''].filter((m) => m.trim() !== '').join('\n---\n');
-          if (manifests !== '') await quick.applyManifests({ kubeconfigRef: c.kubeconfigRef, manifests });
+          if (manifests !== '') await act(quick.applyManifests, `${c.plan.name}: apply global services and policies`, { kubeconfigRef: c.kubeconfigRef, manifests });
         }),
       );
     });

@@ -6,7 +6,7 @@ import {
   isCancellation,
   workflowInfo,
 } from '@temporalio/workflow';
-import { blockedDetailsOf, findApplicationFailure, FailureType, type BlockedDetails } from '../contracts/failures.ts';
+import { blockedDetailsOf, findApplicationFailure, FailureType, refused, type BlockedDetails } from '../contracts/failures.ts';
 import type { ActorInput, ResumeInput, StepActionInput } from '../contracts/messages.ts';
 import type { OperatorAction, StepStatus } from '../contracts/status.ts';
 
@@ -101,10 +101,10 @@ export class StepRunner {
 
   validateResume(input: ResumeInput): void {
     requireActor(input);
-    if (this.aborted) throw new Error('the rollout was aborted; nothing to resume');
+    if (this.aborted) throw refused('the rollout was aborted; nothing to resume');
     const b = this.blockedStep();
-    if (!b) throw new Error(`nothing is paused${this.cluster ? ` in ${this.cluster}` : ''}: resume only applies to a paused step`);
-    if (input.step && input.step !== b.name) throw new Error(`step ${input.step} is not paused (the paused step is ${b.name})`);
+    if (!b) throw refused(`nothing is paused${this.cluster ? ` in ${this.cluster}` : ''}: resume only applies to a paused step`);
+    if (input.step && input.step !== b.name) throw refused(`step ${input.step} is not paused (the paused step is ${b.name})`);
   }
 
   validateSkip(input: StepActionInput): void {
@@ -112,7 +112,7 @@ export class StepRunner {
     requireReason(input.reason, 'skip');
     const s = this.requireBlocked(input.step);
     if (!this.def(s.name).skippable) {
-      throw new Error(`step ${s.name} cannot be skipped: later steps depend on it (fix the cause and resume, or abort)`);
+      throw refused(`step ${s.name} cannot be skipped: later steps depend on it (fix the cause and resume, or abort)`);
     }
   }
 
@@ -121,21 +121,21 @@ export class StepRunner {
     requireReason(input.reason, 'override');
     const s = this.requireBlocked(input.step);
     if (!s.blocked?.overridable) {
-      throw new Error(`step ${s.name} is not a gate that can be overridden (only checks such as etcd-latency are)`);
+      throw refused(`step ${s.name} is not a gate that can be overridden (only checks such as etcd-latency are)`);
     }
   }
 
   validateAbort(input: ActorInput & { reason: string }): void {
     requireActor(input);
     requireReason(input.reason, 'abort');
-    if (this.aborted) throw new Error('the rollout is already aborted');
+    if (this.aborted) throw refused('the rollout is already aborted');
   }
 
   private requireBlocked(step: string): StepStatus {
-    if (this.aborted) throw new Error('the rollout was aborted');
+    if (this.aborted) throw refused('the rollout was aborted');
     const s = this.state.steps.find((x) => x.name === step);
-    if (!s) throw new Error(`unknown step ${JSON.stringify(step)}; steps: ${this.state.steps.map((x) => x.name).join(', ')}`);
-    if (s.state !== 'blocked') throw new Error(`step ${step} is ${s.state}, not paused`);
+    if (!s) throw refused(`unknown step ${JSON.stringify(step)}; steps: ${this.state.steps.map((x) => x.name).join(', ')}`);
+    if (s.state !== 'blocked') throw refused(`step ${step} is ${s.state}, not paused`);
     return s;
   }
 
@@ -313,12 +313,12 @@ function rootMessage(err: unknown): string {
 
 function requireActor(input: ActorInput): void {
   if (!input || typeof input.by !== 'string' || input.by.trim() === '') {
-    throw new Error('by: say who is acting (user name or chat user id)');
+    throw refused('by: say who is acting (user name or chat user id)');
   }
 }
 
 function requireReason(reason: unknown, action: string): void {
   if (typeof reason !== 'string' || reason.trim().length < 3) {
-    throw new Error(`reason: ${action} needs a reason (it is kept in the rollout's audit)`);
+    throw refused(`reason: ${action} needs a reason (it is kept in the rollout's audit)`);
   }
 }

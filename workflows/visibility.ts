@@ -14,12 +14,34 @@ const ICON: Record<StepStatus['state'], string> = {
   aborted: '■',
 };
 
-export function stepsTable(title: string, steps: StepStatus[]): string {
-  const rows = steps.map((s) => {
-    const detail = s.blocked ? `**${escape(s.blocked.reason)}**<br>hint: ${escape(s.blocked.hint)}` : escape(s.note ?? '');
-    return `| ${ICON[s.state]} ${s.name} | ${s.state} | ${s.attempts} | ${detail} |`;
+/**
+ * The steps as a Markdown list, then the pause (if any) in its own paragraphs: the UI renders details in a
+ * sandboxed frame where table columns and nested lists run together. A paused step says how to act on it.
+ */
+export function stepsTable(title: string, steps: StepStatus[], workflowId?: string): string {
+  const lines = steps.map((s) => {
+    const tries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
+    return `- ${ICON[s.state]} **${s.name}**: ${s.state === 'blocked' ? 'paused' : s.state}${tries}${s.note ? ` — ${escape(s.note)}` : ''}`;
   });
-  return [`### ${title}`, '', '| step | state | attempts | details |', '|---|---|---|---|', ...rows].join('\n');
+  const out = [`### ${title}`, '', ...lines];
+  for (const s of steps) {
+    if (!s.blocked) continue;
+    const acts = ['`resume`', ...(s.blocked.skippable ? ['`skip`'] : []), ...(s.blocked.overridable ? ['`override`'] : []), '`abort` (on the rollout)'];
+    out.push(
+      '',
+      `#### ⏸ Paused at ${s.name} since ${s.blocked.since} (${s.blocked.rechecks} automatic re-checks)`,
+      '',
+      `**Reason:** ${escape(s.blocked.reason)}`,
+      '',
+      `**Hint:** ${escape(s.blocked.hint)}`,
+      '',
+      `**Act:** ${acts.join(', ')}.` +
+        (workflowId
+          ? ` CLI: \`meshpilot resume ${workflowId.replace(/-cluster-.*$/, '')}\`. UI: More Actions → Send an Update → \`resume\` with \`{"by":"you","reason":"..."}\` on this workflow.`
+          : ''),
+    );
+  }
+  return out.join('\n');
 }
 
 function escape(text: string): string {

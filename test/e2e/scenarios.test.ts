@@ -62,8 +62,8 @@ describe('lab scenarios', () => {
     const calls = readCalls(l.labDir);
     const recovery = calls.filter((c) => c.tool === 'helm' && (c.argv.includes('rollback') || c.argv.includes('uninstall')));
     assert.ok(recovery.length >= 1, 'the stuck release was rolled back or uninstalled');
-    const release = readLabState(l.labDir).clusters['cluster-usa']!.helm['kube-system/cilium'] as { status?: string; info?: { status?: string } };
-    assert.equal(release.info?.status ?? release.status, 'deployed');
+    const release = readLabState(l.labDir).clusters['cluster-usa']!.helm['kube-system/cilium'] as { revisions: Array<{ status: string }> };
+    assert.equal(release.revisions.at(-1)?.status, 'deployed');
   });
 
   test('cp-only-excluded: nothing announces the LB IPs and nothing errors; the pause names the label; fixing the nodes completes', async () => {

@@ -71,12 +71,14 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
 
     await openTab(page, 'User Metadata');
     await markdownFrameShowing(page, 'usa-europe: cluster cluster-usa (id 1, usa)');
-    const details = (await markdownFrameShowing(page, /usa-worker-1/)).locator('table').filter({ hasText: 'usa-worker-1' });
-    const bootRow = details.getByRole('row').filter({ hasText: /\bboot\b/ });
-    assert.match(await bootRow.innerText(), /blocked/);
-    assert.match(await bootRow.innerText(), /usa-worker-1 \(192\.168\.10\.21: unreachable\)/);
-    assert.match(await bootRow.innerText(), /hint: boot provider none expects nodes already running the Talos installer/);
-    assert.match(await details.getByRole('row').filter({ hasText: 'preflight' }).innerText(), /done/);
+    const details = await markdownFrameShowing(page, /Paused at boot/);
+    assert.match(await details.locator('li').filter({ hasText: /boot: paused/ }).first().innerText(), /paused/);
+    assert.match(await details.locator('li').filter({ hasText: /preflight: done/ }).first().innerText(), /done/);
+    const frameText = await details.locator('body').innerText();
+    assert.match(frameText, /Paused at boot/);
+    assert.match(frameText, /Reason: waiting for 1 node\(s\) to reach Talos maintenance mode: usa-worker-1 \(192\.168\.10\.21: unreachable\)/);
+    assert.match(frameText, /Hint: boot provider none expects nodes already running the Talos installer/);
+    assert.match(frameText, /Send an Update → resume/);
     assert.ok(stack.codecRequests.some((l) => /^POST \/decode\S* 200 /.test(l)), `the UI never decoded through the codec: ${stack.codecRequests.join('; ')}`);
     // Without the codec the same details are ciphertext: the server never held them in clear.
     await assert.rejects(stack.plainClient.workflow.getHandle(childId).query('__temporal_workflow_metadata'), /binary\/encrypted|encoding/i);
@@ -104,7 +106,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await page.goto(workflowUrl(stack.uiUrl, stack.namespace, rolloutId));
     await page.getByText(/^completed$/i).first().waitFor();
     await openTab(page, 'User Metadata');
-    await markdownFrameShowing(page, 'Mesh usa-europe — completed');
+    await markdownFrameShowing(page, 'Mesh usa-europe: completed');
     await shoot('completed-rollout');
     phase('completed view checked in the UI');
   }
