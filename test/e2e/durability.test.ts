@@ -127,9 +127,12 @@ describe('durability', () => {
     assert.equal(still.blocked!.since, since, 'the pause keeps its start time across runs');
     const boot = still.clusters.find((c) => c.name === 'cluster-usa')!.steps.find((s) => s.name === 'boot')!;
     assert.ok(boot.blocked!.rechecks >= 2, `re-checked automatically (${boot.blocked!.rechecks} re-checks, ${boot.attempts} attempts)`);
+    // the continued run still takes operator actions (its validators see the carried state)
+    const r = await actOnStep(env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
+    assert.match(r.message, /re-checking boot/);
     await healLab(l.labDir, 'node-unreachable');
-    await actOnStep(env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
     const done = await waitFor(env.client, workflowId, isFinished, 180_000);
     assert.equal(done.state, 'completed');
+    assert.ok(done.actions.some((a) => a.action === 'resume' && a.by === 'alice'), 'the resume is in the audit of the continued run');
   });
 });
