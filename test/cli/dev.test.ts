@@ -1,0 +1,94 @@
+// `meshpilot dev`: the real dev server + UI + worker in one process tree; Ctrl-C stops all of it; the SQLite
+// file keeps a paused rollout across a restart.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { execa } from 'execa';
+import { main } from '../../cli/main.ts';
+import type { CliIO } from '../../cli/io.ts';
+import { projectRoot } from '../../config/env.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Processes whose command line mentions this data dir (the temporal server child writes its SQLite there). */
+function processesUsing(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function startDev(env: NodeJS.ProcessEnv) {
+  const child = execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'dev', '--lab'], { env, reject: false, all: true });
+  const ready = new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.all!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (/Web UI at/.test(buf)) resolve(buf);
+    });
+    void child.then((r) => reject(new Error(`meshpilot dev exited early (${r.exitCode}): ${buf}`)));
+  });
+  return { child, ready };
+}
+
+describe('meshpilot dev', () => {
+  test('prints the UI address, serves rollouts, keeps them across a restart, and Ctrl-C leaves no orphans', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-dev-'));
+    const port = await freePort();
+    const uiPort = await freePort();
+    const env = { ...process.env, MESHPILOT_DATA_DIR: dataDir, MESHPILOT_DEV_PORT: String(port), MESHPILOT_UI_PORT: String(uiPort), TEMPORAL_ADDRESS: `127.0.0.1:${port}`, MESHPILOT_LOG_LEVEL: 'warn', NO_COLOR: '1' };
+    const cli = async (...argv: string[]) => {
+      let out = '';
+      let err = '';
+      const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, color: false, env };
+      const code = await main(argv, io);
+      return { code, out, err };
+    };
+
+    let dev = startDev(env);
+    const banner = await dev.ready;
+    assert.match(banner, new RegExp(`Web UI at http://localhost:${uiPort}`));
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(ui.status, 200, 'the Web UI answers');
+
+    const started = await cli('rollout', path.join(projectRoot, 'examples/usa-europe.yaml'), '--lab', 'node-unreachable', '--json');
+    assert.equal(started.code, 0, started.err);
+    const { workflowId, ui: link } = JSON.parse(started.out) as { workflowId: string; ui: string };
+    assert.equal(link, `http://localhost:${uiPort}/namespaces/default/workflows/${workflowId}`);
+    const paused = await cli('watch', workflowId, '--until-paused');
+    assert.match(paused.out, /paused at cluster-usa\/boot/);
+
+    dev.child.kill('SIGINT');
+    const r = await dev.child;
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(processesUsing(dataDir), [], 'no process of the dev stack is left');
+
+    dev = startDev(env);
+    await dev.ready;
+    try {
+      const status = JSON.parse((await cli('status', workflowId, '--json')).out) as { state: string; blocked?: { step: string } };
+      assert.equal(status.state, 'paused', 'the rollout survived the restart (SQLite)');
+      assert.equal(status.blocked?.step, 'boot');
+    } finally {
+      dev.child.kill('SIGTERM');
+      await dev.child;
+    }
+    assert.deepEqual(processesUsing(dataDir), []);
+  });
+});
