@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps.ts';
 import { withKubeconfig, withKubeconfigs, type KubeAccess } from './kube/kubeconfig.ts';
 import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
 import { gatherLbFacts } from './kube/lb-facts.ts';
+import { meshStatusSchema } from './kube/objects.ts';
 import { callTool, classify, parseJson, pollWithin } from './kube/tool-call.ts';
 
 /**
@@ -49,17 +50,6 @@ export async function ciliumReady(deps: ActivityDeps, i: { kubeconfigRef: string
     });
   });
 }
-
-/** cilium-cli clustermesh/clustermesh.go Status (JSON): connectivity.clusters[name].{configured,connected} counts agents. */
-const meshStatusSchema = z.object({
-  connectivity: z
-    .object({
-      clusters: z.record(z.string(), z.object({ configured: z.number().optional(), connected: z.number().optional() })).optional(),
-      total: z.number().optional(),
-      not_ready: z.number().optional(),
-    })
-    .optional(),
-});
 
 async function meshStatusOnce(deps: ActivityDeps, access: KubeAccess, context?: string) {
   const r = await callTool(deps, 'cilium', ['clustermesh', 'status', '-o', 'json', ...(context ? ['--context', context] : [])], {

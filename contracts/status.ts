@@ -3,6 +3,18 @@
 export type RunState = 'running' | 'paused' | 'completed' | 'failed' | 'aborted';
 export type StepState = 'pending' | 'running' | 'blocked' | 'done' | 'skipped' | 'overridden' | 'failed' | 'aborted';
 
+/** How a step's state is drawn in the CLI and the UI details. */
+export const STEP_ICON: Record<StepState, string> = {
+  pending: '·',
+  running: '▶',
+  blocked: '⏸',
+  done: '✔',
+  skipped: '↷',
+  overridden: '⚠',
+  failed: '✖',
+  aborted: '■',
+};
+
 export interface BlockedInfo {
   reason: string;
   hint: string;

@@ -1,18 +1,9 @@
 // What a person sees in the Temporal UI: search attributes (only on change) and the current-details table.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from '../contracts/names.ts';
-import type { RunState, StepStatus } from '../contracts/status.ts';
+import { STEP_ICON, type RunState, type StepStatus } from '../contracts/status.ts';
 
-const ICON: Record<StepStatus['state'], string> = {
-  pending: '·',
-  running: '▶',
-  blocked: '⏸',
-  done: '✔',
-  skipped: '↷',
-  overridden: '⚠',
-  failed: '✖',
-  aborted: '■',
-};
+const ICON = STEP_ICON;
 
 /**
  * The steps as a Markdown list, then the pause (if any) in its own paragraphs: the UI renders details in a

@@ -93,3 +93,14 @@ export const serviceLabels = (s: Service) => ({
 
 export const ingressIps = (s: Service) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
 export const internalIp = (n: Node) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+
+/** cilium-cli clustermesh/clustermesh.go Status (JSON): connectivity.clusters[name].{configured,connected} counts agents. */
+export const meshStatusSchema = z.object({
+  connectivity: z
+    .object({
+      clusters: z.record(z.string(), z.object({ configured: z.number().optional(), connected: z.number().optional() })).optional(),
+      total: z.number().optional(),
+      not_ready: z.number().optional(),
+    })
+    .optional(),
+});

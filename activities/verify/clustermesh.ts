@@ -4,21 +4,10 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
 import { diagnoseLoadBalancer } from '../kube/lb-diagnosis.ts';
 import { gatherLbFacts, getLeaseHolder } from '../kube/lb-facts.ts';
-import { ingressIps, serviceSchema } from '../kube/objects.ts';
+import { ingressIps, meshStatusSchema, serviceSchema } from '../kube/objects.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
 import type { Verdict } from '../../workflows/verify/report.ts';
 import { kubectlGet, onCluster, rolloutRemedy, verdict, type ClusterCheckInput, type Evidence } from './verdicts.ts';
-
-/** cilium-cli clustermesh/clustermesh.go Status: per remote cluster, how many agents are configured/connected. */
-const meshStatusSchema = z.object({
-  connectivity: z
-    .object({
-      clusters: z.record(z.string(), z.object({ configured: z.number().optional(), connected: z.number().optional() })).optional(),
-      total: z.number().optional(),
-      not_ready: z.number().optional(),
-    })
-    .optional(),
-});
 
 /** `cilium clustermesh status -o json` exits 0 with peers down: the verdict comes from the counts, never the exit code. */
 export async function checkClustermeshStatus(deps: ActivityDeps, i: ClusterCheckInput & { expectPeers: string[] }): Promise<Verdict> {

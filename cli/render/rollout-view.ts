@@ -1,16 +1,7 @@
-import type { RolloutView, StepStatus } from '../../contracts/status.ts';
+import { STEP_ICON, type RolloutView, type StepStatus } from '../../contracts/status.ts';
 import { colors, type CliIO } from '../io.ts';
 
-const MARK: Record<StepStatus['state'], string> = {
-  pending: '·',
-  running: '▶',
-  blocked: '⏸',
-  done: '✔',
-  skipped: '↷',
-  overridden: '⚠',
-  failed: '✖',
-  aborted: '■',
-};
+const MARK = STEP_ICON;
 
 function currentStep(steps: StepStatus[]): StepStatus | undefined {
   return steps.find((s) => s.state === 'running' || s.state === 'blocked') ?? [...steps].reverse().find((s) => s.state !== 'pending');

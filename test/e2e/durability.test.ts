@@ -5,8 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { abortRollout, actOnStep } from '../../client/rollouts.ts';
 import { planFromFile } from '../../cli/blueprint-input.ts';
@@ -15,9 +14,8 @@ import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { readLabState } from '../../lab/state.ts';
-import { healLab, SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { healLab, SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
-import { startTemporal } from '../helpers/temporal.ts';
 
 /** Processes whose environment points at this lab: the simulated tools a worker started. */
 function labToolPids(labDir: string): number[] {
@@ -36,15 +34,7 @@ function labToolPids(labDir: string): number[] {
 }
 
 describe('durability', () => {
-  let env: TestWorkflowEnvironment;
-  const labs: LabWorker[] = [];
-  before(async () => {
-    env = await startTemporal();
-  });
-  after(async () => {
-    for (const l of labs) await l.stop();
-    await env?.teardown();
-  });
+  const suite = useLabSuite();
 
   test('a worker process killed with SIGKILL mid-rollout is replaced and the rollout completes without redoing steps', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-kill-'));
@@ -54,7 +44,7 @@ describe('durability', () => {
     const taskQueue = `kill-${randomUUID()}`;
     const workerEnv = {
       ...process.env,
-      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_ADDRESS: suite.env.address,
       MESHPILOT_DATA_DIR: dataDir,
       MESHPILOT_TASK_QUEUE: taskQueue,
       MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
@@ -63,14 +53,14 @@ describe('durability', () => {
     const spawnWorker = (): ResultPromise =>
       execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env: workerEnv, reject: false, stdio: 'ignore' });
     let worker = spawnWorker();
-    const { workflowId } = await start(env.client, plan, taskQueue);
+    const { workflowId } = await start(suite.env.client, plan, taskQueue);
     // let it get past bootstrap in at least one cluster, then pull the plug
-    await waitFor(env.client, workflowId, (v) => v.clusters.some((c) => c.steps.find((s) => s.name === 'bootstrap')?.state === 'done'));
+    await waitFor(suite.env.client, workflowId, (v) => v.clusters.some((c) => c.steps.find((s) => s.name === 'bootstrap')?.state === 'done'));
     worker.kill('SIGKILL');
     await worker;
     worker = spawnWorker();
     try {
-      const done = await waitFor(env.client, workflowId, isFinished, 240_000);
+      const done = await waitFor(suite.env.client, workflowId, isFinished, 240_000);
       assert.equal(done.state, 'completed', JSON.stringify(done.blocked ?? done.error));
     } finally {
       worker.kill('SIGTERM');
@@ -83,17 +73,16 @@ describe('durability', () => {
   });
 
   test('abort cancels the running activity and kills the tool process it started', async () => {
-    const l = await startLabWorker(env, { scenario: 'happy', toolLatencyMs: 20_000 });
-    labs.push(l);
-    const { workflowId } = await start(env.client, l.plan, l.taskQueue);
+    const l = await suite.lab({ scenario: 'happy', toolLatencyMs: 20_000 });
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
     let pids: number[] = [];
     const deadline = Date.now() + 30_000;
     while ((pids = labToolPids(l.labDir)).length === 0) {
       assert.ok(Date.now() < deadline, 'a lab tool process should be running');
       await new Promise((r) => setTimeout(r, 100));
     }
-    await abortRollout(env.client, workflowId, { by: 'alice', via: 'test', reason: 'stop now' });
-    const done = await waitFor(env.client, workflowId, isFinished, 60_000);
+    await abortRollout(suite.env.client, workflowId, { by: 'alice', via: 'test', reason: 'stop now' });
+    const done = await waitFor(suite.env.client, workflowId, isFinished, 60_000);
     assert.equal(done.state, 'aborted');
     const gone = Date.now() + 10_000;
     while (pids.some((p) => labToolPids(l.labDir).includes(p)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
@@ -102,16 +91,15 @@ describe('durability', () => {
   });
 
   test('a long pause continues as new with bounded history and keeps its state; resume still works', async () => {
-    const l = await startLabWorker(env, { scenario: 'node-unreachable', pollBudgetMs: 200 });
-    labs.push(l);
+    const l = await suite.lab({ scenario: 'node-unreachable', pollBudgetMs: 200 });
     const limits = { recheckBaseMs: 100, recheckMaxMs: 200, maxHistoryEvents: 120 };
-    const { workflowId } = await start(env.client, l.plan, l.taskQueue, limits);
-    const first = await waitFor(env.client, workflowId, isPaused);
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue, limits);
+    const first = await waitFor(suite.env.client, workflowId, isPaused);
     const childId = first.blocked!.workflowId;
     const since = first.blocked!.since;
     const runs = async () => {
       const out: string[] = [];
-      for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${childId}'` })) out.push(wf.runId);
+      for await (const wf of suite.env.client.workflow.list({ query: `WorkflowId = '${childId}'` })) out.push(wf.runId);
       return out;
     };
     const deadline = Date.now() + 120_000;
@@ -120,18 +108,18 @@ describe('durability', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     for (const runId of await runs()) {
-      const history = await env.client.workflow.getHandle(childId, runId).fetchHistory();
+      const history = await suite.env.client.workflow.getHandle(childId, runId).fetchHistory();
       assert.ok((history.events?.length ?? 0) <= limits.maxHistoryEvents + 60, `run ${runId} has ${history.events?.length} events`);
     }
-    const still = await waitFor(env.client, workflowId, isPaused);
+    const still = await waitFor(suite.env.client, workflowId, isPaused);
     assert.equal(still.blocked!.since, since, 'the pause keeps its start time across runs');
     const boot = still.clusters.find((c) => c.name === 'cluster-usa')!.steps.find((s) => s.name === 'boot')!;
     assert.ok(boot.blocked!.rechecks >= 2, `re-checked automatically (${boot.blocked!.rechecks} re-checks, ${boot.attempts} attempts)`);
     // the continued run still takes operator actions (its validators see the carried state)
-    const r = await actOnStep(env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
+    const r = await actOnStep(suite.env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
     assert.match(r.message, /re-checking boot/);
     await healLab(l.labDir, 'node-unreachable');
-    const done = await waitFor(env.client, workflowId, isFinished, 180_000);
+    const done = await waitFor(suite.env.client, workflowId, isFinished, 180_000);
     assert.equal(done.state, 'completed');
     assert.ok(done.actions.some((a) => a.action === 'resume' && a.by === 'alice'), 'the resume is in the audit of the continued run');
   });

@@ -5,15 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { actOnStep } from '../../client/rollouts.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { readLabState } from '../../lab/state.ts';
-import { healLab, SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { healLab, SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
-import { startTemporal } from '../helpers/temporal.ts';
 
 /** The seed's mesh with every worker node removed: control-plane-only clusters. */
 function controlPlaneOnlyBlueprint(): string {
@@ -29,21 +27,12 @@ function controlPlaneOnlyBlueprint(): string {
 }
 
 describe('lab scenarios', () => {
-  let env: TestWorkflowEnvironment;
-  const labs: LabWorker[] = [];
-  before(async () => {
-    env = await startTemporal();
-  });
-  after(async () => {
-    for (const l of labs) await l.stop();
-    await env?.teardown();
-  });
+  const suite = useLabSuite();
 
   test('flaky-tools: transient tool failures are retried and the rollout completes with nothing done twice', async () => {
-    const l = await startLabWorker(env, { scenario: 'flaky-tools' });
-    labs.push(l);
-    const { workflowId } = await start(env.client, l.plan, l.taskQueue);
-    const done = await waitFor(env.client, workflowId, isFinished, 240_000);
+    const l = await suite.lab({ scenario: 'flaky-tools' });
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
+    const done = await waitFor(suite.env.client, workflowId, isFinished, 240_000);
     assert.equal(done.state, 'completed', JSON.stringify(done.blocked ?? done.error));
     const calls = readCalls(l.labDir);
     assert.ok(calls.filter((c) => c.exitCode !== 0).length >= 5, 'the tools really failed along the way');
@@ -54,10 +43,9 @@ describe('lab scenarios', () => {
   });
 
   test('helm-stuck-pending: a release left pending-install is recovered, not retried into "another operation is in progress"', async () => {
-    const l = await startLabWorker(env, { scenario: 'helm-stuck-pending' });
-    labs.push(l);
-    const { workflowId } = await start(env.client, l.plan, l.taskQueue);
-    const done = await waitFor(env.client, workflowId, isFinished, 240_000);
+    const l = await suite.lab({ scenario: 'helm-stuck-pending' });
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
+    const done = await waitFor(suite.env.client, workflowId, isFinished, 240_000);
     assert.equal(done.state, 'completed', JSON.stringify(done.blocked ?? done.error));
     const calls = readCalls(l.labDir);
     const recovery = calls.filter((c) => c.tool === 'helm' && (c.argv.includes('rollback') || c.argv.includes('uninstall')));
@@ -67,15 +55,14 @@ describe('lab scenarios', () => {
   });
 
   test('cp-only-excluded: nothing announces the LB IPs and nothing errors; the pause names the label; fixing the nodes completes', async () => {
-    const l = await startLabWorker(env, { scenario: 'cp-only-excluded', blueprint: controlPlaneOnlyBlueprint() });
-    labs.push(l);
-    const { workflowId } = await start(env.client, l.plan, l.taskQueue);
-    const paused = await waitFor(env.client, workflowId, isPaused);
+    const l = await suite.lab({ scenario: 'cp-only-excluded', blueprint: controlPlaneOnlyBlueprint() });
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
+    const paused = await waitFor(suite.env.client, workflowId, isPaused);
     assert.equal(paused.blocked?.step, 'lb-ipam');
     assert.match(paused.blocked!.reason + paused.blocked!.hint, /node\.kubernetes\.io\/exclude-from-external-load-balancers/);
     await healLab(l.labDir, 'cp-only-excluded');
-    await actOnStep(env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
-    const done = await waitFor(env.client, workflowId, isFinished, 240_000);
+    await actOnStep(suite.env.client, workflowId, 'resume', { by: 'alice', via: 'test' });
+    const done = await waitFor(suite.env.client, workflowId, isFinished, 240_000);
     assert.equal(done.state, 'completed', JSON.stringify(done.blocked ?? done.error));
   });
 });

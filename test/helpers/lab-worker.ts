@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { projectRoot } from '../../config/env.ts';
@@ -14,6 +15,7 @@ import { withLabState } from '../../lab/state.ts';
 import type { ActivityDeps } from '../../activities/deps.ts';
 import { buildActivityDeps } from '../../workers/deps.ts';
 import { createMeshpilotWorker } from '../../workers/worker.ts';
+import { startTemporal } from './temporal.ts';
 
 export const SEED_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe.yaml');
 
@@ -86,4 +88,31 @@ export async function healLab(labDir: string, scenario: ScenarioName): Promise<v
         throw new Error(`healLab: scenario ${scenario} is fixed by amending the blueprint, not by healing the lab`);
     }
   });
+}
+
+/**
+ * For a describe() block: one real Temporal server for the block, and `lab()` to start lab workers on it that are
+ * all stopped afterwards.
+ */
+export function useLabSuite() {
+  let env: TestWorkflowEnvironment | undefined;
+  const labs: LabWorker[] = [];
+  before(async () => {
+    env = await startTemporal();
+  });
+  after(async () => {
+    for (const l of labs) await l.stop();
+    await env?.teardown();
+  });
+  return {
+    get env(): TestWorkflowEnvironment {
+      if (!env) throw new Error('the Temporal server is not up yet');
+      return env;
+    },
+    async lab(opts: Parameters<typeof startLabWorker>[1]): Promise<LabWorker> {
+      const l = await startLabWorker(this.env, opts);
+      labs.push(l);
+      return l;
+    },
+  };
 }
