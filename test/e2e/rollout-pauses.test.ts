@@ -79,6 +79,24 @@ describe('rollout pauses', () => {
     assert.ok(done.actions.some((a) => a.action === 'resume' && a.by === 'alice'));
   });
 
+  test('skip: a skippable step is skipped with a reason (audited); the run goes on and pauses where the cause bites next', async () => {
+    const l = await lab('node-unreachable');
+    const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
+    const paused = await waitFor(suite.env.client, workflowId, isPaused);
+    assert.equal(paused.blocked?.step, 'boot');
+    assert.equal(paused.blocked?.skippable, true);
+    const r = await actOnStep(suite.env.client, workflowId, 'skip', { ...operator, step: 'boot', reason: 'nodes booted by hand from USB' });
+    assert.match(r.message, /skipping boot/);
+    const next = await waitFor(suite.env.client, workflowId, (v) => isPaused(v) && v.blocked?.step !== 'boot');
+    const usa = next.clusters.find((c) => c.name === 'cluster-usa')!;
+    assert.equal(usa.steps.find((s) => s.name === 'boot')!.state, 'skipped');
+    assert.match(usa.steps.find((s) => s.name === 'boot')!.note ?? '', /alice: nodes booted by hand/);
+    assert.equal(next.blocked?.step, 'apply-config', 'the unreachable node stops the run at the next step that needs it');
+    assert.match(next.blocked!.reason, /usa-worker-1/);
+    await abortRollout(suite.env.client, workflowId, { ...operator, reason: 'test over' });
+    await waitFor(suite.env.client, workflowId, isFinished);
+  });
+
   test('resume is refused when nothing is paused; abort stops the rollout and is kept in the audit', async () => {
     const l = await lab('etcd-slow');
     const { workflowId } = await start(suite.env.client, l.plan, l.taskQueue);
