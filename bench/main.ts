@@ -1,0 +1,61 @@
+// `npm run bench`: meshpilot vs the seed's sequential runbook vs the critical path, for growing meshes, on one
+// Temporal dev server in one run; prints the table and rewrites bench/README.md with it.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { projectRoot } from '../config/env.ts';
+import { startTemporal } from '../test/helpers/temporal.ts';
+import { benchPlan } from './blueprint.ts';
+import { machineFacts } from './cpu.ts';
+import { benchTempRoot } from './lab-worker.ts';
+import { runMeshpilot, runRunbook, type LabSettings } from './meshpilot-run.ts';
+import { table, targets, type BenchResult } from './report.ts';
+import { measureResume } from './resume-latency.ts';
+import { renderReadme } from './readme.ts';
+
+const optsSchema = z.object({
+  sizes: z.string().regex(/^\d+(,\d+)*$/, 'sizes: a comma-separated list of cluster counts, e.g. 2,4,8,16').transform((v) => v.split(',').map(Number)),
+  latency: z.coerce.number().int().min(0).max(10_000),
+  pollBudget: z.coerce.number().int().min(1_000),
+  readme: z.boolean(),
+});
+
+const program = new Command('bench')
+  .option('--sizes <list>', 'cluster counts', '2,4,8,16')
+  .option('--latency <ms>', 'fixed latency of every simulated tool call', '500')
+  .option('--poll-budget <ms>', 'how long blocking checks poll before pausing (the lab default)', '8000')
+  .option('--no-readme', 'print only; leave bench/README.md alone')
+  .parse();
+const opts = optsSchema.parse(program.opts());
+
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const started = Date.now();
+const lab: LabSettings = { toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget };
+const root = benchTempRoot();
+const env = await startTemporal();
+try {
+  const rows: BenchResult['rows'] = [];
+  for (const n of opts.sizes) {
+    const plan = benchPlan(n, `${Date.now().toString(36)}`);
+    log(`${n} clusters: meshpilot…`);
+    const meshpilot = await runMeshpilot(env, root, plan, lab);
+    log(`${n} clusters: meshpilot ${meshpilot.state} in ${meshpilot.wallMs} ms; sequential runbook…`);
+    const runbook = await runRunbook(root, plan, lab);
+    log(`${n} clusters: runbook ${runbook.wallMs} ms`);
+    rows.push({ meshpilot, runbook });
+  }
+  log('resume latency (node-unreachable, 2 clusters)…');
+  const resume = await measureResume(env, root, benchPlan(2, `resume-${Date.now().toString(36)}`), lab);
+  const result: BenchResult = { at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget, rows, resume, totalMs: Date.now() - started };
+  process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n`);
+  writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`, { flag: 'w' });
+  if (opts.readme) {
+    const file = path.join(projectRoot, 'bench', 'README.md');
+    writeFileSync(file, renderReadme(result, readFileSync(file, 'utf8')));
+    log(`wrote ${path.relative(projectRoot, file)}`);
+  }
+} finally {
+  await env.teardown();
+  rmSync(root, { recursive: true, force: true });
+}

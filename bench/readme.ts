@@ -1,0 +1,61 @@
+// bench/README.md: the method (fixed text) and the latest run (table, targets, machine), rewritten by each run.
+import type { BenchResult } from './report.ts';
+import { table, targets } from './report.ts';
+
+const METHOD = `## What is measured
+
+\`npm run bench\` (not a test: it never fails on a figure) starts one Temporal dev server and, for each mesh size,
+measures side by side in the same run:
+
+- **(a) meshpilot**: the real worker (real workflows and activities) on a fresh lab, rolling out an N-cluster
+  blueprint. Wall time = the parent workflow's start → close time on the server's clock.
+- **(b) the seed's runbook** as a plain sequential script (\`bench/sequential-runbook.ts\`) on its own fresh lab,
+  calling the same simulated tools through execa with the worker's PATH and environment: per cluster, one after
+  another, \`talosctl gen secrets\`, \`gen config\`, \`apply-config\` per node, poll until every node runs,
+  \`bootstrap\`, \`kubeconfig\`, \`helm upgrade --install cilium\`, poll \`cilium status\`, the LB-IPAM CRDs, pool
+  and L2 policy (the seed's bare-metal note), \`cilium clustermesh enable --service-type LoadBalancer\`; then
+  \`cilium clustermesh connect\` for every pair and \`cilium clustermesh status --wait\` on each. It polls every
+  200 ms and does none of meshpilot's checks (preflight, validate, etcd gate, LB canary, global canary, manifests),
+  so it makes fewer calls: it is what an engineer typing the seed would do, not an equivalent rollout.
+- **(c) the critical path of tool time**, from the lab's call log of meshpilot's own run (\`lab/call-log.ts\`:
+  every call's start and duration, measured inside the tool after node has started, so it includes the fixed
+  latency and the tool's work but not process start-up). Each call before the first mesh step is given to its
+  cluster (talosctl by \`-n\`/\`gen config\` name; kubectl/helm/cilium by the API server of their KUBECONFIG, noted
+  by a tiny PATH shim that keeps the pid — \`bench/tool-shims.ts\`; version checks and \`gen secrets\` by the
+  cluster step running at that moment). Per cluster, the union of its call intervals is its tool time (calls
+  that ran in parallel count once); the slowest cluster's is the cluster phase. The mesh phase is the union of
+  every call from the first mesh step on. Critical path = cluster phase + mesh phase. Time the lab spends
+  "installing" or "booting" between polls is not tool time, so the ratio also charges meshpilot for its poll
+  gaps.
+- **History events**: \`fetchHistory()\` length of the parent and of every cluster child (latest run), max.
+- **Resume latency**: a 2-cluster rollout with \`node-unreachable\` pauses; the bench heals the lab and sends
+  \`resume\` (\`actOnStep\`); measured on the server's clock from the update's Accepted event to the next
+  ActivityTaskScheduled in that child's history, and as a client sees it (resume sent → the view no longer shows
+  the step blocked, polled every 20 ms).
+- **CPU**: seconds of this process (worker + workflow sandbox) plus its reaped children (every tool process),
+  and of the Temporal dev server, from \`/proc\`.
+
+Blueprints are generated from \`examples/usa-europe.yaml\` (\`bench/blueprint.ts\`): cluster i = \`bench-cNN\`,
+ID i, its own region and site, pods 10.i.0.0/16, services 10.(96+i).0.0/16, nodes 192.168.i.0/24, LB pool
+192.168.i.240/28, **one control plane and one worker** per cluster (a 3-CP fleet adds tool processes per
+cluster on a 2-core machine without exercising any other code path).
+
+Options: \`npm run bench -- --sizes 2,4 --latency 500 --poll-budget 8000 --no-readme\`. Raw figures of the last
+run: \`bench/results/latest.json\`.
+`;
+
+export function renderReadme(r: BenchResult, _previous: string): string {
+  return [
+    '# meshpilot benchmark',
+    '',
+    `Latest run: ${r.at}, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; fixed tool latency ${r.toolLatencyMs} ms per call; poll budget ${r.pollBudgetMs} ms; whole bench ${(r.totalMs / 60_000).toFixed(1)} min.`,
+    '',
+    table(r),
+    '',
+    '## Targets',
+    '',
+    ...targets(r),
+    '',
+    METHOD,
+  ].join('\n');
+}
