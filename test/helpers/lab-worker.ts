@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { projectRoot } from '../../config/env.ts';
@@ -35,7 +36,7 @@ export interface LabWorker {
  */
 export async function startLabWorker(
   env: TestWorkflowEnvironment,
-  opts: { scenario: ScenarioName; blueprint?: string; toolLatencyMs?: number; pollBudgetMs?: number },
+  opts: { scenario: ScenarioName; blueprint?: string; toolLatencyMs?: number; pollBudgetMs?: number; dataConverter?: DataConverter },
 ): Promise<LabWorker> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-test-'));
   const labDir = path.join(dataDir, 'lab');
@@ -50,7 +51,7 @@ export async function startLabWorker(
     pollBudgetMs: opts.pollBudgetMs ?? 3_000,
   });
   const taskQueue = `test-${randomUUID()}`;
-  const worker = await createMeshpilotWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps });
+  const worker = await createMeshpilotWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps, dataConverter: opts.dataConverter });
   const running = worker.run();
   return {
     taskQueue,
