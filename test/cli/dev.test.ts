@@ -20,6 +20,19 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Waits (bounded) until no process of the stack is left; returns the command lines of any that are. */
+async function leftovers(dir: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  while (processesUsing(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  return processesUsing(dir).map((pid) => {
+    try {
+      return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+    } catch {
+      return `${pid}: (gone)`;
+    }
+  });
+}
+
 /** Processes whose command line mentions this data dir (the temporal server child writes its SQLite there). */
 function processesUsing(dir: string): number[] {
   return readdirSync('/proc')
@@ -77,7 +90,7 @@ describe('meshpilot dev', () => {
     dev.child.kill('SIGINT');
     const r = await dev.child;
     assert.equal(r.exitCode, 0, r.all);
-    assert.deepEqual(processesUsing(dataDir), [], 'no process of the dev stack is left');
+    assert.deepEqual(await leftovers(dataDir), [], 'no process of the dev stack is left');
 
     dev = startDev(env);
     await dev.ready;
@@ -89,6 +102,6 @@ describe('meshpilot dev', () => {
       dev.child.kill('SIGTERM');
       await dev.child;
     }
-    assert.deepEqual(processesUsing(dataDir), []);
+    assert.deepEqual(await leftovers(dataDir), []);
   });
 });
