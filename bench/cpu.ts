@@ -56,4 +56,10 @@ export function cpuSince(a: CpuSample): { workerAndTools: number; server: number
   return { workerAndTools: b.bench - a.bench, server: b.server - a.server };
 }
 
-export const machineFacts = () => ({ cores: os.availableParallelism(), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' });
+/** Load average at the end of the run: the machine may be shared, and the figures mean less when it was busy. */
+export const machineFacts = () => ({
+  cores: os.availableParallelism(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  loadAvg1m: Number(os.loadavg()[0]!.toFixed(1)),
+});

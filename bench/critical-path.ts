@@ -73,7 +73,7 @@ export interface CriticalPath {
   /** the longest per-cluster union of tool time before the mesh phase */
   clusterPhaseMs: number;
   slowestCluster: string;
-  /** union of tool time from the first mesh step on */
+  /** union of tool time from the connect step on */
   meshPhaseMs: number;
   totalMs: number;
   /** calls that could not be given to a cluster (counted nowhere) */
@@ -83,7 +83,10 @@ export interface CriticalPath {
 }
 
 export function criticalPath(plan: RolloutPlan, view: RolloutView, calls: CallRecord[], tags: Map<number, string>): CriticalPath {
-  const meshStart = Math.min(...view.meshSteps.filter((s) => s.startedAt).map((s) => Date.parse(s.startedAt!)));
+  // `connect` is the first mesh step that needs every cluster; steps before it (the shared CA) run at the start.
+  const connect = view.meshSteps.find((s) => s.name === 'connect')?.startedAt;
+  if (!connect) throw new Error('critical path: the rollout never started its connect step');
+  const meshStart = Date.parse(connect);
   const clusterCalls = calls.filter((c) => c.startedAt < meshStart);
   const meshCalls = calls.filter((c) => c.startedAt >= meshStart);
   const owner = attributeCalls(plan, view, clusterCalls, tags);

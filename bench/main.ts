@@ -13,6 +13,7 @@ import { runMeshpilot, runRunbook, type LabSettings } from './meshpilot-run.ts';
 import { table, targets, type BenchResult } from './report.ts';
 import { measureResume } from './resume-latency.ts';
 import { renderReadme } from './readme.ts';
+import { installRuntime } from '../workers/runtime.ts';
 
 const optsSchema = z.object({
   sizes: z.string().regex(/^\d+(,\d+)*$/, 'sizes: a comma-separated list of cluster counts, e.g. 2,4,8,16').transform((v) => v.split(',').map(Number)),
@@ -32,6 +33,7 @@ const opts = optsSchema.parse(program.opts());
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 const started = Date.now();
 const lab: LabSettings = { toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget };
+installRuntime({ logLevel: 'warn' });
 const root = benchTempRoot();
 const env = await startTemporal();
 try {

@@ -30,8 +30,9 @@ measures side by side in the same run:
 - **History events**: \`fetchHistory()\` length of the parent and of every cluster child (latest run), max.
 - **Resume latency**: a 2-cluster rollout with \`node-unreachable\` pauses; the bench heals the lab and sends
   \`resume\` (\`actOnStep\`); measured on the server's clock from the update's Accepted event to the next
-  ActivityTaskScheduled in that child's history, and as a client sees it (resume sent → the view no longer shows
-  the step blocked, polled every 20 ms).
+  ActivityTaskScheduled and ActivityTaskStarted in that child's history, and as a client sees it (resume sent →
+  the view no longer shows the step blocked, polled every 20 ms; the step stays "blocked" until its re-check
+  activity returns, so this includes the re-check's own tool calls).
 - **CPU**: seconds of this process (worker + workflow sandbox) plus its reaped children (every tool process),
   and of the Temporal dev server, from \`/proc\`.
 
@@ -48,7 +49,7 @@ export function renderReadme(r: BenchResult, _previous: string): string {
   return [
     '# meshpilot benchmark',
     '',
-    `Latest run: ${r.at}, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; fixed tool latency ${r.toolLatencyMs} ms per call; poll budget ${r.pollBudgetMs} ms; whole bench ${(r.totalMs / 60_000).toFixed(1)} min.`,
+    `Latest run: ${r.at}, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; fixed tool latency ${r.toolLatencyMs} ms per call; poll budget ${r.pollBudgetMs} ms; whole bench ${(r.totalMs / 60_000).toFixed(1)} min; load average (1 min) at the end ${r.machine.loadAvg1m ?? 'not recorded'}${(r.machine.loadAvg1m ?? 0) > r.machine.cores ? ' — the machine was shared with other work during this run, so absolute times are inflated; the ratios were measured side by side' : ''}.`,
     '',
     table(r),
     '',

@@ -4,7 +4,7 @@ import type { ResumeLatency } from './resume-latency.ts';
 
 export interface BenchResult {
   at: string;
-  machine: { cores: number; node: string; cpu: string };
+  machine: { cores: number; node: string; cpu: string; loadAvg1m?: number };
   toolLatencyMs: number;
   pollBudgetMs: number;
   rows: Array<{ meshpilot: MeshpilotRun; runbook: RunbookRun }>;
@@ -38,6 +38,6 @@ export function targets(r: BenchResult): string[] {
     `- ${last.clusters} clusters within 1.5× of ${first.clusters} clusters' time: ${x(scale)} — ${mark(scale <= 1.5)}`,
     `- no workflow history above 2,000 events: max ${maxEvents} — ${mark(maxEvents <= 2000)}`,
     `- every meshpilot run completed: ${r.rows.every((x) => x.meshpilot.state === 'completed') ? 'yes' : `**no** (${r.rows.map((x) => x.meshpilot.state).join(', ')})`}`,
-    `- resume → step re-checking: ${r.resume.acceptedToNextActivityMs.toFixed(0)} ms on the server's clock (update accepted → next activity scheduled), ${r.resume.clientToUnblockedMs} ms as a client sees it (resume sent → view no longer blocked), step ${r.resume.step}`,
+    `- resume → the step checks again (step ${r.resume.step}), server clock: update accepted → re-check activity scheduled ${r.resume.acceptedToScheduledMs.toFixed(0)} ms, → started on the worker ${r.resume.acceptedToStartedMs.toFixed(0)} ms; as a client sees it (resume sent → view no longer shows the step blocked, which waits for the re-check's own tool calls at ${r.toolLatencyMs} ms each): ${r.resume.clientToUnblockedMs} ms`,
   ];
 }

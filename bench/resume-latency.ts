@@ -12,8 +12,10 @@ export interface ResumeLatency {
   step: string;
   /** client: actOnStep(resume) called → the view no longer shows the step blocked (includes query round trips) */
   clientToUnblockedMs: number;
-  /** server clock: the update's Accepted event → the next ActivityTaskScheduled in the child's history */
-  acceptedToNextActivityMs: number;
+  /** server clock: the update's Accepted event → the next activity scheduled (same workflow task: ~0) */
+  acceptedToScheduledMs: number;
+  /** server clock: the update's Accepted event → that activity started on the worker */
+  acceptedToStartedMs: number;
 }
 
 type HistoryEvent = { eventTime?: { seconds?: unknown; nanos?: number | null } | null } & Record<string, unknown>;
@@ -41,9 +43,11 @@ export async function measureResume(env: TestWorkflowEnvironment, root: string, 
     const clientToUnblockedMs = Date.now() - t0;
     const events = ((await env.client.workflow.getHandle(blocked.workflowId).fetchHistory()).events ?? []) as HistoryEvent[];
     const accepted = events.findLastIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    const next = events.findIndex((e, i) => i > accepted && e.activityTaskScheduledEventAttributes);
-    if (accepted < 0 || next < 0) throw new Error('resume: no accepted update followed by an activity in the child history');
-    return { step: blocked.step, clientToUnblockedMs, acceptedToNextActivityMs: eventMs(events[next]!) - eventMs(events[accepted]!) };
+    const scheduled = events.findIndex((e, i) => i > accepted && e.activityTaskScheduledEventAttributes);
+    const started = events.findIndex((e, i) => i > accepted && e.activityTaskStartedEventAttributes);
+    if (accepted < 0 || scheduled < 0 || started < 0) throw new Error('resume: no accepted update followed by an activity in the child history');
+    const at = eventMs(events[accepted]!);
+    return { step: blocked.step, clientToUnblockedMs, acceptedToScheduledMs: eventMs(events[scheduled]!) - at, acceptedToStartedMs: eventMs(events[started]!) - at };
   } finally {
     // The figure is taken; the rest of this rollout is not measured.
     if (workflowId) {
