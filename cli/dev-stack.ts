@@ -49,9 +49,12 @@ export async function startDevStack(io: CliIO, opts: { lab?: boolean; headless?:
     server,
     worker,
     async stop() {
-      await worker.stop();
-      await server.stop();
-      await codec?.close();
+      try {
+        await worker.stop();
+      } finally {
+        await server.stop();
+        await codec?.close();
+      }
     },
   };
 }

@@ -66,8 +66,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   const exited = child.then((r) => {
     throw new Error(`temporal dev server exited early (code ${r.exitCode}): ${String(r.stderr ?? '').slice(-500)}`);
   });
-  await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
+  // Whatever ends this process (an exception, a second Ctrl-C), the server must not outlive it.
+  const killOnExit = () => {
+    if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
   exited.catch(() => {});
+  await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.headless ? undefined : `http://localhost:${opts.uiPort}`,
@@ -77,6 +82,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await child.catch(() => {});
       clearTimeout(timer);
+      process.off('exit', killOnExit);
     },
   };
 }

@@ -58,13 +58,18 @@ export async function runWorker(opts: RunWorkerOptions): Promise<RunningWorker> 
   };
 }
 
-/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM from a supervisor). */
+/**
+ * Resolves when the process is asked to stop (Ctrl-C, SIGTERM from a supervisor). The listeners stay for the
+ * life of the process: with none left, the next signal would kill it before child processes are stopped
+ * (execa's cleanup re-raises a signal nobody else handles). A second signal forces the exit.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let received = 0;
     const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
+      received += 1;
+      if (received === 1) resolve(sig);
+      else process.exit(130);
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);

@@ -22,6 +22,8 @@ export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'er
         }),
       );
     }),
+    // meshpilot's own signal handling stops the worker first and then what it depends on (dev server, codec)
+    shutdownSignals: [],
     telemetryOptions: opts.metricsPort
       ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${opts.metricsPort}` } } }
       : undefined,

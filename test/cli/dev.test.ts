@@ -90,7 +90,7 @@ describe('meshpilot dev', () => {
     dev.child.kill('SIGINT');
     const r = await dev.child;
     assert.equal(r.exitCode, 0, r.all);
-    assert.deepEqual(await leftovers(dataDir), [], 'no process of the dev stack is left');
+    assert.deepEqual(await leftovers(dataDir), [], `no process of the dev stack is left; dev said: ${r.all}`);
 
     dev = startDev(env);
     await dev.ready;
