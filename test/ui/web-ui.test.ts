@@ -25,7 +25,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await stack?.stop();
   });
 
-  test('the paused rollout is found by its search attributes, its details decoded, resumed from the UI, and completes', { timeout: 88_000 }, async () => {
+  test('the paused rollout is found by its search attributes, its details decoded, resumed from the UI, and completes', { timeout: 240_000 }, async () => {
     // Set-up inside the test, not in a hook: a missing browser or server must show as a failed test.
     browser = await launchChromium();
     page = await browser.context.newPage();
