@@ -21,7 +21,7 @@ export async function openTab(page: Page, name: string): Promise<void> {
  * The UI renders summaries and (current) details — our markdown — inside sandboxed iframes, out of reach of
  * page-level text queries: the frame that shows `text`, once it does.
  */
-export async function markdownFrameShowing(page: Page, text: string | RegExp, timeoutMs = 15_000): Promise<FrameLocator> {
+export async function markdownFrameShowing(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<FrameLocator> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const count = await page.locator('iframe').count();
@@ -38,7 +38,7 @@ export async function markdownFrameShowing(page: Page, text: string | RegExp, ti
  * More Actions → Send an Update: picks the update by name from the workflow's own metadata (the SDK reports its
  * handlers), types the JSON input and submits. Resolves when the UI reports success; rejects with the UI's message.
  */
-export async function sendUpdate(page: Page, name: string, input: unknown, timeoutMs = 15_000): Promise<void> {
+export async function sendUpdate(page: Page, name: string, input: unknown, timeoutMs = 30_000): Promise<void> {
   await page.getByRole('button', { name: 'More Actions' }).click();
   await page.getByRole('menuitem', { name: 'Send an Update' }).click();
   const dialog = page.getByRole('dialog');

@@ -25,7 +25,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     await stack?.stop();
   });
 
-  test('the paused rollout is found by its search attributes, its details decoded, resumed from the UI, and completes', { timeout: 240_000 }, async () => {
+  test('the paused rollout is found by its search attributes, its details decoded, resumed from the UI, and completes', { timeout: 360_000 }, async () => {
     // Set-up inside the test, not in a hook: a missing browser or server must show as a failed test.
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -34,7 +34,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     // Automatic re-checks far away: only the resume sent through the UI can let the paused step go on.
     const limits = { recheckBaseMs: 600_000, recheckMaxMs: 600_000, maxHistoryEvents: 1_500 };
     rolloutId = (await start(stack.client, stack.plan, stack.taskQueue, limits)).workflowId;
-    const paused = await waitFor(stack.client, rolloutId, isPaused, 45_000);
+    const paused = await waitFor(stack.client, rolloutId, isPaused, 120_000);
     childId = clusterWorkflowId(rolloutId, 'cluster-usa');
     assert.equal(paused.blocked?.workflowId, childId);
     phase('rollout paused');
@@ -93,7 +93,7 @@ describe('the Temporal Web UI in a real browser, payloads decoded by our codec s
     assert.ok(stack.codecRequests.some((l) => /^POST \/encode\S* 200 /.test(l)), 'the UI sent the update input without encoding it');
 
     phase('resume sent through the UI');
-    const done = await waitFor(stack.client, rolloutId, isFinished, 60_000);
+    const done = await waitFor(stack.client, rolloutId, isFinished, 150_000);
     phase('rollout finished');
     assert.equal(done.state, 'completed');
     assert.ok(
