@@ -16,7 +16,6 @@ const hostPort = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 const existingFile = z.string().min(1).refine((p) => existsSync(p), 'file does not exist');
-const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Every environment variable meshpilot reads, with its default. The README's configuration table mirrors this. */
 const envSchema = z
@@ -38,7 +37,6 @@ const envSchema = z
     MESHPILOT_UI_URL: z.string().url().optional(),
     MESHPILOT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     MESHPILOT_SECRET_KEY: z.string().min(1).optional(),
-    MESHPILOT_LAB: boolFlag.optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {

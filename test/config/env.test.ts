@@ -37,9 +37,9 @@ describe('environment config', () => {
 
   test('malformed numbers and enums name their variables, all at once', () => {
     assert.throws(
-      () => loadEnv({ MESHPILOT_METRICS_PORT: 'ninety', MESHPILOT_LOG_LEVEL: 'loud', MESHPILOT_LAB: 'maybe' }),
+      () => loadEnv({ MESHPILOT_METRICS_PORT: 'ninety', MESHPILOT_LOG_LEVEL: 'loud', MESHPILOT_SITE: 'Not A Site' }),
       (err: Error) =>
-        /MESHPILOT_METRICS_PORT/.test(err.message) && /MESHPILOT_LOG_LEVEL/.test(err.message) && /MESHPILOT_LAB/.test(err.message),
+        /MESHPILOT_METRICS_PORT/.test(err.message) && /MESHPILOT_LOG_LEVEL/.test(err.message) && /MESHPILOT_SITE/.test(err.message),
     );
   });
 
