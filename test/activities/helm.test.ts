@@ -13,6 +13,7 @@ import { withLabState } from '../../lab/state.ts';
 import { FailureType } from '../../contracts/failures.ts';
 import { secretRefs } from '../../activities/deps.ts';
 import { ensureCilium, ensureMeshCa, helmRelease } from '../../activities/helm.ts';
+import { failureOf } from '../helpers/failures.ts';
 
 const VALUES = { cluster: { name: 'cluster-usa', id: 1 }, kubeProxyReplacement: true, ipam: { mode: 'kubernetes' } };
 
@@ -25,14 +26,6 @@ async function env(scenario: ScenarioName) {
   return { work, labDir, deps, ref: refs['cluster-usa']!, helmCalls, cleanup: () => rmSync(work, { recursive: true, force: true }) };
 }
 
-const failureOf = async (p: Promise<unknown>): Promise<ApplicationFailure> => {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  assert.fail('expected the adapter to throw');
-};
 
 before(ensureLabBundle);
 

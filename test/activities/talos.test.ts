@@ -26,6 +26,7 @@ import {
   waitNodeRunning,
 } from '../../activities/talos.ts';
 import { unreachableFailure, UNREACHABLE_TRANSIENT_ATTEMPTS } from '../../activities/talos/problems.ts';
+import { failureOf } from '../helpers/failures.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../lab/bin');
 const CP = '10.20.0.11';
@@ -78,14 +79,6 @@ async function secretValues(deps: ActivityDeps): Promise<string[]> {
   return out;
 }
 
-const failureOf = async (p: Promise<unknown>): Promise<ApplicationFailure> => {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  assert.fail('expected the adapter to throw');
-};
 
 describe('Talos adapters against the lab: a cluster from nothing to etcd', () => {
   let env: ReturnType<typeof makeEnv>;
