@@ -66,6 +66,7 @@ export async function startToxiproxy(): Promise<ToxiProxy> {
   let log = '';
   child.stdout?.on('data', (d) => (log = (log + d).slice(-4000)));
   child.stderr?.on('data', (d) => (log = (log + d).slice(-4000)));
+  child.on('error', (e) => (log += `\nspawn error: ${e.message}`));
   const api = `http://127.0.0.1:${port}`;
   await waitFor('toxiproxy', async () => (await fetch(`${api}/version`)).ok, 10_000, () => log);
   const call = async (method: string, p: string, body: unknown) => {
@@ -85,7 +86,8 @@ export async function startToxiproxy(): Promise<ToxiProxy> {
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  // A child that never spawned (ENOENT) emits no 'exit'.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
@@ -152,12 +154,14 @@ export async function startEtcdCluster(opts: { toxiproxy: ToxiProxy; tag: string
   };
   const diag = () => Object.entries(logs).map(([n, l]) => `--- ${n}\n${l.split('\n').slice(-6).join('\n')}`).join('\n');
   try {
-    for (const s of specs) {
-      await waitFor(`etcd ${s.name}`, async () => {
-        const res = await fetch(`http://127.0.0.1:${s.metrics}/health`);
-        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-      }, 30_000, diag);
-    }
+    await Promise.all(
+      specs.map((s) =>
+        waitFor(`etcd ${s.name}`, async () => {
+          const res = await fetch(`http://127.0.0.1:${s.metrics}/health`);
+          return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+        }, 45_000, diag),
+      ),
+    );
     const list = await fetch(`http://127.0.0.1:${specs[0]!.client}/v3/cluster/member/list`, { method: 'POST', body: '{}' });
     const body = (await list.json()) as { members: Array<{ ID: string; name: string }> };
     const members = specs.map((s) => {
