@@ -68,8 +68,31 @@ export function labDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 
 const stateFile = (dir: string) => path.join(dir, 'state.json');
 
+/**
+ * A long-lived process (the worker's lab tool server) reads the state on every call. Validating the whole fleet
+ * each time costs O(fleet) CPU per call, so the text last read or written by this process is kept with its
+ * parsed state: when the file still holds exactly that text, the parsed state is reused. Another process
+ * writing the file changes the text and the next read parses it again.
+ */
+interface Cached {
+  text: string;
+  state: LabState;
+}
+const cache = new Map<string, Cached>();
+
+/** The cached state itself (callers must not mutate it outside withLabState). */
+function loadShared(dir: string): LabState {
+  const text = readFileSync(stateFile(dir), 'utf8');
+  const hit = cache.get(dir);
+  if (hit?.text === text) return hit.state;
+  const state = labStateSchema.parse(JSON.parse(text));
+  cache.set(dir, { text, state });
+  return state;
+}
+
+/** A snapshot of the fleet: the caller owns it (changes to it are not saved; use withLabState for that). */
 export function readLabState(dir: string): LabState {
-  return labStateSchema.parse(JSON.parse(readFileSync(stateFile(dir), 'utf8')));
+  return structuredClone(loadShared(dir));
 }
 
 function writeAtomic(file: string, data: string): void {
@@ -78,22 +101,49 @@ function writeAtomic(file: string, data: string): void {
   renameSync(tmp, file);
 }
 
+function save(dir: string, state: LabState): void {
+  const text = JSON.stringify(state);
+  writeAtomic(stateFile(dir), text);
+  cache.set(dir, { text, state });
+}
+
 export function writeLabState(dir: string, state: LabState): void {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(stateFile(dir), JSON.stringify(labStateSchema.parse(state), null, 2));
+  save(dir, labStateSchema.parse(structuredClone(state)));
 }
+
+/** Same-process callers queue here instead of polling the file lock. */
+const queues = new Map<string, Promise<unknown>>();
 
 /** Runs fn with the state under an exclusive lock and saves what it returns (or the mutated state). */
 export async function withLabState<T>(dir: string, fn: (state: LabState) => T | Promise<T>): Promise<T> {
   if (!existsSync(stateFile(dir))) throw new Error(`no lab at ${dir} (run: meshpilot lab init)`);
+  const prev = queues.get(dir) ?? Promise.resolve();
+  const run = prev.then(() => underFileLock(dir, fn));
+  const tail = run.catch(() => undefined);
+  queues.set(dir, tail);
+  void tail.then(() => {
+    if (queues.get(dir) === tail) queues.delete(dir);
+  });
+  return run;
+}
+
+async function underFileLock<T>(dir: string, fn: (state: LabState) => T | Promise<T>): Promise<T> {
   const release = await lockfile.lock(stateFile(dir), {
     retries: { retries: 200, minTimeout: 5, maxTimeout: 50, factor: 1.3 },
     stale: 10_000,
   });
   try {
-    const state = readLabState(dir);
-    const out = await fn(state);
-    writeLabState(dir, state);
+    const state = loadShared(dir);
+    let out: T;
+    try {
+      out = await fn(state);
+    } catch (err) {
+      // fn may have changed the shared object halfway: forget it, the file still holds the last saved state.
+      cache.delete(dir);
+      throw err;
+    }
+    save(dir, state);
     return out;
   } finally {
     await release();
