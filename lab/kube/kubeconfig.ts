@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { LabCluster, LabState } from '../state.ts';
 import { KUBE_TIMING } from './timing.ts';
+import { toolPath } from '../tools/call-context.ts';
 
 /**
  * client-go's loading rules (k8s.io/client-go/tools/clientcmd/loader.go): `--kubeconfig` wins, else every file
@@ -36,15 +37,15 @@ export class KubeconfigError extends Error {
 
 export function loadKubeconfig(env: NodeJS.ProcessEnv, explicit?: string): LoadedConfig | undefined {
   const files = explicit ? [explicit] : (env.KUBECONFIG ?? '').split(':').filter(Boolean);
-  if (explicit && !existsSync(explicit)) {
+  if (explicit && !existsSync(toolPath(explicit))) {
     throw new KubeconfigError(`stat ${explicit}: no such file or directory`, 'invalid');
   }
   const out: LoadedConfig = { clusters: [], contexts: [] };
   let any = false;
   for (const f of files) {
-    if (!existsSync(f)) continue;
+    if (!existsSync(toolPath(f))) continue;
     any = true;
-    const doc = (parse(readFileSync(f, 'utf8')) ?? {}) as Record<string, unknown>;
+    const doc = (parse(readFileSync(toolPath(f), 'utf8')) ?? {}) as Record<string, unknown>;
     const clusters = (doc.clusters as { name: string; cluster?: { server?: string } }[] | undefined) ?? [];
     const contexts = (doc.contexts as { name: string; context?: { cluster?: string } }[] | undefined) ?? [];
     for (const c of clusters) if (!out.clusters.some((x) => x.name === c.name)) out.clusters.push({ name: c.name, value: c.cluster ?? {} });

@@ -16,6 +16,7 @@ import {
   validateMachineConfig,
 } from './machine-config.ts';
 import { loadPatch, PatchError } from './patch.ts';
+import { toolCwd, toolPath } from '../tools/call-context.ts';
 
 /** Commands that never leave the machine: version --client, gen secrets, gen config, validate. */
 
@@ -25,7 +26,7 @@ export function clientVersionText(short: boolean): string {
   return `Client:\n\tTag:         ${TALOS_VERSION}\n\tSHA:         d6f6e92b\n\tBuilt:       \n\tGo version:  go1.23.8\n\tOS/Arch:     linux/amd64\n`;
 }
 
-const abs = (p: string) => path.resolve(process.cwd(), p);
+const abs = toolPath;
 
 /** cmd/talosctl/cmd/mgmt/gen/gen.go validateFileExists */
 function refuseExisting(file: string, force: boolean): void {
@@ -110,7 +111,7 @@ export function genConfig(io: ToolIO, p: ParsedCommand): number {
   const dest = (file: string) => {
     if (output === '-') return '-';
     if (output && types.length === 1 && !p.flags['output-dir']) return output;
-    return output ? path.join(output, file) : path.join(process.cwd(), file);
+    return output ? path.join(output, file) : path.join(toolCwd(), file);
   };
   const write = (data: string, file: string) => {
     const d = dest(file);

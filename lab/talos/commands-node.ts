@@ -12,6 +12,7 @@ import { adminKubeconfig, ciliumDeployed, etcdMembersTable, jsonResource, resolv
 import { rpc } from './rpc-errors.ts';
 import { effectiveStage, isEtcdMember, settleTalosState } from './stages.ts';
 import { TALOS_TIMING } from './timing.ts';
+import { toolPath } from '../tools/call-context.ts';
 
 /** Commands that talk to apid: each dials through lab/talos/connect.ts and wraps errors as its real source does. */
 
@@ -75,7 +76,7 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
   if (p.args.length) throw new TalosctlError('expected no positional arguments');
   const file = p.flags.file as string | undefined;
   if (!file) throw new TalosctlError('no filename supplied for configuration');
-  const full = path.resolve(process.cwd(), file);
+  const full = toolPath(file);
   if (!existsSync(full)) throw new TalosctlError(`failed to read configuration from "${file}": open ${file}: no such file or directory`);
   const text = readFileSync(full, 'utf8');
   if (!text.length) throw new TalosctlError('no configuration data read');
@@ -162,7 +163,7 @@ export async function bootstrap(io: ToolIO, p: ParsedCommand): Promise<number> {
 export async function kubeconfig(io: ToolIO, p: ParsedCommand): Promise<number> {
   const t = resolveTarget(p, io.env, false);
   failIfMulti(p, 'kubeconfig');
-  let local = path.resolve(process.cwd(), p.args[0] ?? '.');
+  let local = toolPath(p.args[0] ?? '.');
   if (existsSync(local) && statSync(local).isDirectory()) local = path.join(local, 'kubeconfig');
   let merge = p.flags.merge !== false;
   if (existsSync(local) && !(p.flags.force === true || merge)) {

@@ -8,6 +8,7 @@ import { sha256 } from './machine-config.ts';
 import { nodeRecord } from './node-record.ts';
 import { certificateRequired, connectionRefused, dialTimeout, unknownAuthority } from './rpc-errors.ts';
 import { effectiveStage, isUnreachable } from './stages.ts';
+import { toolPath } from '../tools/call-context.ts';
 
 /** An error talosctl prints as is (one line on stderr), exit 1. */
 export class TalosctlError extends Error {}
@@ -36,9 +37,9 @@ export function resolveTarget(p: ParsedCommand, env: NodeJS.ProcessEnv, insecure
   }
   const file = (p.flags.talosconfig as string | undefined) || env.TALOSCONFIG || path.join(env.HOME ?? os.homedir(), '.talos', 'config');
   let cfg: { context?: string; contexts?: Record<string, { endpoints?: string[]; nodes?: string[]; ca?: string }> } = {};
-  if (existsSync(file)) {
+  if (existsSync(toolPath(file))) {
     try {
-      cfg = (parse(readFileSync(file, 'utf8')) ?? {}) as typeof cfg;
+      cfg = (parse(readFileSync(toolPath(file), 'utf8')) ?? {}) as typeof cfg;
     } catch (err) {
       throw new TalosctlError(`failed to open config file "${p.flags.talosconfig ?? ''}": ${(err as Error).message.split('\n')[0]}`);
     }

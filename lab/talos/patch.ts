@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { toolPath } from '../tools/call-context.ts';
 
 /**
  * Talos machine-config patches as `gen config --config-patch` loads them (siderolabs/talos@v1.9.6
@@ -21,8 +22,8 @@ export function loadPatch(spec: string): Tree[] {
   let text = spec;
   if (spec.startsWith('@')) {
     const file = spec.slice(1);
-    if (!existsSync(file)) throw new PatchError(`error parsing config JSON patch: open ${file}: no such file or directory`);
-    text = readFileSync(file, 'utf8');
+    if (!existsSync(toolPath(file))) throw new PatchError(`error parsing config JSON patch: open ${file}: no such file or directory`);
+    text = readFileSync(toolPath(file), 'utf8');
   }
   const docs = parseAllDocuments(text);
   const out: Tree[] = [];

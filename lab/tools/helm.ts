@@ -8,6 +8,7 @@ import { mergeValues, setPath, type Values } from '../kube/values.ts';
 import { isReady } from '../kube/view.ts';
 import type { LabCluster } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
+import { toolPath } from './call-context.ts';
 
 /**
  * Simulated helm v3.16.4 (helm/helm@v3.16.4 cmd/helm/*.go, pkg/action/*.go) for the one chart meshpilot
@@ -298,8 +299,8 @@ const CLUSTER_NAME = /^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/;
 function readValues(flags: ReturnType<typeof parseFlags>['flags']): Values {
   let values: Values = {};
   for (const f of list(flags, 'values')) {
-    if (!existsSync(f)) throw new Error(`open ${f}: no such file or directory`);
-    values = mergeValues(values, (parse(readFileSync(f, 'utf8')) as Values | null) ?? {});
+    if (!existsSync(toolPath(f))) throw new Error(`open ${f}: no such file or directory`);
+    values = mergeValues(values, (parse(readFileSync(toolPath(f), 'utf8')) as Values | null) ?? {});
   }
   for (const kv of [...list(flags, 'set'), ...list(flags, 'set-string')]) {
     const eq = kv.indexOf('=');

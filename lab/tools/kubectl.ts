@@ -11,6 +11,7 @@ import { table } from '../kube/table.ts';
 import { allObjects, podsOf, runningNodes } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
+import { toolPath } from './call-context.ts';
 
 /**
  * Simulated kubectl v1.31 (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
@@ -198,7 +199,7 @@ function fail(io: ToolIO, r: Refusal): number {
 
 async function readSources(io: ToolIO, files: string[]): Promise<{ source: string; text: string }[]> {
   const out: { source: string; text: string }[] = [];
-  for (const f of files) out.push({ source: f, text: f === '-' ? await io.stdin() : readFileSync(f, 'utf8') });
+  for (const f of files) out.push({ source: f, text: f === '-' ? await io.stdin() : readFileSync(toolPath(f), 'utf8') });
   return out;
 }
 
