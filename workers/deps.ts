@@ -6,6 +6,7 @@ import { projectRoot } from '../config/env.ts';
 import { ensureLabBundle } from '../lab/bundle.ts';
 import { startLabMetricsServer } from '../lab/etcd-metrics.ts';
 import { LAB_DIR_ENV } from '../lab/state.ts';
+import { LAB_SOCKET_ENV, startLabToolServer } from '../lab/server/tool-server.ts';
 import { EncryptedFileSecretStore, keyFromString } from '../secrets/encrypted-file-store.ts';
 
 export const labBinDir = path.join(projectRoot, 'lab', 'bin');
@@ -48,8 +49,13 @@ export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: Acti
     env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
     env[LAB_DIR_ENV] = opts.labDir;
     const metrics = await startLabMetricsServer(opts.labDir);
+    const toolServer = await startLabToolServer(opts.labDir);
+    env[LAB_SOCKET_ENV] = toolServer.socketPath;
     etcdMetricsUrl = metrics.urlFor;
-    close = metrics.close;
+    close = async () => {
+      await toolServer.close();
+      await metrics.close();
+    };
   }
   // Tool children get the worker's environment minus meshpilot's own secrets.
   for (const k of Object.keys(env)) if (/^(MESHPILOT_SECRET_KEY|MESHPILOT_CODEC_KEYS|SLACK_|TEMPORAL_API_KEY)/.test(k)) delete env[k];

@@ -1,0 +1,127 @@
+import { existsSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { runTool } from '../tools/main.ts';
+import { encodeFrame, FrameReader } from './frames.ts';
+
+/** Where the shims find the server; unset (or a dead socket) → each call runs as its own node process. */
+export const LAB_SOCKET_ENV = 'MESHPILOT_LAB_SOCKET';
+
+const callSchema = z.object({
+  tool: z.string().min(1),
+  argv: z.array(z.string()),
+  env: z.array(z.string()),
+  cwd: z.string().min(1),
+  pid: z.number().int().positive(),
+});
+
+export interface LabToolServer {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+/** Unix socket paths are limited to ~107 bytes; a deep lab directory gets a short path under the temp dir. */
+function socketPathFor(labDir: string): string {
+  const inLab = path.join(labDir, 'tools.sock');
+  return Buffer.byteLength(inLab) < 100 ? inLab : path.join(os.tmpdir(), `meshpilot-lab-${randomUUID().slice(0, 8)}.sock`);
+}
+
+function envObject(pairs: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq > 0) env[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Serves the simulated tools from one long-lived process (the lab worker's). A tool call is then a tiny shim
+ * process (lab/shim/labcall.go) instead of a node process that loads the simulator and parses the fleet each
+ * time: same code (runTool), same output, exit codes and call log, a fraction of the CPU per call.
+ */
+export async function startLabToolServer(labDir: string): Promise<LabToolServer> {
+  const socketPath = socketPathFor(labDir);
+  // A worker killed with SIGKILL leaves its socket file behind.
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    serve(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  return {
+    socketPath,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      if (existsSync(socketPath)) unlinkSync(socketPath);
+    },
+  };
+}
+
+function serve(socket: net.Socket): void {
+  const reader = new FrameReader();
+  let stdinWaiter: ((text: string) => void) | undefined;
+  let started = false;
+  const send = (type: 'o' | 'e' | 'i' | 'x', body: string = '') => {
+    if (!socket.destroyed) socket.write(encodeFrame(type, body));
+  };
+  socket.on('data', (chunk) => {
+    for (const frame of reader.push(chunk)) {
+      if (frame.type === 'q' && !started) {
+        started = true;
+        let json: unknown;
+        try {
+          json = JSON.parse(frame.body.toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+        const parsed = callSchema.safeParse(json);
+        if (!parsed.success) {
+          send('e', `meshpilot lab: a malformed call reached the lab tool server: ${parsed.error.issues[0]?.path.join('.') || 'call'}: ${parsed.error.issues[0]?.message}\n`);
+          send('x', '70');
+          socket.end();
+          return;
+        }
+        const call = parsed.data;
+        void runTool({
+          tool: call.tool,
+          argv: call.argv,
+          env: envObject(call.env),
+          cwd: call.cwd,
+          pid: call.pid,
+          stdin: () =>
+            new Promise<string>((resolve) => {
+              stdinWaiter = resolve;
+              send('i');
+            }),
+          out: (t) => send('o', t),
+          err: (t) => send('e', t),
+        }).then(
+          (code) => {
+            send('x', String(code));
+            socket.end();
+          },
+          (err: unknown) => {
+            send('e', `lab ${call.tool} crashed: ${(err as Error).stack ?? err}\n`);
+            send('x', '70');
+            socket.end();
+          },
+        );
+      } else if (frame.type === 's' && stdinWaiter) {
+        const w = stdinWaiter;
+        stdinWaiter = undefined;
+        w(frame.body.toString('utf8'));
+      }
+    }
+  });
+}
