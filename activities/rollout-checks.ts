@@ -14,6 +14,12 @@ function heartbeat(details: unknown): void {
   }
 }
 
+/** Fixed-rate polling: waits what is left of `ms` since `since` (a check that took longer is retried at once). */
+async function pauseRest(ms: number, since: number): Promise<void> {
+  const rest = ms - (Date.now() - since);
+  if (rest > 0) await pause(rest);
+}
+
 async function pause(ms: number): Promise<void> {
   try {
     await Context.current().sleep(ms);
@@ -52,6 +58,7 @@ export async function awaitNodesBooted(
   // A node seen booted stays booted for this check: one lost probe on a flaky link is not a node that went away.
   const seen = new Set<string>();
   for (;;) {
+    const roundStarted = Date.now();
     const pending = i.nodes.filter((n) => !seen.has(n.name));
     const stages = Object.fromEntries(
       await Promise.all(pending.map(async (n) => [n.name, (await nodeStage(deps, { address: n.address })).stage] as const)),
@@ -70,7 +77,7 @@ export async function awaitNodesBooted(
             : 'the BMC accepted the boot request but the node never answered on :50000: check the ISO URL is reachable from the BMC, the boot order and the node network';
       throw blocked({ reason: `waiting for ${waiting.length} node(s) to reach Talos maintenance mode: ${names}`, hint, evidence: stages });
     }
-    await pause(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)));
+    await pauseRest(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)), roundStarted);
   }
 }
 
@@ -81,6 +88,7 @@ export async function verifyGlobalCanary(
 ): Promise<{ local: number; remote: number }> {
   const deadline = Date.now() + deps.pollBudgetMs;
   for (;;) {
+    const roundStarted = Date.now();
     const backends = await globalServiceBackends(deps, i);
     heartbeat(backends);
     if (backends.remote > 0) return backends;
@@ -91,6 +99,6 @@ export async function verifyGlobalCanary(
         evidence: backends,
       });
     }
-    await pause(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)));
+    await pauseRest(Math.min(1_000, Math.max(100, deps.pollBudgetMs / 10)), roundStarted);
   }
 }

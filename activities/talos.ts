@@ -216,6 +216,7 @@ export async function waitNodeRunning(deps: ActivityDeps, input: { address: stri
     let stage: NodeStage = 'unknown';
     let lastError = '';
     for (;;) {
+      const probeStarted = Date.now();
       try {
         stage = await probeStage(deps, i.address, { file, secrets });
         lastError = '';
@@ -227,7 +228,9 @@ export async function waitNodeRunning(deps: ActivityDeps, input: { address: stri
       heartbeat({ address: i.address, stage, waitedMs: Date.now() - started });
       if (stage === 'running') return;
       if (Date.now() - started >= deps.pollBudgetMs) break;
-      await pause(interval);
+      // fixed rate: a probe that took the whole interval is followed by the next at once
+      const wait = interval - (Date.now() - probeStarted);
+      if (wait > 0) await pause(wait);
     }
     throw blocked({
       reason: `Node ${i.nodeName} (${i.address}) is still ${stage} after ${Math.round((Date.now() - started) / 1000)}s`,

@@ -66,17 +66,20 @@ export async function sleep(ms: number): Promise<void> {
 
 /**
  * Polls `check` until it returns a value or `budgetMs` passes, heartbeating so a long poll is not mistaken
- * for a dead worker. Returns undefined when the budget runs out.
+ * for a dead worker. Returns undefined when the budget runs out. Checks start every `intervalMs` (fixed rate):
+ * a check that itself took that long is followed by the next one at once, not by a further wait.
  */
 export async function pollWithin<T>(budgetMs: number, intervalMs: number, what: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
   const ctx = activityContext();
   const deadline = Date.now() + budgetMs;
   for (;;) {
+    const checkStarted = Date.now();
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() >= deadline) return undefined;
     ctx?.heartbeat({ polling: what, remainingMs: deadline - Date.now() });
-    await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
+    const wait = Math.min(intervalMs - (Date.now() - checkStarted), deadline - Date.now());
+    if (wait > 0) await sleep(wait);
   }
 }
 
