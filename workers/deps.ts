@@ -49,7 +49,10 @@ export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: Acti
     env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
     env[LAB_DIR_ENV] = opts.labDir;
     const metrics = await startLabMetricsServer(opts.labDir);
-    const toolServer = await startLabToolServer(opts.labDir);
+    const toolServer = await startLabToolServer().catch(async (err: unknown) => {
+      await metrics.close();
+      throw err;
+    });
     env[LAB_SOCKET_ENV] = toolServer.socketPath;
     etcdMetricsUrl = metrics.urlFor;
     close = async () => {

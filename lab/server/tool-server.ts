@@ -1,8 +1,7 @@
-import { existsSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { runTool } from '../tools/main.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
@@ -20,13 +19,17 @@ const callSchema = z.object({
 
 export interface LabToolServer {
   socketPath: string;
+  /** calls answered so far */
+  served(): number;
   close(): Promise<void>;
 }
 
-/** Unix socket paths are limited to ~107 bytes; a deep lab directory gets a short path under the temp dir. */
-function socketPathFor(labDir: string): string {
-  const inLab = path.join(labDir, 'tools.sock');
-  return Buffer.byteLength(inLab) < 100 ? inLab : path.join(os.tmpdir(), `meshpilot-lab-${randomUUID().slice(0, 8)}.sock`);
+/**
+ * The socket lives in its own temp directory, not in the lab directory: `meshpilot rollout --lab` re-creates the
+ * lab (rm -rf) under a running worker, and Unix socket paths are limited to ~107 bytes.
+ */
+function socketPathFor(): string {
+  return path.join(mkdtempSync(path.join(os.tmpdir(), 'meshpilot-lab-')), 'tools.sock');
 }
 
 function envObject(pairs: string[]): NodeJS.ProcessEnv {
@@ -41,14 +44,15 @@ function envObject(pairs: string[]): NodeJS.ProcessEnv {
 /**
  * Serves the simulated tools from one long-lived process (the lab worker's). A tool call is then a tiny shim
  * process (lab/shim/labcall.go) instead of a node process that loads the simulator and parses the fleet each
- * time: same code (runTool), same output, exit codes and call log, a fraction of the CPU per call.
+ * time: same code (runTool), same output, exit codes and call log, a fraction of the CPU per call. The lab a
+ * call acts on comes from the caller's MESHPILOT_LAB_DIR, as for a tool process.
  */
-export async function startLabToolServer(labDir: string): Promise<LabToolServer> {
-  const socketPath = socketPathFor(labDir);
-  // A worker killed with SIGKILL leaves its socket file behind.
-  if (existsSync(socketPath)) unlinkSync(socketPath);
+export async function startLabToolServer(): Promise<LabToolServer> {
+  const socketPath = socketPathFor();
   const sockets = new Set<net.Socket>();
+  let served = 0;
   const server = net.createServer((socket) => {
+    served += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -60,10 +64,11 @@ export async function startLabToolServer(labDir: string): Promise<LabToolServer>
   });
   return {
     socketPath,
+    served: () => served,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
-      if (existsSync(socketPath)) unlinkSync(socketPath);
+      rmSync(path.dirname(socketPath), { recursive: true, force: true });
     },
   };
 }

@@ -55,7 +55,7 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
     assert.ok(existsSync(SHIM), `the lab shim is not built at ${SHIM}: run scripts/setup.d/45-lab-shim.sh`);
     proc = await side();
     srv = await side(() => server.socketPath);
-    server = await startLabToolServer(srv.labDir);
+    server = await startLabToolServer();
   });
   after(async () => {
     await server?.close();
@@ -80,8 +80,8 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
       assert.equal(b.stdout, a.stdout, `${what}: stdout`);
       assert.equal(b.stderr, a.stderr, `${what}: stderr`);
     }
-    const served = readCalls(srv.labDir);
-    assert.equal(served.length, calls.length, 'every served call is in the call log');
+    assert.equal(server.served(), calls.length, 'every call went through the server');
+    assert.equal(readCalls(srv.labDir).length, calls.length, 'every served call is in the call log');
   });
 
   test('stdin is read when the tool asks for it (kubectl apply -f -)', async () => {
@@ -117,6 +117,15 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
     assert.deepEqual(results.map((r) => r.exitCode), names.map(() => 0));
     const kube = readLabState(srv.labDir).clusters['cluster-usa']!.kube;
     for (const n of names) assert.ok(kube[`v1|ConfigMap|default|${n}`], `${n} is in the fleet`);
+  });
+
+  test('re-creating the lab under a running server (meshpilot rollout --lab) keeps calls on the server', async () => {
+    const before = server.served();
+    await bootstrappedLab(srv.labDir, 'happy');
+    const r = await srv.run('talosctl', ['version', '--client', '--short']);
+    assert.equal(r.stdout, 'Client:\nTalos v1.9.6');
+    assert.equal(server.served(), before + 1);
+    assert.equal(readCalls(srv.labDir).length, 1, 'the new lab has a new call log');
   });
 
   test('a killed caller does not harm the server; a stale socket falls back to a tool process', async () => {
