@@ -26,7 +26,8 @@ export interface LabToolServer {
 
 /**
  * The socket lives in its own temp directory, not in the lab directory: `meshpilot rollout --lab` re-creates the
- * lab (rm -rf) under a running worker, and Unix socket paths are limited to ~107 bytes.
+ * lab (rm -rf) under a running worker, and Unix socket paths are limited to ~107 bytes. mkdtemp makes the
+ * directory 0700, so only the worker's own user can reach the socket (calls write files where the caller says).
  */
 function socketPathFor(): string {
   return path.join(mkdtempSync(path.join(os.tmpdir(), 'meshpilot-lab-')), 'tools.sock');
