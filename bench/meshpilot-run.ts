@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import { readCalls } from '../lab/call-log.ts';
 import { getRolloutView } from '../client/rollouts.ts';
-import { isFinished, start, waitFor } from '../test/helpers/rollout.ts';
+import { start } from '../test/helpers/rollout.ts';
 import { criticalPath, type CriticalPath } from './critical-path.ts';
 import { cpuSince, sampleCpu } from './cpu.ts';
 import { startBenchWorker } from './lab-worker.ts';
@@ -35,9 +35,15 @@ export async function runMeshpilot(env: TestWorkflowEnvironment, root: string, p
   try {
     const cpu0 = sampleCpu();
     const { workflowId } = await start(env.client, plan, w.taskQueue);
-    const view = await waitFor(env.client, workflowId, isFinished, 15 * 60_000);
-    const cpu = cpuSince(cpu0);
     const parent = env.client.workflow.getHandle(workflowId);
+    // Wait on the result (a long poll), not by querying: a status poll would query the parent and every child
+    // several times a second, and the worker would spend the benchmark answering the benchmark.
+    await Promise.race([
+      parent.result().catch(() => undefined),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`${plan.mesh}: no result within 15 min`)), 15 * 60_000).unref()),
+    ]);
+    const cpu = cpuSince(cpu0);
+    const view = await getRolloutView(env.client, workflowId);
     const d = await parent.describe();
     const wallMs = (d.closeTime?.getTime() ?? Date.now()) - d.startTime.getTime();
     const parentEvents = (await parent.fetchHistory()).events?.length ?? 0;
@@ -46,13 +52,12 @@ export async function runMeshpilot(env: TestWorkflowEnvironment, root: string, p
       maxChildEvents = Math.max(maxChildEvents, (await env.client.workflow.getHandle(c.workflowId).fetchHistory()).events?.length ?? 0);
     }
     const calls = readCalls(w.labDir);
-    const finalView = await getRolloutView(env.client, workflowId);
     return {
       clusters: plan.clusters.length,
-      state: finalView.state,
+      state: view.state,
       wallMs,
       toolCalls: calls.length,
-      critical: criticalPath(plan, finalView, calls, readTags(w.tagLog)),
+      critical: criticalPath(plan, view, calls, readTags(w.tagLog)),
       parentEvents,
       maxChildEvents,
       cpu,

@@ -90,6 +90,11 @@ function loadShared(dir: string): LabState {
   return state;
 }
 
+/** One setting of the lab, read without copying the fleet (every simulated call reads its latency). */
+export function labSetting<K extends 'toolLatencyMs' | 'scenario'>(dir: string, key: K): LabState[K] {
+  return loadShared(dir)[key];
+}
+
 /** A snapshot of the fleet: the caller owns it (changes to it are not saved; use withLabState for that). */
 export function readLabState(dir: string): LabState {
   return structuredClone(loadShared(dir));

@@ -1,5 +1,5 @@
 import { appendCall } from '../call-log.ts';
-import { labDirFromEnv, readLabState } from '../state.ts';
+import { labDirFromEnv, labSetting } from '../state.ts';
 import { inCallCwd } from './call-context.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
@@ -37,7 +37,7 @@ export async function runTool(call: ToolCall): Promise<number> {
     return 127;
   }
   const labDir = labDirFromEnv(call.env);
-  const latency = readLabState(labDir).toolLatencyMs;
+  const latency = labSetting(labDir, 'toolLatencyMs');
   if (latency > 0) await new Promise((r) => setTimeout(r, latency));
   const io: ToolIO = { argv: call.argv, env: call.env, labDir, stdin: call.stdin, out: call.out, err: call.err };
   let code: number;
