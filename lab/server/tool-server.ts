@@ -81,6 +81,8 @@ function serve(socket: net.Socket): void {
   const send = (type: 'o' | 'e' | 'i' | 'x', body: string = '') => {
     if (!socket.destroyed) socket.write(encodeFrame(type, body));
   };
+  // A caller killed while its tool waits for stdin: the tool reads an empty stdin and finishes.
+  socket.on('close', () => stdinWaiter?.(''));
   socket.on('data', (chunk) => {
     for (const frame of reader.push(chunk)) {
       if (frame.type === 'q' && !started) {

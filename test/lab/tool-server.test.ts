@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { readCalls } from '../../lab/call-log.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
 import { LAB_SOCKET_ENV, startLabToolServer, type LabToolServer } from '../../lab/server/tool-server.ts';
+import { encodeFrame, FrameReader } from '../../lab/server/frames.ts';
 import { readLabState } from '../../lab/state.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -126,6 +127,21 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
     assert.equal(r.stdout, 'Client:\nTalos v1.9.6');
     assert.equal(server.served(), before + 1);
     assert.equal(readCalls(srv.labDir).length, 1, 'the new lab has a new call log');
+  });
+
+  test('a malformed call gets an error naming the field and exit code 70', async () => {
+    const conn = net.connect(server.socketPath);
+    const reader = new FrameReader();
+    const frames: { type: string; body: string }[] = [];
+    const closed = new Promise<void>((resolve) => {
+      conn.on('data', (c) => frames.push(...reader.push(c).map((f) => ({ type: f.type, body: f.body.toString('utf8') }))));
+      conn.on('close', () => resolve());
+    });
+    conn.write(encodeFrame('q', JSON.stringify({ tool: 'talosctl', argv: ['version'], env: [], cwd: '/', pid: 'x' })));
+    await closed;
+    assert.equal(frames[0]?.type, 'e');
+    assert.match(frames[0]!.body, /malformed call .*pid: /);
+    assert.deepEqual(frames[1], { type: 'x', body: '70' });
   });
 
   test('a killed caller does not harm the server; a stale socket falls back to a tool process', async () => {
