@@ -182,6 +182,8 @@ export const blueprintSchema = z.strictObject({
     method: z.enum(['helm', 'cilium-connect']).default('helm'),
     encryption: z.enum(['wireguard', 'none']).default('wireguard'),
     kvstoremesh: z.boolean().default(true),
+    /** Hubble with its relay: the seed's rule is observability running before strict cross-cluster policies */
+    hubble: z.strictObject({ relay: z.boolean().default(true) }).default({ relay: true }),
     maxConnectedClusters: z.literal([255, 511], 'either 255 or 511 (identical on every cluster, and it cannot change after install)').default(255),
     waivers: z.strictObject({ unencryptedCrossRegion: waiverReason.optional() }).default({}),
   }),

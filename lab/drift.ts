@@ -158,28 +158,18 @@ export async function restorePolicy(labDir: string, cluster: string, ref: { name
   });
 }
 
-/**
- * Not drift but an operator's addition: a running hubble-relay Deployment (the blueprint cannot enable Hubble
- * yet), so a lab mesh with strict cross-cluster policies can verify all-ok.
- */
-export async function deployHubbleRelay(labDir: string, cluster: string): Promise<void> {
+/** The Hubble relay crash-looping (bad TLS secret, OOM): its Deployment stays, no replica is ready. */
+export async function breakHubbleRelay(labDir: string, cluster: string): Promise<void> {
   await withLabState(labDir, (s) => {
     const c = clusterOf(s, cluster);
-    const now = Date.now();
-    const d = putObj(
-      c,
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'hubble-relay', namespace: 'kube-system', labels: { 'k8s-app': 'hubble-relay' } },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { 'k8s-app': 'hubble-relay' } },
-          template: { metadata: { labels: { 'k8s-app': 'hubble-relay' } }, spec: { containers: [{ name: 'hubble-relay' }] } },
-        },
-      },
-      now,
-    );
-    k8sLab(c).readyAt[keyOf(d)] = now;
+    const key = objKey('apps/v1', 'Deployment', 'kube-system', 'hubble-relay');
+    if (!c.kube[key]) throw new Error(`lab drift: ${cluster} has no hubble-relay Deployment (mesh.hubble.relay: false?)`);
+    delete k8sLab(c).readyAt[key];
+  });
+}
+
+export async function healHubbleRelay(labDir: string, cluster: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    k8sLab(clusterOf(s, cluster)).readyAt[objKey('apps/v1', 'Deployment', 'kube-system', 'hubble-relay')] = Date.now();
   });
 }

@@ -32,6 +32,8 @@ export function ciliumBaseValues(bp: Blueprint, cluster: ClusterSpec): Record<st
     // Talos already mounts cgroup2 at /sys/fs/cgroup.
     cgroup: { autoMount: { enabled: false }, hostRoot: '/sys/fs/cgroup' },
     encryption: bp.mesh.encryption === 'wireguard' ? { enabled: true, type: 'wireguard' } : { enabled: false },
+    // Flows across clusters are what a person needs when a cross-cluster policy drops traffic (`hubble observe`).
+    hubble: bp.mesh.hubble.relay ? { enabled: true, relay: { enabled: true } } : { relay: { enabled: false } },
     ...(cluster.loadBalancer.mode === 'l2'
       ? { l2announcements: { enabled: true } }
       : { bgpControlPlane: { enabled: true } }),

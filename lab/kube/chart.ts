@@ -63,6 +63,19 @@ export function renderCiliumChart(values: Values, chartVersion: string, release:
       },
     },
   ];
+  // templates/hubble-relay/deployment.yaml: `if and .Values.hubble.enabled .Values.hubble.relay.enabled` (hubble.enabled defaults to true)
+  if (getPath(values, 'hubble.enabled') !== false && getPath(values, 'hubble.relay.enabled') === true) {
+    objs.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'hubble-relay', namespace: ns, ...meta, labels: { ...meta.labels, 'k8s-app': 'hubble-relay' } },
+      spec: {
+        replicas: Number(getPath(values, 'hubble.relay.replicas') ?? 1),
+        selector: { matchLabels: { 'k8s-app': 'hubble-relay' } },
+        template: { metadata: { labels: { 'k8s-app': 'hubble-relay' } }, spec: { containers: [{ name: 'hubble-relay', image: `quay.io/cilium/hubble-relay:v${chartVersion}` }] } },
+      },
+    });
+  }
   if (getPath(values, 'clustermesh.useAPIServer') === true) {
     const type = String(getPath(values, 'clustermesh.apiserver.service.type') ?? 'NodePort');
     const annotations = (getPath(values, 'clustermesh.apiserver.service.annotations') as Record<string, string> | undefined) ?? {};

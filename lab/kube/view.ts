@@ -37,6 +37,7 @@ export const isReady = (cluster: LabCluster, key: string, now: number) => {
 export const ciliumDsKey = 'apps/v1|DaemonSet|kube-system|cilium';
 export const operatorKey = 'apps/v1|Deployment|kube-system|cilium-operator';
 export const meshApiserverKey = 'apps/v1|Deployment|kube-system|clustermesh-apiserver';
+export const hubbleRelayKey = 'apps/v1|Deployment|kube-system|hubble-relay';
 
 export const agentsReady = (c: LabCluster, now: number) => Boolean(c.kube[ciliumDsKey]) && isReady(c, ciliumDsKey, now);
 export const operatorReady = (c: LabCluster, now: number) => Boolean(c.kube[operatorKey]) && isReady(c, operatorKey, now);

@@ -8,7 +8,7 @@ import { onCluster, pollUntil, type Refusal } from '../kube/session.ts';
 import { getObj } from '../kube/store.ts';
 import { KUBE_TIMING } from '../kube/timing.ts';
 import { getPath, setPath, type Values } from '../kube/values.ts';
-import { isReady, meshApiserverKey, podsOf, runningNodes, ciliumDsKey, operatorKey } from '../kube/view.ts';
+import { isReady, meshApiserverKey, podsOf, runningNodes, ciliumDsKey, operatorKey, hubbleRelayKey } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
@@ -137,8 +137,9 @@ function ciliumStatus(state: LabState, c: LabCluster, now: number) {
     component('cilium', 'DaemonSet', ciliumDsKey, 'cilium', nodes.length),
     component('cilium-operator', 'Deployment', operatorKey, 'operator-generic', operatorReplicas),
     component('clustermesh-apiserver', 'Deployment', meshApiserverKey, 'clustermesh-apiserver', Number((c.kube[meshApiserverKey] as any)?.spec?.replicas ?? 1)),
+    component('hubble-relay', 'Deployment', hubbleRelayKey, 'hubble-relay', Number((c.kube[hubbleRelayKey] as any)?.spec?.replicas ?? 1)),
   ].every(Boolean) && Boolean(c.kube[ciliumDsKey]);
-  for (const d of ['hubble-relay', 'hubble-ui', 'cilium-envoy']) out.errors[d] = { [d]: { Errors: null, Warnings: null, Disabled: true } };
+  for (const d of ['hubble-ui', 'cilium-envoy']) out.errors[d] = { [d]: { Errors: null, Warnings: null, Disabled: true } };
   for (const p of pods.filter((p) => p.namespace === 'kube-system' && p.owner === 'DaemonSet/cilium')) {
     out.cilium_status[p.name] = agentStatus(state, c, nodes.find((n) => n.name === p.node)!, now);
   }
@@ -154,7 +155,7 @@ function statusSummary(s: Record<string, any>): string {
     ` /¯¯\\__/¯¯\\    Cilium:             ${word('cilium')}`,
     ` \\__/¯¯\\__/    Operator:           ${word('cilium-operator')}`,
     ` /¯¯\\__/¯¯\\    Envoy DaemonSet:    disabled (using embedded mode)`,
-    ` \\__/¯¯\\__/    Hubble Relay:       disabled`,
+    ` \\__/¯¯\\__/    Hubble Relay:       ${word('hubble-relay')}`,
     `    \\__/       ClusterMesh:        ${word('clustermesh-apiserver')}`,
     '',
   ];

@@ -157,3 +157,26 @@ describe('lab cilium-cli: CA mismatch', () => {
     }
   });
 });
+
+describe('lab cilium-cli: Hubble relay', () => {
+  let m: Awaited<ReturnType<typeof meshLab>>;
+  before(async () => {
+    m = await meshLab({ sharedCa: false });
+  });
+  after(() => m.cleanup());
+
+  test('hubble.relay.enabled renders the hubble-relay Deployment, and status reports it in JSON and text', async () => {
+    const f = path.join(m.dir, 'hubble.yaml');
+    writeFileSync(f, `cluster: {name: cluster-usa, id: ${CLUSTERS['cluster-usa'].id}}\nkubeProxyReplacement: true\nhubble: {relay: {enabled: true}}\n`);
+    const h = await m.run('helm', ['upgrade', '--install', 'cilium', 'cilium/cilium', '-n', 'kube-system', '-f', f, '--wait', '--kube-context', 'admin@cluster-usa']);
+    assert.equal(h.exitCode, 0, String(h.stderr));
+    const s = await waitReady(m.run, 'admin@cluster-usa');
+    assert.deepEqual(s.pod_state['hubble-relay'], { Type: 'Deployment', Desired: 1, Ready: 1, Available: 1, Unavailable: 0 });
+    assert.equal(s.errors['hubble-relay'], undefined);
+    assert.equal(s.errors['hubble-ui']['hubble-ui'].Disabled, true);
+    const text = await m.run('cilium', ['status', '--context', 'admin@cluster-usa']);
+    assert.match(String(text.stdout), /Hubble Relay:\s+OK/);
+    const d = await m.run('kubectl', ['get', 'deployment', 'hubble-relay', '-n', 'kube-system', '-o', 'json', '--context', 'admin@cluster-usa']);
+    assert.equal(JSON.parse(String(d.stdout)).spec.replicas, 1);
+  });
+});

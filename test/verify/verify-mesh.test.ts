@@ -19,7 +19,8 @@ import {
   verifyResult,
 } from '../../client/verify.ts';
 import {
-  deployHubbleRelay,
+  breakHubbleRelay,
+  healHubbleRelay,
   disableWireguardOnNode,
   disconnectPeer,
   editPolicy,
@@ -64,8 +65,6 @@ describe('verify a rolled-out mesh', () => {
     const started = await start(env.client, lab.plan, lab.taskQueue);
     const view = await waitFor(env.client, started.workflowId, isFinished, 180_000);
     assert.equal(view.state, 'completed', 'the happy rollout completes before anything is verified');
-    // The blueprint enforces a strict cross-cluster policy: an operator runs Hubble alongside it.
-    for (const c of lab.plan.clusters) await deployHubbleRelay(lab.labDir, c.name);
   });
   after(async () => {
     hook?.closeAllConnections();
@@ -130,6 +129,12 @@ describe('verify a rolled-out mesh', () => {
       inject: () => disableWireguardOnNode(lab.labDir, 'eu-worker-1'),
       heal: () => enableWireguardOnNode(lab.labDir, 'eu-worker-1'),
       red: ['wireguard@cluster-europe'],
+    },
+    {
+      name: "usa's Hubble relay not ready while a strict cross-cluster policy is enforced",
+      inject: () => breakHubbleRelay(lab.labDir, 'cluster-usa'),
+      heal: () => healHubbleRelay(lab.labDir, 'cluster-usa'),
+      red: ['hubble-relay@cluster-usa'],
     },
     {
       name: 'the cross-cluster policy edited in europe only',
