@@ -176,7 +176,8 @@ export async function nodeStage(deps: ActivityDeps, input: { address: string; ta
  */
 export async function applyMachineConfig(
   deps: ActivityDeps,
-  input: { address: string; nodeName: string; configRef: string },
+  /** installDisk: this node's disk when it differs from the one in its role's config (a per-node patch) */
+  input: { address: string; nodeName: string; configRef: string; installDisk?: string },
 ): Promise<{ applied: boolean; stageBefore: string }> {
   const i = parseInput(schemas.apply, input, 'applyMachineConfig');
   const probe = await talosctl(deps, ['get', 'machinestatus', '-o', 'json', '--insecure', '-n', i.address]);
@@ -189,7 +190,8 @@ export async function applyMachineConfig(
   const stageBefore = stageFrom(probe);
   if (stageBefore !== 'maintenance') throw transient(`node ${i.nodeName} (${i.address}) is ${stageBefore}, waiting for maintenance mode`);
   return withSecretFile(deps.secrets, i.configRef, async (file, secrets) => {
-    const r = await talosctl(deps, ['apply-config', '--insecure', '-n', i.address, '-f', file], secrets, 120_000);
+    const perNode = i.installDisk ? ['--config-patch', JSON.stringify({ machine: { install: { disk: i.installDisk } } })] : [];
+    const r = await talosctl(deps, ['apply-config', '--insecure', '-n', i.address, '-f', file, ...perNode], secrets, 120_000);
     if (r.exitCode === 0) return { applied: true, stageBefore };
     const p = talosProblem(r);
     // an earlier attempt's apply landed after all: the node left maintenance

@@ -149,6 +149,8 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
 
   async function runSteps(): Promise<void> {
     const nodes = () => plan.nodes;
+    // The role configs carry the first node's disk; a node with another one gets a per-node patch at apply time.
+    const clusterDisk = plan.nodes[0]?.installDisk ?? '/dev/sda';
     const controlPlanes = () => plan.nodes.filter((n) => n.role === 'controlplane');
     const firstCp = () => {
       const cp = controlPlanes()[0];
@@ -196,7 +198,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
         endpoint: plan.endpoint,
         talosVersion: plan.talos.version,
         kubernetesVersion: plan.talos.kubernetesVersion,
-        installDisk: plan.nodes[0]?.installDisk ?? '/dev/sda',
+        installDisk: clusterDisk,
         installImage: plan.talos.installImage,
         patches: plan.talos.patches,
       });
@@ -206,10 +208,11 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     await runner.run('apply-config', async () => {
       await Promise.all(
         nodes().map((n) =>
-          act(quick.applyMachineConfig, `${n.name} (${n.address}): talosctl apply-config --insecure`, {
+          act(quick.applyMachineConfig, `${n.name} (${n.address}): talosctl apply-config --insecure${n.installDisk !== clusterDisk ? ` (disk ${n.installDisk})` : ''}`, {
             address: n.address,
             nodeName: n.name,
             configRef: required(n.role === 'controlplane' ? outputs.controlplaneRef : outputs.workerRef, `${n.role} config`),
+            ...(n.installDisk !== clusterDisk ? { installDisk: n.installDisk } : {}),
           }),
         ),
       );

@@ -20,7 +20,7 @@ export const schemas = {
     patches: z.object({ all: z.string(), controlplane: z.string(), worker: z.string() }),
   }),
   nodeStage: z.object({ address, talosconfigRef: ref.optional() }),
-  apply: z.object({ address, nodeName: z.string().min(1), configRef: ref }),
+  apply: z.object({ address, nodeName: z.string().min(1), configRef: ref, installDisk: z.string().regex(/^\/dev\/\S+$/, 'must be a device path like /dev/sda').optional() }),
   waitRunning: z.object({ address, nodeName: z.string().min(1), talosconfigRef: ref }),
   bootstrap: z.object({ cluster: name, address, talosconfigRef: ref }),
   kubeconfig: z.object({ mesh: name, cluster: name, address, talosconfigRef: ref }),

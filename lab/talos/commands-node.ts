@@ -13,6 +13,7 @@ import { rpc } from './rpc-errors.ts';
 import { effectiveStage, isEtcdMember, settleTalosState } from './stages.ts';
 import { TALOS_TIMING } from './timing.ts';
 import { toolPath } from '../tools/call-context.ts';
+import { loadPatch, PatchError, strategicMerge } from './patch.ts';
 
 /** Commands that talk to apid: each dials through lab/talos/connect.ts and wraps errors as its real source does. */
 
@@ -80,6 +81,15 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
   if (!existsSync(full)) throw new TalosctlError(`failed to read configuration from "${file}": open ${file}: no such file or directory`);
   const text = readFileSync(full, 'utf8');
   if (!text.length) throw new TalosctlError('no configuration data read');
+  // apply-config.go: `--config-patch` is applied to the local file before it is sent (configpatcher.LoadPatches)
+  const patchSpecs = (p.flags['config-patch'] as string[] | undefined) ?? [];
+  let patches: ReturnType<typeof loadPatch>;
+  try {
+    patches = patchSpecs.flatMap((spec) => loadPatch(spec));
+  } catch (err) {
+    if (err instanceof PatchError) throw new TalosctlError(err.message);
+    throw err;
+  }
   const insecure = p.flags.insecure === true;
   const mode = p.flags.mode as string;
   const t = resolveTarget(p, io.env, insecure);
@@ -94,6 +104,7 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
     } catch (err) {
       throw new TalosctlError(wrap(rpc('Unknown', (err as Error).message)));
     }
+    for (const patch of patches) strategicMerge(cfg, patch);
     const invalid = validateMachineConfig(cfg, 'metal');
     if (invalid) throw new TalosctlError(wrap(rpc('InvalidArgument', `configuration validation failed: ${invalid.trimEnd()}`)));
     if (p.flags['dry-run'] === true) return insecure ? 'Dry run summary:\nNode is running in maintenance mode and does not have a config yet.' : 'Dry run summary:\nNo changes.';
@@ -111,7 +122,7 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
     const labels = impliedNodeLabels(cfg);
     if (node.role === 'controlplane' && state.faults.keepCpExcludeLabel === true) labels[EXCLUDE_LB] = '';
     node.labels = labels;
-    node.appliedConfigSha = sha256(text);
+    node.appliedConfigSha = sha256(patchSpecs.length ? `${text}\n${patchSpecs.join('\n')}` : text);
     // The cluster's pod/service subnets as the machine config sets them: the lab's Kubernetes side allocates
     // pod IPs (and so global-service backends) from here, as kube-controller-manager would.
     const network = ((cfg.cluster as Record<string, unknown> | undefined)?.network ?? {}) as { podSubnets?: string[]; serviceSubnets?: string[] };

@@ -47,6 +47,10 @@ describe('rollout on a healthy lab', () => {
       assert.equal(state.clusters[name]!.bootstrapCount, 1, `${name} bootstrapped exactly once`);
     }
     assert.equal(callsMatching(calls, 'talosctl', ['gen', 'secrets']).length, 2, 'secrets generated once per cluster');
+    // The seed's workers install to /dev/sda in clusters whose role configs name /dev/nvme0n1: a per-node patch.
+    const patched = callsMatching(calls, 'talosctl', ['apply-config', '--config-patch']).map((c) => c.argv[c.argv.indexOf('-n') + 1]);
+    assert.deepEqual(patched.sort(), ['192.168.10.21', '192.168.20.21']);
+    for (const n of Object.values(state.nodes)) assert.equal(n.stage, 'running', `${n.name} installed on its own disk`);
     const installs = calls.filter((c) => c.tool === 'helm' && c.argv.includes('upgrade') && c.argv.includes('--install'));
     assert.ok(installs.length <= 6, `at most install + enable + connect per cluster, got ${installs.length}`);
   });

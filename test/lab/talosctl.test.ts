@@ -9,6 +9,7 @@ import { createLab, type FleetSpec } from '../../lab/fleet.ts';
 import { readCalls } from '../../lab/call-log.ts';
 import { readLabState, withLabState } from '../../lab/state.ts';
 import { TALOS_TIMING } from '../../lab/talos/timing.ts';
+import { nodeRecord } from '../../lab/talos/node-record.ts';
 import type { ScenarioName } from '../../lab/scenarios.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../lab/bin');
@@ -248,5 +249,53 @@ describe('lab talosctl: scenario faults', () => {
     } finally {
       rmSync(lab.work, { recursive: true, force: true });
     }
+  });
+});
+
+describe('lab talosctl: apply-config --config-patch (a node whose disk differs from its role config)', () => {
+  const mixed: FleetSpec = {
+    clusters: [
+      {
+        name: 'mixed',
+        endpoint: 'https://10.30.0.10:6443',
+        nodes: [
+          { name: 'mixed-cp-1', address: '10.30.0.11', site: 'usa', role: 'controlplane', installDisk: '/dev/nvme0n1' },
+          { name: 'mixed-w-1', address: '10.30.0.21', site: 'usa', role: 'worker', installDisk: '/dev/sda' },
+          { name: 'mixed-w-2', address: '10.30.0.22', site: 'usa', role: 'worker', installDisk: '/dev/sda' },
+        ],
+      },
+    ],
+    siteRttMs: {},
+  };
+  let work: string;
+  let labDir: string;
+  const run = (...args: string[]) =>
+    execa('talosctl', args, { cwd: work, reject: false, extendEnv: false, env: { PATH: `${BIN}:${process.env.PATH}`, MESHPILOT_LAB_DIR: labDir, HOME: work } });
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'lab-talosctl-patch-'));
+    labDir = path.join(work, 'lab');
+    createLab(labDir, mixed, { scenario: 'happy' });
+    assert.equal((await run('gen', 'secrets', '-o', 'secrets.yaml')).exitCode, 0);
+    const g = await run('gen', 'config', 'mixed', 'https://10.30.0.10:6443', '--with-secrets', 'secrets.yaml', '--install-disk', '/dev/nvme0n1', '-o', 'out', '--force');
+    assert.equal(g.exitCode, 0, g.stderr);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test('without the patch the installer cannot find the disk; with it the node installs; a bad patch fails like talosctl', async () => {
+    const [plain, patched, bad] = await Promise.all([
+      run('apply-config', '--insecure', '-n', '10.30.0.21', '-f', 'out/worker.yaml'),
+      run('apply-config', '--insecure', '-n', '10.30.0.22', '-f', 'out/worker.yaml', '--config-patch', '{"machine":{"install":{"disk":"/dev/sda"}}}'),
+      run('apply-config', '--insecure', '-n', '10.30.0.11', '-f', 'out/controlplane.yaml', '--config-patch', '@missing.yaml'),
+    ]);
+    assert.equal(plain.exitCode, 0, plain.stderr);
+    assert.equal(patched.exitCode, 0, patched.stderr);
+    assert.equal(bad.exitCode, 1);
+    assert.equal(bad.stderr, 'error parsing config JSON patch: open missing.yaml: no such file or directory');
+    const state = readLabState(labDir);
+    assert.equal(nodeRecord(state, '10.30.0.21')?.installError, 'specified install disk does not exist: "/dev/nvme0n1"', 'the role config names a disk this node lacks');
+    assert.equal(nodeRecord(state, '10.30.0.22')?.installDisk, '/dev/sda');
+    assert.equal(nodeRecord(state, '10.30.0.22')?.installError, undefined);
+    assert.equal(state.nodes['10.30.0.22']!.stage, 'installing');
+    assert.equal(state.nodes['10.30.0.11']!.stage, 'maintenance', 'a failed patch sends nothing');
   });
 });
