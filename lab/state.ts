@@ -90,9 +90,9 @@ function loadShared(dir: string): LabState {
   return state;
 }
 
-/** One setting of the lab, read without copying the fleet (every simulated call reads its latency). */
-export function labSetting<K extends 'toolLatencyMs' | 'scenario'>(dir: string, key: K): LabState[K] {
-  return loadShared(dir)[key];
+/** The per-call latency knob, read without copying the fleet (every simulated call reads it). */
+export function labToolLatencyMs(dir: string): number {
+  return loadShared(dir).toolLatencyMs;
 }
 
 /** A snapshot of the fleet: the caller owns it (changes to it are not saved; use withLabState for that). */

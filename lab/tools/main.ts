@@ -1,5 +1,5 @@
 import { appendCall } from '../call-log.ts';
-import { labDirFromEnv, labSetting } from '../state.ts';
+import { labDirFromEnv, labToolLatencyMs } from '../state.ts';
 import { inCallCwd } from './call-context.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
@@ -9,8 +9,6 @@ const TOOLS: Record<string, () => Promise<SimulatedTool>> = {
   cilium: async () => (await import('./cilium.ts')).cilium,
   kubectl: async () => (await import('./kubectl.ts')).kubectl,
 };
-
-export const SIMULATED_TOOLS = Object.keys(TOOLS);
 
 /** One simulated call as its caller made it: argv, environment, working directory and streams. */
 export interface ToolCall {
@@ -37,7 +35,7 @@ export async function runTool(call: ToolCall): Promise<number> {
     return 127;
   }
   const labDir = labDirFromEnv(call.env);
-  const latency = labSetting(labDir, 'toolLatencyMs');
+  const latency = labToolLatencyMs(labDir);
   if (latency > 0) await new Promise((r) => setTimeout(r, latency));
   const io: ToolIO = { argv: call.argv, env: call.env, labDir, stdin: call.stdin, out: call.out, err: call.err };
   let code: number;
