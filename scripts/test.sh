@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone: set-up, type check, then every test file on node's test runner.
 source "$(dirname "$0")/lib.sh"
 cd "$MESHPILOT_ROOT"
-bash scripts/setup.sh
+bash scripts/setup.sh --all
 log "typecheck"
 npx tsc --noEmit -p .
 mapfile -t files < <(find test -name '*.test.ts' | sort)

@@ -1,5 +1,5 @@
 // The rendered Cilium values through the real Helm 3 and the real Cilium 1.16 chart (installed by
-// scripts/setup.d/50-helm-chart.sh): the chart's values schema must accept them, and the manifests must
+// scripts/setup.d/tests/50-helm-chart.sh): the chart's values schema must accept them, and the manifests must
 // carry what the blueprint asked for.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { example, type Doc } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HELM = join(ROOT, '.tools/bin/helm');
-const SETUP_HINT = 'run: bash scripts/setup.d/50-helm-chart.sh';
+const SETUP_HINT = 'run: bash scripts/setup.d/tests/50-helm-chart.sh';
 
 let dir: string;
 before(() => {

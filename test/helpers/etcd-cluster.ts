@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './sushy.ts';
 
 /**
- * A real three-member etcd on 127.0.0.1 (Debian etcd-server, scripts/setup.d/30-etcd.sh) whose peer traffic goes
- * through toxiproxy (scripts/setup.d/40-toxiproxy.sh): every member advertises a proxy as its peer URL, so
+ * A real three-member etcd on 127.0.0.1 (Debian etcd-server, scripts/setup.d/tests/30-etcd.sh) whose peer traffic goes
+ * through toxiproxy (scripts/setup.d/tests/40-toxiproxy.sh): every member advertises a proxy as its peer URL, so
  * latency added on member X's proxy slows every connection the others open to X (request and response).
  *
  * Timing facts this relies on (etcd rafthttp probing_status.go + xiang90/probing): each member probes each peer
@@ -60,7 +60,7 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: numb
 }
 
 export async function startToxiproxy(): Promise<ToxiProxy> {
-  if (!existsSync(TOXIPROXY_BIN)) throw new Error(`toxiproxy-server not found at ${TOXIPROXY_BIN}: run scripts/setup.d/40-toxiproxy.sh`);
+  if (!existsSync(TOXIPROXY_BIN)) throw new Error(`toxiproxy-server not found at ${TOXIPROXY_BIN}: run scripts/setup.d/tests/40-toxiproxy.sh`);
   const port = await freePort();
   const child = spawn(TOXIPROXY_BIN, ['-host', '127.0.0.1', '-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -145,7 +145,7 @@ export async function startEtcdCluster(opts: { toxiproxy: ToxiProxy; tag: string
     const keep = (d: Buffer) => (logs[s.name] = (logs[s.name] + d.toString()).slice(-3000));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    child.on('error', (e) => (logs[s.name] += `\nspawn error: ${e.message} (run scripts/setup.d/30-etcd.sh)`));
+    child.on('error', (e) => (logs[s.name] += `\nspawn error: ${e.message} (run scripts/setup.d/tests/30-etcd.sh)`));
     children.push(child);
   }
   const close = async () => {

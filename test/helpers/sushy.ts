@@ -12,7 +12,7 @@ import { Agent, request } from 'undici';
 /**
  * A real Redfish BMC for tests: sushy-tools' `sushy-emulator` (fake driver) on 127.0.0.1, with a fresh state
  * dir (its SQLite state otherwise survives restarts), HTTP Basic auth from a bcrypt htpasswd, and TLS with a
- * self-signed certificate made for this run. Missing sushy fails loudly: run scripts/setup.d/20-sushy.sh.
+ * self-signed certificate made for this run. Missing sushy fails loudly: run scripts/setup.d/tests/20-sushy.sh.
  */
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,7 +80,7 @@ const py = (v: unknown): string => JSON.stringify(v).replace(/\btrue\b/g, 'True'
 
 export async function startSushy(opts: { systems: FakeSystem[]; users?: Record<string, string> }): Promise<Sushy> {
   const bin = path.join(SUSHY_VENV, 'bin/sushy-emulator');
-  if (!existsSync(bin)) throw new Error(`sushy-emulator not found at ${bin}: run scripts/setup.d/20-sushy.sh`);
+  if (!existsSync(bin)) throw new Error(`sushy-emulator not found at ${bin}: run scripts/setup.d/tests/20-sushy.sh`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-sushy-'));
   const tls = await selfSignedCert(dir, 'sushy-bmc');
   await writeFile(path.join(dir, 'htpasswd'), await bcryptHtpasswd(opts.users ?? { admin: 'password' }));

@@ -53,7 +53,7 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
   let srv: Side;
 
   before(async () => {
-    assert.ok(existsSync(SHIM), `the lab shim is not built at ${SHIM}: run scripts/setup.d/45-lab-shim.sh`);
+    assert.ok(existsSync(SHIM), `the lab shim is not built at ${SHIM}: run scripts/setup.d/base/20-lab-shim.sh`);
     proc = await side();
     srv = await side(() => server.socketPath);
     server = await startLabToolServer();

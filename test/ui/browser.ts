@@ -4,8 +4,12 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { projectRoot } from '../../config/env.ts';
 
-/** Debian's chromium: playwright's own browser download has no route out of this network. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * Debian's chromium: playwright's own browser download has no route out of this network. The binary itself, not
+ * the /usr/bin/chromium wrapper script: the wrapper's /dev/shm probe breaks where findmnt reports two mounts
+ * (`[: …: unexpected operator`), and it only adds the flag set below anyway.
+ */
+export const CHROMIUM_PATH = '/usr/lib/chromium/chromium';
 
 /** Screenshots land here (ignored by git) so CI keeps them with the test output. */
 export const UI_OUTPUT_DIR = path.join(projectRoot, '.test-output', 'ui');
@@ -20,6 +24,8 @@ const QUIET_OFFLINE_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // what the wrapper would add when /dev/shm is small (a container's 64 MB): shared memory in /tmp instead
+  '--disable-dev-shm-usage',
 ];
 
 export interface HeadlessBrowser {
@@ -33,7 +39,7 @@ export interface HeadlessBrowser {
  */
 export async function launchChromium(): Promise<HeadlessBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`no browser at ${CHROMIUM_PATH}: run \`bash scripts/setup.d/60-chromium.sh\` (apt-get install chromium)`);
+    throw new Error(`no browser at ${CHROMIUM_PATH}: run \`bash scripts/setup.d/tests/60-chromium.sh\` (apt-get install chromium)`);
   }
   const profile = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
