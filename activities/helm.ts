@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { mergeValues } from '../blueprint/render/step-artifacts.ts';
+import { toYaml } from '../blueprint/render/yaml.ts';
 import { fatal } from '../contracts/failures.ts';
 import { secretRefs, type ActivityDeps } from './deps.ts';
 import { redact } from './exec/redact.ts';
@@ -67,15 +69,6 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-function merge(a: Values, b: Values): Values {
-  const out: Values = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? merge(prev as Values, v as Values) : v;
-  }
-  return out;
-}
-
 /**
  * Recovers a release stuck in pending-* (an install/upgrade whose helm process died): roll back to the last
  * good revision, or uninstall when there never was one. Meshpilot runs one helm operation per cluster at a
@@ -101,7 +94,7 @@ export async function ensureCilium(
     secretDocs.push(doc);
   }
   const secrets = secretDocs.flatMap((d) => stringLeaves(d));
-  const desired = secretDocs.reduce(merge, structuredClone(i.values));
+  const desired = mergeValues(i.values, ...secretDocs);
   return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
     let h = await history(deps, access, RELEASE, NS);
     let recovered = false;
@@ -122,7 +115,8 @@ export async function ensureCilium(
     const dir = await mkdtemp(path.join(deps.workDir || os.tmpdir(), 'cilium-values-'));
     try {
       const files: string[] = [];
-      await writeFile(path.join(dir, 'values.yaml'), stringify(i.values), { mode: 0o600 });
+      // the same serialisation as `meshpilot plan --out` writes: the plan's file is this file, byte for byte
+      await writeFile(path.join(dir, 'values.yaml'), toYaml(i.values), { mode: 0o600 });
       files.push(path.join(dir, 'values.yaml'));
       for (const [n, doc] of secretDocs.entries()) {
         const f = path.join(dir, `secret-values-${n}.yaml`);

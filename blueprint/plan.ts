@@ -1,44 +1,29 @@
 // The rollout plan as data: what every step will run and the artifacts it applies. Pure and deterministic
-// (no I/O, no clock, no randomness): workflows call planRollout directly.
+// (no I/O, no clock, no randomness). The steps, their titles and what they run come from contracts/steps.ts (the
+// table the workflows run); this adds the blueprint's specifics.
 import type { Blueprint, ClusterSpec } from './schema.ts';
 import { l2Announcers, EXCLUDE_LB_LABEL } from './announcers.ts';
 import { BlueprintInvalidError, checkBlueprint, toIssue, type ValidateOptions } from './validate.ts';
 import { formatPath, type RawIssue } from './issues.ts';
 import { contentHash } from './hash.ts';
+import { ARTIFACT } from './artifact-paths.ts';
 import { talosPatches } from './render/talos.ts';
-import { ciliumBaseValues, clustermeshValues, peerValues, CLUSTERMESH_PORT } from './render/cilium.ts';
+import { ciliumBaseValues, clustermeshValues } from './render/cilium.ts';
 import { lbIpamManifests } from './render/lb-ipam.ts';
 import { globalServicesYaml, policiesYaml } from './render/mesh-manifests.ts';
-
-/** Per-cluster steps, in execution order. The one place these names are defined. */
-export const CLUSTER_STEPS = [
-  'preflight',
-  'boot',
-  'talos-config',
-  'apply-config',
-  'bootstrap',
-  'kubeconfig',
-  'etcd-latency',
-  'cilium-install',
-  'cilium-ready',
-  'lb-ipam',
-  'clustermesh-enable',
-  'clustermesh-address',
-] as const;
-export type ClusterStepName = (typeof CLUSTER_STEPS)[number];
-
-export const MESH_STEPS = ['connect', 'mesh-verify', 'global-canary', 'apply-manifests'] as const;
-export type MeshStepName = (typeof MESH_STEPS)[number];
-
-/** An operator may skip these; every other step must pass (etcd-latency can be overridden, not skipped). */
-export const SKIPPABLE_STEPS: ReadonlySet<string> = new Set(['boot', 'global-canary', 'apply-manifests']);
+import { peerValues } from './render/step-artifacts.ts';
+import { CLUSTER_STEPS, MESH_STEPS, type ClusterStepName, type MeshStepName, type StepDefinition, type StepName } from '../contracts/steps.ts';
 
 export interface StepPlan {
-  name: string;
+  name: StepName;
   title: string;
-  /** human summary of the commands the step runs */
-  runs: string[];
   skippable: boolean;
+  /** an operator may accept its failure with `override` */
+  gate: boolean;
+  /** what the step runs (contracts/steps.ts: upper-case words stand for values) */
+  runs: string[];
+  /** this blueprint's values for them: nodes, addresses, versions, the artifact files (`meshpilot plan --out`) */
+  details: string[];
 }
 
 export interface NodePlan {
@@ -86,7 +71,7 @@ export interface MeshPlan {
   encryption: 'wireguard' | 'none';
   ciliumCliVersion: string;
   steps: StepPlan[];
-  /** per cluster: Helm values listing the OTHER clusters (clustermesh.config.clusters) */
+  /** per cluster: Helm values listing the OTHER clusters (clustermesh.config.clusters), by their pinned IPs */
   peerValues: Record<string, Record<string, unknown>>;
   /** every global Service (multi-doc YAML) */
   globalServices: string;
@@ -109,84 +94,62 @@ export interface RolloutPlan {
 const stripV = (v: string) => v.replace(/^v/, '');
 const withV = (v: string) => (v.startsWith('v') ? v : `v${v}`);
 
-function step(name: string, title: string, runs: string[]): StepPlan {
-  return { name, title, runs, skippable: SKIPPABLE_STEPS.has(name) };
+function stepPlan<N extends StepName>(def: StepDefinition<N>, details: string[]): StepPlan {
+  return { name: def.name, title: def.title, skippable: def.skippable, gate: def.gate, runs: [...def.runs], details };
 }
 
+/** Every cluster step's specifics: a Record over the step names, so a step added to the table must be planned here. */
 function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): StepPlan[] {
   const cps = c.nodes.filter((n) => n.role === 'controlplane');
-  const chart = stripV(bp.versions.cilium);
-  const bootRuns =
-    c.boot.provider === 'redfish'
-      ? [
-          `redfish (${c.boot.bootMode ?? 'virtualmedia'}): boot ${c.boot.imageUrl ?? 'the Talos image'} once and power on`,
-          `  on ${c.nodes.map((n) => n.name).join(', ')}`,
-        ]
-      : c.boot.provider === 'manual'
-        ? ['wait for an operator to boot every node into Talos maintenance mode']
-        : ['nothing: nodes are already in Talos maintenance mode'];
-  return [
-    step('preflight', 'Check inputs and reachability', [
-      'resolve secret references',
-      `talosctl get machinestatus --insecure on ${c.nodes.length} node(s)`,
-    ]),
-    step('boot', 'Boot nodes into Talos', bootRuns),
-    step('talos-config', 'Generate Talos machine configs', [
-      `talosctl gen secrets (once per cluster)`,
-      `talosctl gen config ${c.name} ${c.endpoint} --kubernetes-version ${stripV(bp.versions.kubernetes)} --config-patch <all> --config-patch-control-plane <controlplane> --config-patch-worker <worker>`,
-      'talosctl validate --mode metal',
-    ]),
-    step(
-      'apply-config',
-      'Apply configs to nodes in maintenance mode',
-      c.nodes.map((n) => `talosctl apply-config --insecure -n ${n.address} (${n.role}, disk ${n.installDisk})`),
-    ),
-    step('bootstrap', 'Bootstrap etcd', [`talosctl bootstrap -n ${cps[0]?.address ?? '?'}`]),
-    step('kubeconfig', 'Fetch the admin kubeconfig', ['talosctl kubeconfig', 'talosctl health --wait-timeout 10m']),
-    step('etcd-latency', `Gate on etcd peer RTT <= ${c.etcd.latencyBudgetMs} ms`, [
-      `GET http://<cp>:${c.etcd.metricsPort}/metrics on ${cps.length} control-plane node(s): etcd_network_peer_round_trip_time_seconds`,
-    ]),
-    step('cilium-install', 'Install Cilium', [
-      `helm upgrade --install cilium cilium/cilium --version ${chart} -n kube-system -f <values> --wait`,
-    ]),
-    step('cilium-ready', 'Wait for Cilium', [
-      'cilium status --wait -o json',
-      'kubectl wait --for=condition=Established crd/ciliumloadbalancerippools.cilium.io',
-    ]),
-    step('lb-ipam', `LB-IPAM pool and ${c.loadBalancer.mode === 'l2' ? 'L2 announcements' : 'BGP advertisement'}`, [
-      'kubectl apply -f <lb-ipam manifests>',
-      ...(liftExclusion ? [`(control planes announce: Talos patch removes ${EXCLUDE_LB_LABEL})`] : []),
-    ]),
-    step('clustermesh-enable', 'Expose the clustermesh-apiserver', [
-      `helm upgrade cilium -f <values> -f <clustermesh values> --wait (Service type LoadBalancer${c.clustermesh.apiserverIP ? `, pinned ${c.clustermesh.apiserverIP}` : ''})`,
-    ]),
-    step('clustermesh-address', 'Read the apiserver LoadBalancer address', [
-      'kubectl get svc -n kube-system clustermesh-apiserver -o json (.status.loadBalancer.ingress)',
-    ]),
-  ];
+  const firstCp = cps[0] ? `FIRST-CP ${cps[0].name} ${cps[0].address}` : 'FIRST-CP none';
+  const chart = `CHART ${stripV(bp.versions.cilium)}`;
+  const nodes = c.nodes.map((n) => `${n.name} ${n.address} (${n.role}, disk ${n.installDisk})`);
+  const details: Record<ClusterStepName, string[]> = {
+    preflight: [`talosctl ${withV(bp.versions.talos)} (minor ${stripV(bp.versions.talos).split('.').slice(0, 2).join('.')})`],
+    boot: [
+      c.boot.provider === 'redfish'
+        ? `provider redfish (${c.boot.bootMode ?? 'virtualmedia'}): ${c.boot.imageUrl ?? 'the Talos image'} on ${c.nodes.map((n) => n.name).join(', ')}`
+        : c.boot.provider === 'manual'
+          ? 'provider manual: an operator boots every node into Talos maintenance mode'
+          : 'provider none: the nodes already run the Talos installer',
+      `NODE ${c.nodes.map((n) => n.address).join(', ')}`,
+    ],
+    'talos-config': [
+      `CLUSTER ${c.name}, ENDPOINT ${c.endpoint}, TALOS ${withV(bp.versions.talos)}, K8S ${stripV(bp.versions.kubernetes)}, DISK ${c.nodes[0]?.installDisk ?? '/dev/sda'}`,
+      `PATCH-ALL ${ARTIFACT.patchAll(c.name)}, PATCH-CONTROLPLANE ${ARTIFACT.patchControlplane(c.name)}, PATCH-WORKER ${ARTIFACT.patchWorker(c.name)}`,
+    ],
+    'apply-config': nodes,
+    bootstrap: [firstCp],
+    kubeconfig: [firstCp, `CLUSTER ${c.name}`],
+    'etcd-latency': [`${cps.length} control plane(s) on METRICS-PORT ${c.etcd.metricsPort}, budget ${c.etcd.latencyBudgetMs} ms`],
+    'cilium-install': [`${chart}, VALUES ${ARTIFACT.values(c.name)}`],
+    'cilium-ready': [],
+    'lb-ipam': [
+      `LB-IPAM ${ARTIFACT.lbIpam(c.name)}: ${c.loadBalancer.mode === 'l2' ? 'pool + L2 announcement policy' : 'pool + BGP peering and advertisement'}`,
+      ...(liftExclusion ? [`control planes announce: the Talos control-plane patch removes ${EXCLUDE_LB_LABEL}`] : []),
+    ],
+    'clustermesh-enable': [`${chart}, VALUES ${ARTIFACT.clustermeshValues(c.name)}${c.clustermesh.apiserverIP ? ` (LoadBalancer pinned to ${c.clustermesh.apiserverIP})` : ''}`],
+    'clustermesh-address': [c.clustermesh.apiserverIP ? `expected ${c.clustermesh.apiserverIP} (pinned)` : 'any address from the LB-IPAM pool'],
+  };
+  return CLUSTER_STEPS.map((def) => stepPlan(def, details[def.name]));
 }
 
 function meshSteps(bp: Blueprint): StepPlan[] {
   const names = bp.clusters.map((c) => c.name);
-  const connect =
-    bp.mesh.method === 'helm'
-      ? names.map((n) => `helm upgrade cilium on ${n} with clustermesh.config.clusters = the ${names.length - 1} other cluster(s)`)
-      : names.flatMap((a, i) =>
-          names.slice(i + 1).map((b) => `cilium clustermesh connect --context ${a} --destination-context ${b}`),
-        );
-  return [
-    step('connect', 'Connect the clusters', connect),
-    step('mesh-verify', 'Verify the mesh', [
-      ...names.map((n) => `cilium clustermesh status --context ${n} --wait -o json`),
-      ...(bp.mesh.encryption === 'wireguard' ? names.map((n) => `cilium encryption status --context ${n} -o json`) : []),
-    ]),
-    step('global-canary', 'Canary global service across clusters', [
-      'deploy a canary global Service in every cluster and check each sees remote backends',
-    ]),
-    step('apply-manifests', 'Apply global services and policies', [
-      `kubectl apply: ${bp.globalServices.length} global service(s), ${bp.policies.length} policy(ies)`,
-    ]),
-  ];
+  const details: Record<MeshStepName, string[]> = {
+    'mesh-ca': [`one CA for mesh ${bp.metadata.name}, kept across its rollouts`],
+    connect:
+      bp.mesh.method === 'helm'
+        ? [`mesh.method helm: CHART ${stripV(bp.versions.cilium)}`, ...names.map((n) => `${n}: VALUES ${ARTIFACT.connectValues(n)} (the ${names.length - 1} other cluster(s))`)]
+        : names.flatMap((a, i) => names.slice(i + 1).map((b) => `cilium clustermesh connect --context ${a} --destination-context ${b}`)),
+    'mesh-verify': names.map((n) => `${n}: expects ${names.filter((o) => o !== n).join(', ')}`),
+    'global-canary': names.map((n) => `${n}: CANARY ${ARTIFACT.globalCanary(n)}`),
+    'apply-manifests': [
+      `${bp.globalServices.length} global service(s), ${bp.policies.length} policy(ies)`,
+      ...bp.clusters.filter((c) => globalServicesYaml(bp, c.name) || policiesYaml(bp, c.name)).map((c) => `${c.name}: MANIFESTS ${ARTIFACT.meshManifests(c.name)}`),
+    ],
+  };
+  return MESH_STEPS.map((def) => stepPlan(def, details[def.name]));
 }
 
 function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): ClusterPlan {
@@ -253,7 +216,7 @@ export function planRollout(bp: Blueprint, opts: ValidateOptions = {}): RolloutP
       encryption: bp.mesh.encryption,
       ciliumCliVersion: withV(bp.versions.ciliumCli),
       steps: meshSteps(bp),
-      peerValues: peerValues(bp),
+      peerValues: Object.fromEntries(bp.clusters.map((c) => [c.name, peerValues(c.name, pinnedApiservers(bp))])),
       globalServices: globalServicesYaml(bp),
       policies: policiesYaml(bp),
       manifestsByCluster,
@@ -262,4 +225,7 @@ export function planRollout(bp: Blueprint, opts: ValidateOptions = {}): RolloutP
   };
 }
 
-export { CLUSTERMESH_PORT };
+/** Every cluster's clustermesh-apiserver as far as the blueprint knows it (its pinned IP, if any). */
+function pinnedApiservers(bp: Blueprint) {
+  return bp.clusters.map((c) => ({ name: c.name, ...(c.clustermesh.apiserverIP ? { address: c.clustermesh.apiserverIP } : {}) }));
+}

@@ -32,6 +32,14 @@ export function verifyScheduleId(mesh: string): string {
   return `verify-${mesh}`;
 }
 
+/** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
+export const RUN_KIND = {
+  rollout: 'rollout',
+  clusterRollout: 'cluster-rollout',
+  verify: 'verify',
+} as const;
+export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
+
 export const SA = {
   mesh: defineSearchAttributeKey('MeshpilotMesh', SearchAttributeType.KEYWORD),
   state: defineSearchAttributeKey('MeshpilotState', SearchAttributeType.KEYWORD),

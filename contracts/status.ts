@@ -1,6 +1,14 @@
-// Workflow-safe status model: the one shape every surface (query, CLI --json, Slack, UI details) renders.
+// Workflow-safe status model: the one shape every surface (query, CLI --json, Slack, UI details) renders, and the
+// small helpers every surface reads it with.
+import type { StepName } from './steps.ts';
 
-export type RunState = 'running' | 'paused' | 'completed' | 'failed' | 'aborted';
+export const RUN_STATES = ['running', 'paused', 'completed', 'failed', 'aborted'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** A run in one of these states does nothing more: no action applies to it. */
+export const TERMINAL_STATES: ReadonlySet<RunState> = new Set(['completed', 'failed', 'aborted']);
+export const isTerminal = (state: RunState): boolean => TERMINAL_STATES.has(state);
+
 export type StepState = 'pending' | 'running' | 'blocked' | 'done' | 'skipped' | 'overridden' | 'failed' | 'aborted';
 
 /** How a step's state is drawn in the CLI and the UI details. */
@@ -28,7 +36,7 @@ export interface BlockedInfo {
 }
 
 export interface StepStatus {
-  name: string;
+  name: StepName;
   title: string;
   state: StepState;
   startedAt?: string;
@@ -55,8 +63,8 @@ export interface ClusterStatus {
   name: string;
   workflowId: string;
   state: RunState;
-  /** the step running, blocked or last finished */
-  step: string;
+  /** the step running, blocked or last finished ('not started' when the cluster's workflow cannot be asked) */
+  step: StepName | 'not started';
   steps: StepStatus[];
   actions: OperatorAction[];
   outputs: { apiserverAddress?: string; kubeconfigRef?: string };
@@ -65,7 +73,7 @@ export interface ClusterStatus {
 
 export interface BlockedSummary {
   cluster?: string;
-  step: string;
+  step: StepName;
   reason: string;
   hint: string;
   since: string;
@@ -103,4 +111,32 @@ export interface RolloutView {
   actions: OperatorAction[];
   startedBy: { by: string; via: string };
   error?: string;
+}
+
+/** Steps that count as passed: later steps may run. */
+const PASSED: ReadonlySet<StepState> = new Set(['done', 'skipped', 'overridden']);
+export const isPassed = (s: StepStatus): boolean => PASSED.has(s.state);
+
+/** The step running or paused, else the last one that started (the first when none did). */
+export function currentStep(steps: readonly StepStatus[]): StepStatus | undefined {
+  return steps.find((s) => s.state === 'running' || s.state === 'blocked') ?? [...steps].reverse().find((s) => s.state !== 'pending');
+}
+
+export function blockedStep(steps: readonly StepStatus[]): StepStatus | undefined {
+  return steps.find((s) => s.state === 'blocked');
+}
+
+/** What surfaces show of a paused step (`cluster` absent for a mesh step). */
+export function blockedSummaryOf(step: StepStatus, cluster?: string): BlockedSummary | undefined {
+  const b = step.blocked;
+  if (step.state !== 'blocked' || !b) return undefined;
+  return {
+    ...(cluster !== undefined ? { cluster } : {}),
+    step: step.name,
+    reason: b.reason,
+    hint: b.hint,
+    since: b.since,
+    overridable: b.overridable,
+    skippable: b.skippable,
+  };
 }

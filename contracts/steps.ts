@@ -1,25 +1,192 @@
-// Workflow-safe: the step names, in order, with their titles and whether an operator may skip them.
-import type { StepDefinition } from '../workflows/step-runner.ts';
+// Workflow-safe: every step a rollout runs, in order, defined once. The workflows run steps by these names (a
+// misspelt name does not compile), the plan shows their titles and what they run, the status model and every
+// surface name them, and operators skip or override them by name.
 
-export const CLUSTER_STEPS: StepDefinition[] = [
-  { name: 'preflight', title: 'Tools at the pinned versions', skippable: false },
-  { name: 'boot', title: 'Boot nodes into the Talos installer (maintenance mode)', skippable: true },
-  { name: 'talos-config', title: 'Talos secrets (once, ever) and machine configs', skippable: false },
-  { name: 'apply-config', title: 'Apply machine config to each node in maintenance', skippable: false },
-  { name: 'bootstrap', title: 'Bootstrap etcd (exactly once)', skippable: false },
-  { name: 'kubeconfig', title: 'Fetch the admin kubeconfig', skippable: false },
-  { name: 'etcd-latency', title: 'etcd peer round-trip within budget', skippable: false },
-  { name: 'cilium-install', title: 'Install Cilium with Helm (no clustermesh LoadBalancer yet)', skippable: false },
-  { name: 'cilium-ready', title: 'Cilium agents and operator ready', skippable: false },
-  { name: 'lb-ipam', title: 'LB-IPAM pool + L2 announcements serve a canary LoadBalancer', skippable: false },
-  { name: 'clustermesh-enable', title: 'Enable the clustermesh-apiserver (LoadBalancer)', skippable: false },
-  { name: 'clustermesh-address', title: 'clustermesh-apiserver has an address', skippable: false },
-];
+export interface StepDefinition<Name extends string = string> {
+  readonly name: Name;
+  readonly title: string;
+  /** an operator may skip it: nothing later depends on it */
+  readonly skippable: boolean;
+  /** a gate: a check whose failure an operator may accept with `override` (and a reason) */
+  readonly gate: boolean;
+  /** the commands the step's activities run, in the tools' own terms (upper-case words stand for values) */
+  readonly runs: readonly string[];
+  /** a mesh step that runs before the clusters start (the rest of the mesh phase runs after all of them) */
+  readonly beforeClusters?: boolean;
+}
 
-export const MESH_STEPS: StepDefinition[] = [
-  { name: 'mesh-ca', title: 'Shared ClusterMesh CA (once, ever)', skippable: false },
-  { name: 'connect', title: 'Connect every cluster pair', skippable: false },
-  { name: 'mesh-verify', title: 'cilium clustermesh status: all peers connected', skippable: false },
-  { name: 'global-canary', title: 'A canary global service sees remote backends', skippable: true },
-  { name: 'apply-manifests', title: "Apply the blueprint's global services and policies", skippable: true },
-];
+const CHART = 'helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version CHART -n kube-system';
+
+/** One cluster, bare metal to a ClusterMesh-ready Cilium (workflows/cluster-rollout.ts runs them in this order). */
+export const CLUSTER_STEPS = [
+  {
+    name: 'preflight',
+    title: 'Tools at the pinned versions',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl version --client --short (its minor must be the blueprint\'s Talos minor)', 'helm version --short', 'kubectl version --client -o json', 'cilium version --client'],
+  },
+  {
+    name: 'boot',
+    title: 'Boot nodes into the Talos installer (maintenance mode)',
+    skippable: true,
+    gate: false,
+    runs: [
+      'redfish: per node not yet booted, virtual media (or PXE) boot override and power on through the BMC',
+      'talosctl get machinestatus -o json --insecure -n NODE until every node answers in maintenance mode (or is installed)',
+    ],
+  },
+  {
+    name: 'talos-config',
+    title: 'Talos secrets (once, ever) and machine configs',
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl gen secrets --talos-version TALOS (once, ever: kept in the secret store)',
+      'talosctl gen config CLUSTER ENDPOINT --with-secrets SECRETS --config-patch @PATCH-ALL --config-patch-control-plane @PATCH-CONTROLPLANE --config-patch-worker @PATCH-WORKER --install-disk DISK --kubernetes-version K8S --talos-version TALOS',
+      'talosctl validate -c controlplane.yaml -m metal, and the same for worker.yaml',
+    ],
+  },
+  {
+    name: 'apply-config',
+    title: 'Apply machine config to each node in maintenance',
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl apply-config --insecure -n NODE -f ROLE-CONFIG on each node still in maintenance (installed nodes are left alone; a node whose disk differs from its role config gets --config-patch with its machine.install.disk)',
+      'talosctl get machinestatus -n NODE until each node runs',
+    ],
+  },
+  {
+    name: 'bootstrap',
+    title: 'Bootstrap etcd (exactly once)',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl etcd members -n FIRST-CP (members listed: already bootstrapped)', 'talosctl bootstrap -n FIRST-CP (AlreadyExists: already bootstrapped)'],
+  },
+  {
+    name: 'kubeconfig',
+    title: 'Fetch the admin kubeconfig',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl kubeconfig --merge=false -n FIRST-CP into the secret store (its context must be admin@CLUSTER)'],
+  },
+  {
+    name: 'etcd-latency',
+    title: 'etcd peer round-trip within budget',
+    skippable: false,
+    gate: true,
+    runs: [
+      'talosctl etcd members -n FIRST-CP',
+      'GET http://CP:METRICS-PORT/metrics on every control plane: p99 of etcd_network_peer_round_trip_time_seconds per peer (and WAL fsync p99) against the budget',
+    ],
+  },
+  {
+    name: 'cilium-install',
+    title: 'Install Cilium with Helm (no clustermesh LoadBalancer yet)',
+    skippable: false,
+    gate: false,
+    runs: [`${CHART} -f VALUES -f MESH-CA (a release stuck pending-* is rolled back first; unchanged values are not upgraded)`],
+  },
+  {
+    name: 'cilium-ready',
+    title: 'Cilium agents and operator ready',
+    skippable: false,
+    gate: false,
+    runs: ['cilium status -o json until the agents and the operator are ready'],
+  },
+  {
+    name: 'lb-ipam',
+    title: 'LB-IPAM pool + L2 announcements serve a canary LoadBalancer',
+    skippable: false,
+    gate: false,
+    runs: [
+      'kubectl wait --for=condition=Established crd/ciliumloadbalancerippools.cilium.io crd/ciliuml2announcementpolicies.cilium.io',
+      'kubectl apply -f LB-IPAM',
+      'a canary LoadBalancer Service must get an address (and, with L2, a lease holder); then it is deleted',
+    ],
+  },
+  {
+    name: 'clustermesh-enable',
+    title: 'Enable the clustermesh-apiserver (LoadBalancer)',
+    skippable: false,
+    gate: false,
+    runs: [`${CHART} -f VALUES -f MESH-CA (VALUES adds the clustermesh-apiserver as a LoadBalancer)`],
+  },
+  {
+    name: 'clustermesh-address',
+    title: 'clustermesh-apiserver has an address',
+    skippable: false,
+    gate: false,
+    runs: ['kubectl get service clustermesh-apiserver -n kube-system until .status.loadBalancer.ingress has an address (when it stays <pending>, the diagnosis from its conditions)'],
+  },
+] as const satisfies readonly StepDefinition[];
+
+/** The mesh: the shared CA before the clusters, the rest after every cluster reached clustermesh-address. */
+export const MESH_STEPS = [
+  {
+    name: 'mesh-ca',
+    title: 'Shared ClusterMesh CA (once, ever)',
+    skippable: false,
+    gate: false,
+    beforeClusters: true,
+    runs: ['openssl req -x509 -newkey ec (P-256) once, ever: kept in the secret store as the Helm values tls.ca (MESH-CA)'],
+  },
+  {
+    name: 'connect',
+    title: 'Connect every cluster pair',
+    skippable: false,
+    gate: false,
+    runs: [
+      `mesh.method helm: ${CHART} -f VALUES -f MESH-CA on every cluster (VALUES adds clustermesh.config.clusters: the others)`,
+      'mesh.method cilium-connect: cilium clustermesh connect per cluster pair',
+    ],
+  },
+  {
+    name: 'mesh-verify',
+    title: 'cilium clustermesh status: all peers connected',
+    skippable: false,
+    gate: false,
+    runs: ['cilium clustermesh status -o json on every cluster until every peer is connected on every agent'],
+  },
+  {
+    name: 'global-canary',
+    title: 'A canary global service sees remote backends',
+    skippable: true,
+    gate: false,
+    runs: ['kubectl apply -f CANARY on every cluster', 'kubectl exec ds/cilium -c cilium-agent -- cilium-dbg service list -o json until the canary Service has backends in the other clusters\' pod CIDRs'],
+  },
+  {
+    name: 'apply-manifests',
+    title: "Apply the blueprint's global services and policies",
+    skippable: true,
+    gate: false,
+    runs: ['kubectl apply -f MANIFESTS on every cluster that has global services or policies'],
+  },
+] as const satisfies readonly StepDefinition[];
+
+export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
+export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
+export type StepName = ClusterStepName | MeshStepName;
+
+export const ALL_STEPS: readonly StepDefinition<StepName>[] = [...CLUSTER_STEPS, ...MESH_STEPS];
+
+/** The definition of a step named by an operator or a chat button (untrusted text). */
+export function stepDefinition(name: string): StepDefinition<StepName> | undefined {
+  return ALL_STEPS.find((s) => s.name === name);
+}
+
+/** How a paused step re-checks by itself, and how long its history may grow while it waits. */
+export interface PauseLimits {
+  /** first automatic re-check after this long; doubles up to `recheckMaxMs` */
+  recheckBaseMs: number;
+  recheckMaxMs: number;
+  /** continue-as-new when history passes this many events while paused (bounded history on long pauses) */
+  maxHistoryEvents: number;
+}
+
+export const DEFAULT_PAUSE_LIMITS: PauseLimits = {
+  recheckBaseMs: 15_000,
+  recheckMaxMs: 15 * 60_000,
+  maxHistoryEvents: 1_500,
+};

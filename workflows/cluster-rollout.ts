@@ -19,19 +19,11 @@ import {
   skipUpdate,
   type ActorInput,
 } from '../contracts/messages.ts';
-import type { ClusterStatus, RunState } from '../contracts/status.ts';
+import { blockedSummaryOf, type ClusterStatus, type RunState } from '../contracts/status.ts';
+import { CLUSTER_STEPS, DEFAULT_PAUSE_LIMITS, type PauseLimits } from '../contracts/steps.ts';
+import { helmValuesAt } from '../blueprint/render/step-artifacts.ts';
 import { act, quick, waits } from './activities.ts';
-import { CLUSTER_STEPS } from '../contracts/steps.ts';
-import {
-  ContinueAsNewNeeded,
-  DEFAULT_PAUSE_LIMITS,
-  initialSteps,
-  RolloutAborted,
-  StepRunner,
-  type PauseLimits,
-  type StepRunnerState,
-} from './step-runner.ts';
-import { mergeValues } from './values.ts';
+import { ContinueAsNewNeeded, initialSteps, RolloutAborted, StepRunner, type StepRunnerState } from './step-runner.ts';
 import { SearchAttributeTracker, showDetails, stepsTable } from './visibility.ts';
 
 export interface ClusterOutputs {
@@ -92,18 +84,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     const key = blocked ? `${blocked.name}:${blocked.blocked?.reason}` : '';
     if (key !== lastBlockedKey) {
       lastBlockedKey = key;
-      const summary =
-        blocked && blocked.blocked
-          ? {
-              cluster: plan.name,
-              step: blocked.name,
-              reason: blocked.blocked.reason,
-              hint: blocked.blocked.hint,
-              since: blocked.blocked.since,
-              overridable: blocked.blocked.overridable,
-              skippable: blocked.blocked.skippable,
-            }
-          : null;
+      const summary = (blocked && blockedSummaryOf(blocked, plan.name)) ?? null;
       parent.signal(clusterBlockedSignal, { cluster: plan.name, blocked: summary }).catch(() => {
         // the parent may already be closing (abort); the child's own status stays authoritative
       });
@@ -253,7 +234,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
       await act(waits.ensureCilium, `${plan.name}: helm upgrade --install cilium ${plan.cilium.chartVersion} (no clustermesh LB yet)`, {
         kubeconfigRef: kubeconfigRef(),
         chartVersion: plan.cilium.chartVersion,
-        values: plan.cilium.values,
+        values: helmValuesAt['cilium-install'](plan.cilium),
         secretValuesRefs: [input.meshCaRef],
       });
     });
@@ -270,7 +251,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
       await act(waits.ensureCilium, `${plan.name}: helm upgrade cilium with the clustermesh-apiserver LoadBalancer`, {
         kubeconfigRef: kubeconfigRef(),
         chartVersion: plan.cilium.chartVersion,
-        values: mergeValues(plan.cilium.values, plan.cilium.clustermeshValues),
+        values: helmValuesAt['clustermesh-enable'](plan.cilium),
         secretValuesRefs: [input.meshCaRef],
       });
     });

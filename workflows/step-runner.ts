@@ -1,34 +1,10 @@
 // The pause model, shared by the cluster and mesh workflows: run a step; on `blocked`, pause with the reason and
 // re-check on a backoff until the step passes or an operator resumes, skips, overrides or aborts.
-import {
-  CancellationScope,
-  condition,
-  isCancellation,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { blockedDetailsOf, findApplicationFailure, FailureType, refused, type BlockedDetails } from '../contracts/failures.ts';
 import type { ActorInput, ResumeInput, StepActionInput } from '../contracts/messages.ts';
-import type { OperatorAction, StepStatus } from '../contracts/status.ts';
-
-export interface StepDefinition {
-  name: string;
-  title: string;
-  skippable: boolean;
-}
-
-export interface PauseLimits {
-  /** first automatic re-check after this long; doubles up to `recheckMaxMs` */
-  recheckBaseMs: number;
-  recheckMaxMs: number;
-  /** continue-as-new when history passes this many events while paused (bounded history on long pauses) */
-  maxHistoryEvents: number;
-}
-
-export const DEFAULT_PAUSE_LIMITS: PauseLimits = {
-  recheckBaseMs: 15_000,
-  recheckMaxMs: 15 * 60_000,
-  maxHistoryEvents: 1_500,
-};
+import { blockedStep, currentStep, isPassed, type OperatorAction, type StepStatus } from '../contracts/status.ts';
+import type { PauseLimits, StepDefinition } from '../contracts/steps.ts';
 
 /** Thrown inside a step to stop the run because an operator aborted it. */
 export class RolloutAborted extends Error {
@@ -53,17 +29,18 @@ export interface StepRunnerState {
   abortedBy?: ActorInput & { reason: string };
 }
 
-export function initialSteps(defs: StepDefinition[]): StepStatus[] {
+export function initialSteps(defs: readonly StepDefinition<StepStatus['name']>[]): StepStatus[] {
   return defs.map((d) => ({ name: d.name, title: d.title, state: 'pending', attempts: 0 }));
 }
 
-export class StepRunner {
+/** Runs the steps of one table (contracts/steps.ts): `run` takes only that table's names. */
+export class StepRunner<Name extends StepStatus['name']> {
   private pending: PendingAction | undefined;
   private running: CancellationScope | undefined;
 
   constructor(
     readonly state: StepRunnerState,
-    private readonly defs: StepDefinition[],
+    private readonly defs: readonly StepDefinition<Name>[],
     private readonly limits: PauseLimits,
     private readonly onChange: () => void,
     private readonly cluster?: string,
@@ -73,25 +50,21 @@ export class StepRunner {
     return this.state.abortedBy !== undefined;
   }
 
-  step(name: string): StepStatus {
+  step(name: Name): StepStatus {
     const s = this.state.steps.find((x) => x.name === name);
     if (!s) throw new Error(`unknown step ${name}`);
     return s;
   }
 
   blockedStep(): StepStatus | undefined {
-    return this.state.steps.find((s) => s.state === 'blocked');
+    return blockedStep(this.state.steps);
   }
 
   currentStep(): StepStatus | undefined {
-    return (
-      this.state.steps.find((s) => s.state === 'running' || s.state === 'blocked') ??
-      [...this.state.steps].reverse().find((s) => s.state !== 'pending') ??
-      this.state.steps[0]
-    );
+    return currentStep(this.state.steps) ?? this.state.steps[0];
   }
 
-  private def(name: string): StepDefinition {
+  private def(name: string): StepDefinition<Name> {
     const d = this.defs.find((x) => x.name === name);
     if (!d) throw new Error(`unknown step ${name}`);
     return d;
@@ -121,7 +94,8 @@ export class StepRunner {
     requireReason(input.reason, 'override');
     const s = this.requireBlocked(input.step);
     if (!s.blocked?.overridable) {
-      throw refused(`step ${s.name} is not a gate that can be overridden (only checks such as etcd-latency are)`);
+      const gates = this.defs.filter((d) => d.gate).map((d) => d.name);
+      throw refused(`step ${s.name} is not a gate that can be overridden (${gates.length ? `only gates are: ${gates.join(', ')}` : 'this phase has no gates'})`);
     }
   }
 
@@ -188,9 +162,9 @@ export class StepRunner {
   // ---- running ---------------------------------------------------------------------------------------------
 
   /** Runs a step to done, skipped or overridden; pauses while it is blocked. Done steps are not repeated. */
-  async run(name: string, body: () => Promise<void>): Promise<void> {
+  async run(name: Name, body: () => Promise<void>): Promise<void> {
     const s = this.step(name);
-    if (s.state === 'done' || s.state === 'skipped' || s.state === 'overridden') return;
+    if (isPassed(s)) return;
     const def = this.def(name);
     if (s.state !== 'blocked') {
       s.state = 'running';
@@ -227,7 +201,7 @@ export class StepRunner {
           reason: details.reason,
           hint: details.hint,
           evidence: details.evidence,
-          overridable: details.overridable ?? false,
+          overridable: def.gate && details.overridable === true,
           skippable: def.skippable,
           since: s.blocked?.since ?? new Date().toISOString(),
           rechecks,

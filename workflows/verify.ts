@@ -4,22 +4,17 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import { findApplicationFailure } from '../contracts/failures.ts';
-import { SA } from '../contracts/names.ts';
-import { CANARY_SERVICE } from './mesh-manifests.ts';
+import { RUN_KIND, SA } from '../contracts/names.ts';
+import { CANARY_SERVICE, pinnedApiserverIp } from '../blueprint/render/step-artifacts.ts';
 import { showDetails } from './visibility.ts';
 import { checks, outcome } from './verify/activities.ts';
-import type { VerifyInput } from './verify/input.ts';
-import { countsOf, overallOf, reportTable, type CheckName, type DriftSummary, type Verdict, type VerifyReport } from './verify/report.ts';
+import type { VerifyInput } from '../contracts/verify/input.ts';
+import { countsOf, overallOf, reportTable, type CheckName, type DriftSummary, type Verdict, type VerifyReport } from '../contracts/verify/report.ts';
 
 interface PlannedCheck {
   check: CheckName;
   cluster?: string;
   run: () => Promise<Verdict>;
-}
-
-function pinnedApiserverIp(values: Record<string, unknown>): string | undefined {
-  const v = values as { clustermesh?: { apiserver?: { service?: { annotations?: Record<string, string> } } } };
-  return v.clustermesh?.apiserver?.service?.annotations?.['lbipam.cilium.io/ips'];
 }
 
 /** The checks a plan implies, in a fixed order (history and reports read the same every run). */
@@ -31,7 +26,7 @@ export function plannedChecks(plan: RolloutPlan, source?: string): PlannedCheck[
     const others = plan.clusters.filter((o) => o.name !== c.name);
     const manifests = plan.meshPhase.manifestsByCluster[c.name] ?? { globalServices: '', policies: '' };
     const ranges = (x: typeof c) => ({ name: x.name, id: x.id, podCidrs: x.podCidrs, serviceCidrs: x.serviceCidrs });
-    const pinned = pinnedApiserverIp(c.cilium.clustermeshValues);
+    const pinned = pinnedApiserverIp(c.cilium);
     out.push(
       { check: 'clustermesh-status', cluster: c.name, run: () => checks.checkClustermeshStatus({ ...base(c.name), expectPeers: others.map((o) => o.name) }) },
       {
@@ -100,7 +95,7 @@ export async function verifyMesh(input: VerifyInput): Promise<VerifyReport> {
   // Runs started by a Schedule or by hand are found the same way in visibility.
   upsertSearchAttributes([
     { key: SA.mesh, value: plan.mesh },
-    { key: SA.kind, value: 'verify' },
+    { key: SA.kind, value: RUN_KIND.verify },
     { key: SA.state, value: 'running' },
   ]);
   showDetails(`## Verify ${plan.mesh} — running\nrevision \`${plan.revision}\``);

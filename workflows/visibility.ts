@@ -1,7 +1,7 @@
 // What a person sees in the Temporal UI: search attributes (only on change) and the current-details table.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from '../contracts/names.ts';
-import { STEP_ICON, type RunState, type StepStatus } from '../contracts/status.ts';
+import { STEP_ICON, type BlockedSummary, type RunState, type StepStatus } from '../contracts/status.ts';
 
 const ICON = STEP_ICON;
 
@@ -33,6 +33,37 @@ export function stepsTable(title: string, steps: StepStatus[], workflowId?: stri
     );
   }
   return out.join('\n');
+}
+
+export interface MeshDetailsInput {
+  mesh: string;
+  state: RunState;
+  workflowId: string;
+  clusters: Array<{ name: string; id: number; site: string; state: RunState; workflowId: string; apiserverAddress?: string; blocked?: BlockedSummary }>;
+  meshSteps: StepStatus[];
+}
+
+/** The mesh rollout's details: each cluster (and where it paused), each cluster pause in full, then the mesh phase. */
+export function meshDetails(m: MeshDetailsInput): string {
+  const clusterLines = m.clusters.map((c) => {
+    const head = `- **${c.name}** (id ${c.id}, ${c.site}): ${c.state}${c.apiserverAddress ? `, clustermesh-apiserver ${c.apiserverAddress}` : ''} — \`${c.workflowId}\``;
+    return c.blocked ? `${head} — ⏸ paused at ${c.blocked.step}` : head;
+  });
+  const pauses = m.clusters.flatMap((c) =>
+    c.blocked
+      ? [
+          '',
+          `#### ⏸ ${c.name} paused at ${c.blocked.step} since ${c.blocked.since}`,
+          '',
+          `**Reason:** ${c.blocked.reason}`,
+          '',
+          `**Hint:** ${c.blocked.hint}`,
+          '',
+          `**Act:** on that cluster's workflow \`${c.workflowId}\`, or \`meshpilot resume ${m.workflowId}\` (routes it there).`,
+        ]
+      : [],
+  );
+  return [`## Mesh ${m.mesh}: ${m.state}`, '', ...clusterLines, ...pauses, '', stepsTable('Mesh phase', m.meshSteps, m.workflowId)].join('\n');
 }
 
 function escape(text: string): string {

@@ -2,7 +2,7 @@
 // that global services fail over.
 import type { ActivityDeps } from '../deps.ts';
 import { globalServiceBackends } from '../cilium.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { rolloutRemedy, verdict, type ClusterCheckInput } from './verdicts.ts';
 import { secretRefs } from '../deps.ts';
 

@@ -6,7 +6,7 @@ import { diagnoseLoadBalancer } from '../kube/lb-diagnosis.ts';
 import { gatherLbFacts, getLeaseHolder } from '../kube/lb-facts.ts';
 import { ingressIps, meshStatusSchema, serviceSchema } from '../kube/objects.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { kubectlGet, onCluster, rolloutRemedy, verdict, type ClusterCheckInput, type Evidence } from './verdicts.ts';
 
 /** `cilium clustermesh status -o json` exits 0 with peers down: the verdict comes from the counts, never the exit code. */

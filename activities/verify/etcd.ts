@@ -4,7 +4,7 @@ import { blockedDetailsOf } from '../../contracts/failures.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { etcdLatencyGate } from '../etcd.ts';
 import { LAB_DIR_ENV } from '../../lab/state.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { verdict, type ClusterCheckInput } from './verdicts.ts';
 
 /**

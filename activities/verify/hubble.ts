@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CLUSTER_LABEL } from '../../blueprint/render/mesh-manifests.ts';
 import type { ActivityDeps } from '../deps.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { kubectlGet, onCluster, verdict, type ClusterCheckInput } from './verdicts.ts';
 
 const deploymentSchema = z.object({

@@ -5,7 +5,7 @@ import { Address4, Address6 } from 'ip-address';
 import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
 import { listOf } from '../kube/objects.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { kubectlGet, onCluster, verdict, type ClusterCheckInput, type Evidence } from './verdicts.ts';
 
 export interface ClusterRanges {

@@ -4,7 +4,7 @@ import { Address4 } from 'ip-address';
 import { parseAllDocuments } from 'yaml';
 import type { ActivityDeps } from '../deps.ts';
 import { conditionOf, ingressIps, listOf, poolSchema, serviceSchema, type Pool } from '../kube/objects.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { canonical, kubectlGet, onCluster, rolloutRemedy, verdict, type ClusterCheckInput, type Evidence } from './verdicts.ts';
 
 type Block = { cidr?: string; start?: string; stop?: string };

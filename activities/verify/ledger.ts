@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
-import type { VerifyLedger } from '../../workflows/verify/drift.ts';
+import type { VerifyLedger } from './drift.ts';
 
 const status = z.enum(['ok', 'warn', 'fail']);
 const ledgerSchema = z.object({

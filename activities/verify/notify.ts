@@ -1,4 +1,4 @@
-// Drift notifications: decide (workflows/verify/drift.ts), tell the configured channels, then remember what was
+// Drift notifications: decide (drift.ts), tell the configured channels, then remember what was
 // said. The ledger moves only after every channel accepted, so a failed delivery is retried by the next run.
 import { fatal, transient } from '../../contracts/failures.ts';
 import type { RolloutMessage } from '../../notify/message.ts';
@@ -6,9 +6,9 @@ import { isNotifyError, type Notifier } from '../../notify/notifier.ts';
 import { SlackNotifier } from '../../notify/slack.ts';
 import { WebhookNotifier } from '../../notify/webhook.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { decideNotification, type DriftDecision } from '../../workflows/verify/drift.ts';
-import { DEFAULT_REMIND_AFTER_MS, type VerifyNotifyConfig } from '../../workflows/verify/input.ts';
-import { sortVerdicts, verdictKey, verdictSet, type DriftSummary, type VerifyReport } from '../../workflows/verify/report.ts';
+import { decideNotification, type DriftDecision } from './drift.ts';
+import { DEFAULT_REMIND_AFTER_MS, type VerifyNotifyConfig } from '../../contracts/verify/input.ts';
+import { sortVerdicts, verdictKey, verdictSet, type DriftSummary, type VerifyReport } from '../../contracts/verify/report.ts';
 import { readLedger, writeLedger } from './ledger.ts';
 
 /** The message people get: what changed first, then everything still wrong, and a remediation they may start. */

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
 import { listOf } from '../kube/objects.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { canonical, kubectlGet, onCluster, rolloutRemedy, verdict, type Evidence } from './verdicts.ts';
 
 const cnpSchema = z.object({

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { secretRefs, type ActivityDeps } from '../deps.ts';
 import { withKubeconfig, type KubeAccess } from '../kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
-import type { CheckName, Remediation, Verdict, VerdictStatus } from '../../workflows/verify/report.ts';
+import type { CheckName, Remediation, Verdict, VerdictStatus } from '../../contracts/verify/report.ts';
 
 /** Every per-cluster check names its cluster by the blueprint; the kubeconfig reference is derived, never passed. */
 export interface ClusterCheckInput {

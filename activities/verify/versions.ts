@@ -2,7 +2,7 @@
 // release left failed/pending means the next change will trip over it.
 import { secretRefs, type ActivityDeps } from '../deps.ts';
 import { helmRelease } from '../helm.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { rolloutRemedy, verdict, type Evidence } from './verdicts.ts';
 
 export async function checkCiliumVersions(deps: ActivityDeps, i: { mesh: string; clusters: string[]; expected: string; source?: string }): Promise<Verdict> {

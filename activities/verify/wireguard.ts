@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
 import { listOf } from '../kube/objects.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
-import type { Verdict } from '../../workflows/verify/report.ts';
+import type { Verdict } from '../../contracts/verify/report.ts';
 import { kubectlGet, onCluster, rolloutRemedy, verdict, type ClusterCheckInput, type Evidence } from './verdicts.ts';
 
 /** cilium-cli status/status.go: cilium_status = agent pod → its `cilium-dbg status` (api/v1/models/encryption_status.go). */

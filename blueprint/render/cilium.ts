@@ -3,9 +3,6 @@
 import type { Blueprint, ClusterSpec } from '../schema.ts';
 import { KUBEPRISM_PORT } from './talos.ts';
 
-/** The clustermesh-apiserver's etcd port: what peers dial. */
-export const CLUSTERMESH_PORT = 2379;
-
 /** Base values for `cilium-install`: no clustermesh-apiserver yet (its LoadBalancer would wait for LB-IPAM). */
 export function ciliumBaseValues(bp: Blueprint, cluster: ClusterSpec): Record<string, unknown> {
   const ipv6 = cluster.network.podSubnets.some((s) => s.includes(':'));
@@ -61,24 +58,4 @@ export function clustermeshValues(bp: Blueprint, cluster: ClusterSpec): Record<s
       },
     },
   };
-}
-
-/**
- * The declarative connect: each cluster lists every other cluster by its pinned apiserver address, so the
- * whole mesh is one `helm upgrade` per cluster. A peer without a pinned IP is listed without `ips` (the
- * engine fills it in after `clustermesh-address`).
- */
-export function peerValues(bp: Blueprint): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const self of bp.clusters) {
-    const clusters = bp.clusters
-      .filter((peer) => peer.name !== self.name)
-      .map((peer) => ({
-        name: peer.name,
-        port: CLUSTERMESH_PORT,
-        ...(peer.clustermesh.apiserverIP ? { ips: [peer.clustermesh.apiserverIP] } : {}),
-      }));
-    out[self.name] = { clustermesh: { config: { enabled: true, clusters } } };
-  }
-  return out;
 }

@@ -8,6 +8,7 @@ import { loadBlueprintFile } from '../../blueprint/load.ts';
 import { planRollout, type RolloutPlan, type StepPlan } from '../../blueprint/plan.ts';
 import { planArtifacts } from '../../blueprint/artifacts.ts';
 import type { Blueprint } from '../../blueprint/schema.ts';
+import { CLUSTER_STEPS, MESH_STEPS } from '../../contracts/steps.ts';
 import { printIssues } from './validate.ts';
 
 function table(rows: string[][]): string {
@@ -15,12 +16,14 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-function renderSteps(io: CliIO, steps: StepPlan[]): string {
+/** Each step numbered by its place in its table, what it runs, then this blueprint's values for it. */
+function renderSteps(io: CliIO, steps: StepPlan[], number: (s: StepPlan) => number): string {
   const c = colors(io);
   return steps
-    .map((s, i) => {
-      const head = `  ${String(i + 1).padStart(2)}. ${c.bold(s.name)}${s.skippable ? c.dim(' (skippable)') : ''} - ${s.title}`;
-      return [head, ...s.runs.map((r) => c.dim(`        ${r}`))].join('\n');
+    .map((s) => {
+      const marks = `${s.skippable ? ' (skippable)' : ''}${s.gate ? ' (gate: overridable)' : ''}`;
+      const head = `  ${String(number(s)).padStart(2)}. ${c.bold(s.name)}${c.dim(marks)} - ${s.title}`;
+      return [head, ...s.runs.map((r) => c.dim(`        ${r}`)), ...s.details.map((d) => `        · ${d}`)].join('\n');
     })
     .join('\n');
 }
@@ -47,10 +50,14 @@ export function renderPlan(io: CliIO, bp: Blueprint, plan: RolloutPlan): string 
     '',
     table(rows),
   ];
+  const clusterNumber = (s: StepPlan) => CLUSTER_STEPS.findIndex((d) => d.name === s.name) + 1;
+  const meshNumber = (s: StepPlan) => MESH_STEPS.findIndex((d) => d.name === s.name) + 1;
+  const first = new Set<string>(MESH_STEPS.filter((d) => d.beforeClusters).map((d) => d.name));
+  parts.push('', c.bold('mesh (before the clusters)'), renderSteps(io, plan.meshPhase.steps.filter((s) => first.has(s.name)), meshNumber));
   for (const cl of plan.clusters) {
-    parts.push('', c.bold(`cluster ${cl.name}`) + c.dim(`  Talos ${cl.talos.version}, Kubernetes ${cl.talos.kubernetesVersion}, Cilium ${cl.cilium.version}`), renderSteps(io, cl.steps));
+    parts.push('', c.bold(`cluster ${cl.name}`) + c.dim(`  Talos ${cl.talos.version}, Kubernetes ${cl.talos.kubernetesVersion}, Cilium ${cl.cilium.version}`), renderSteps(io, cl.steps, clusterNumber));
   }
-  parts.push('', c.bold(`mesh (after every cluster reaches clustermesh-address)`), renderSteps(io, plan.meshPhase.steps));
+  parts.push('', c.bold('mesh (after every cluster reaches clustermesh-address)'), renderSteps(io, plan.meshPhase.steps.filter((s) => !first.has(s.name)), meshNumber));
   if (plan.warnings.length) parts.push('', ...plan.warnings.map((w) => `${c.yellow('warning')} ${w}`));
   return `${parts.join('\n')}\n`;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseEvery, ScheduleInputError, verifyNow } from '../../client/verify.ts';
-import type { VerifyNotifyConfig } from '../../workflows/verify/input.ts';
-import { sortVerdicts, verdictKey, type VerifyReport } from '../../workflows/verify/report.ts';
+import type { VerifyNotifyConfig } from '../../contracts/verify/input.ts';
+import { sortVerdicts, verdictKey, type VerifyReport } from '../../contracts/verify/report.ts';
 import { planFromFile } from '../blueprint-input.ts';
 import { cliContext } from '../context.ts';
 import { colors, CliError, printJson, type CliIO } from '../io.ts';

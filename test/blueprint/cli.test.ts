@@ -124,7 +124,9 @@ describe('meshpilot plan', () => {
     assert.match(r.out, /^cluster-asia\s+3\s+ap\s+asia/m);
     for (const c of ['cluster-usa', 'cluster-europe', 'cluster-asia']) assert.match(r.out, new RegExp(`^cluster ${c} `, 'm'));
     assert.match(r.out, /^\s+12\. clustermesh-address - /m);
-    assert.match(r.out, /^\s+4\. apply-manifests \(skippable\)/m);
+    assert.match(r.out, /^\s+5\. apply-manifests \(skippable\)/m);
+    assert.match(r.out, /^\s+1\. mesh-ca - [^\n]+\n[^]*^cluster cluster-usa /m, 'the shared CA is planned before the clusters, as it runs');
+    assert.match(r.out, /^\s+7\. etcd-latency \(gate: overridable\)/m);
   });
   test('--json prints the plan; --out writes every artifact', async () => {
     const out = join(dir, 'artifacts');
@@ -136,7 +138,7 @@ describe('meshpilot plan', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')), plan);
     const values = parse(readFileSync(join(out, 'cluster-europe/cilium/values.yaml'), 'utf8'));
     assert.deepEqual(values.cluster, { name: 'cluster-europe', id: 2 });
-    for (const f of ['talos/patch-all.yaml', 'talos/patch-controlplane.yaml', 'talos/patch-worker.yaml', 'cilium/clustermesh-values.yaml', 'cilium/peers-values.yaml', 'lb-ipam.yaml', 'global-services.yaml', 'policies.yaml']) {
+    for (const f of ['talos/patch-all.yaml', 'talos/patch-controlplane.yaml', 'talos/patch-worker.yaml', 'cilium/values-clustermesh.yaml', 'cilium/values-connect.yaml', 'lb-ipam.yaml', 'global-canary.yaml', 'mesh-manifests.yaml']) {
       assert.ok(existsSync(join(out, 'cluster-usa', f)), f);
     }
   });

@@ -5,7 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { blueprintSchema } from '../../blueprint/schema.ts';
-import { planRollout, CLUSTER_STEPS, MESH_STEPS, type RolloutPlan } from '../../blueprint/plan.ts';
+import { planRollout, type RolloutPlan } from '../../blueprint/plan.ts';
+import { CLUSTER_STEPS, MESH_STEPS } from '../../contracts/steps.ts';
 import { BlueprintInvalidError } from '../../blueprint/validate.ts';
 import { example, type Doc } from './fixtures.ts';
 
@@ -30,8 +31,10 @@ describe('planRollout on the seed example', () => {
   });
 
   test('step names, order and skippability are exactly the engine\'s', () => {
-    assert.deepEqual(usa!.steps.map((s) => s.name), [...CLUSTER_STEPS]);
-    assert.deepEqual(plan.meshPhase.steps.map((s) => s.name), [...MESH_STEPS]);
+    assert.deepEqual(usa!.steps.map((s) => s.name), CLUSTER_STEPS.map((s) => s.name));
+    assert.deepEqual(plan.meshPhase.steps.map((s) => s.name), MESH_STEPS.map((s) => s.name));
+    assert.deepEqual(usa!.steps.map((s) => s.title), CLUSTER_STEPS.map((s) => s.title));
+    assert.deepEqual([...usa!.steps, ...plan.meshPhase.steps].filter((s) => s.gate).map((s) => s.name), ['etcd-latency']);
     const skippable = [...usa!.steps, ...plan.meshPhase.steps].filter((s) => s.skippable).map((s) => s.name);
     assert.deepEqual(skippable, ['boot', 'global-canary', 'apply-manifests']);
     for (const s of usa!.steps) assert.ok(s.runs.length > 0 && s.title, s.name);
@@ -129,7 +132,7 @@ describe('planRollout variations', () => {
     assert.deepEqual(labels['node.kubernetes.io/exclude-from-external-load-balancers'], { $patch: 'delete' });
     assert.match(plan.clusters[0]!.warnings.join('\n'), /patch removes that label/);
     assert.equal(plan.clusters[1]!.warnings.length, 0);
-    assert.match(plan.clusters[0]!.steps.find((s) => s.name === 'lb-ipam')!.runs.join('\n'), /exclude-from-external-load-balancers/);
+    assert.match(plan.clusters[0]!.steps.find((s) => s.name === 'lb-ipam')!.details.join('\n'), /exclude-from-external-load-balancers/);
   });
   test('three clusters: each lists the two others; cilium-connect lists every pair', () => {
     const plan = planOf(example('three-regions'));
@@ -137,7 +140,7 @@ describe('planRollout variations', () => {
     assert.deepEqual(names('cluster-asia'), ['cluster-usa', 'cluster-europe']);
     const d = example('three-regions');
     d.mesh.method = 'cilium-connect';
-    const connect = planOf(d).meshPhase.steps[0]!.runs;
+    const connect = planOf(d).meshPhase.steps.find((s) => s.name === 'connect')!.details;
     assert.equal(connect.length, 3);
     assert.ok(connect.includes('cilium clustermesh connect --context cluster-europe --destination-context cluster-asia'));
   });

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
 import { getRolloutView, startRollout } from '../../client/rollouts.ts';
 import type { RolloutView } from '../../contracts/status.ts';
-import type { PauseLimits } from '../../workflows/step-runner.ts';
+import type { PauseLimits } from '../../contracts/steps.ts';
 
 /** Starts a lab rollout on the given queue as a test operator (the lab has no BMCs: nodes start in maintenance). */
 export function start(client: Client, plan: RolloutPlan, taskQueue: string, limits?: PauseLimits) {

@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { cadenceSpec, parseCatchupWindow, parseEvery, ScheduleInputError, validateCron } from '../../client/schedules.ts';
 import { driftMessage } from '../../activities/verify/notify.ts';
 import { within } from '../../activities/verify/identity.ts';
-import { decideNotification, type VerifyLedger } from '../../workflows/verify/drift.ts';
-import { countsOf, diffVerdictSets, overallOf, reportTable, type Verdict } from '../../workflows/verify/report.ts';
+import { decideNotification, type VerifyLedger } from '../../activities/verify/drift.ts';
+import { countsOf, diffVerdictSets, overallOf, reportTable, type Verdict } from '../../contracts/verify/report.ts';
 
 const now = new Date('2026-01-10T12:00:00Z');
 const policy = { enabled: true, remindAfterMs: 24 * 3_600_000 };

@@ -31,8 +31,8 @@ import {
   restorePolicy,
 } from '../../lab/drift.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../../notify/webhook.ts';
-import type { VerifyNotifyConfig } from '../../workflows/verify/input.ts';
-import { verdictKey, type VerifyReport } from '../../workflows/verify/report.ts';
+import type { VerifyNotifyConfig } from '../../contracts/verify/input.ts';
+import { verdictKey, type VerifyReport } from '../../contracts/verify/report.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, start, waitFor } from '../helpers/rollout.ts';
 import { startTemporal } from '../helpers/temporal.ts';

@@ -1,6 +1,6 @@
 // Pure: when a verify run tells people. Only a change in what is wrong is news; a failure that stays is
 // repeated as a reminder after a while, never on every run.
-import { diffVerdictSets, type NotifyOutcome, type VerdictChange, type VerdictStatus } from './report.ts';
+import { diffVerdictSets, type NotifyOutcome, type VerdictChange, type VerdictStatus } from '../../contracts/verify/report.ts';
 
 /** What a mesh's verify runs remember between runs (kept by the worker; see activities/verify/ledger.ts). */
 export interface VerifyLedger {
