@@ -13,10 +13,10 @@ import {
   type ActionResult,
   type ActorInput,
 } from '../contracts/messages.ts';
-import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, SA } from '../contracts/names.ts';
-import type { ClusterStatus, RolloutView } from '../contracts/status.ts';
-import type { PauseLimits } from '../workflows/step-runner.ts';
-import type { MeshRolloutInput } from '../workflows/mesh-rollout.ts';
+import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, RUN_KIND, SA } from '../contracts/names.ts';
+import { blockedStep, blockedSummaryOf, isTerminal, type ClusterStatus, type RolloutView } from '../contracts/status.ts';
+import type { PauseLimits } from '../contracts/steps.ts';
+import { meshRollout, type MeshRolloutInput } from '../workflows/mesh-rollout.ts';
 
 export interface StartRolloutOptions {
   plan: RolloutPlan;
@@ -50,7 +50,7 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     limits: opts.limits,
   };
   if (await isRunning(client, workflowId)) return { workflowId, rolloutId, started: false };
-  await client.workflow.start('meshRollout', {
+  await client.workflow.start(meshRollout, {
     workflowId,
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     args: [input],
@@ -64,7 +64,7 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     ].join('\n'),
     typedSearchAttributes: [
       { key: SA.mesh, value: opts.plan.mesh },
-      { key: SA.kind, value: 'rollout' },
+      { key: SA.kind, value: RUN_KIND.rollout },
       { key: SA.state, value: 'running' },
     ],
   });
@@ -104,24 +104,19 @@ export async function getRolloutView(client: Client, id: string): Promise<Rollou
       }
     }),
   );
-  const clusterBlocked = clusters.find((c) => c.state === 'paused' && c.steps.some((s) => s.state === 'blocked'));
-  const ownBlocked = parent.meshSteps.find((s) => s.state === 'blocked');
+  // A cluster's own pause first (the step an operator acts on), else the mesh phase's.
   let blocked: RolloutView['blocked'];
-  if (clusterBlocked) {
-    const s = clusterBlocked.steps.find((x) => x.state === 'blocked')!;
-    blocked = {
-      cluster: clusterBlocked.name,
-      workflowId: clusterBlocked.workflowId,
-      step: s.name,
-      reason: s.blocked?.reason ?? '',
-      hint: s.blocked?.hint ?? '',
-      since: s.blocked?.since ?? '',
-      overridable: s.blocked?.overridable ?? false,
-      skippable: s.blocked?.skippable ?? false,
-    };
-  } else if (ownBlocked?.blocked) {
-    blocked = { workflowId: id, step: ownBlocked.name, ...ownBlocked.blocked };
+  for (const c of clusters) {
+    const step = c.state === 'paused' ? blockedStep(c.steps) : undefined;
+    const summary = step && blockedSummaryOf(step, c.name);
+    if (summary) {
+      blocked = { ...summary, workflowId: c.workflowId };
+      break;
+    }
   }
+  const own = blockedStep(parent.meshSteps);
+  const ownSummary = own && blockedSummaryOf(own);
+  if (!blocked && ownSummary) blocked = { ...ownSummary, workflowId: id };
   const anyPaused = Boolean(blocked);
   const state = parent.state === 'running' && anyPaused ? 'paused' : parent.state;
   return {
@@ -166,7 +161,7 @@ export async function actOnStep(
   input: ActorInput & { step?: string; cluster?: string },
 ): Promise<ActionResult & { workflowId: string }> {
   const view = await getRolloutView(client, id);
-  if (view.state === 'completed' || view.state === 'failed' || view.state === 'aborted') {
+  if (isTerminal(view.state)) {
     throw new ActionRefused(`the rollout is ${view.state}; there is nothing to ${action} (start a new one with meshpilot rollout)`);
   }
   let target = view.blocked?.workflowId ?? id;
@@ -230,7 +225,7 @@ export interface RolloutListing {
 
 /** Rollouts from Temporal visibility (search attributes), newest first. */
 export async function listRollouts(client: Client, opts: { state?: string; mesh?: string; limit?: number } = {}): Promise<RolloutListing[]> {
-  const clauses = [`${SA.kind.name} = 'rollout'`];
+  const clauses = [`${SA.kind.name} = '${RUN_KIND.rollout}'`];
   if (opts.state) clauses.push(`${SA.state.name} = '${opts.state.replace(/'/g, '')}'`);
   if (opts.mesh) clauses.push(`${SA.mesh.name} = '${opts.mesh.replace(/'/g, '')}'`);
   const out: RolloutListing[] = [];

@@ -3,8 +3,9 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import type { ActorInput } from '../contracts/messages.ts';
-import { DEFAULT_TASK_QUEUE, SA, verifyScheduleId, verifyWorkflowId } from '../contracts/names.ts';
-import type { VerifyInput, VerifyNotifyConfig } from '../workflows/verify/input.ts';
+import { DEFAULT_TASK_QUEUE, RUN_KIND, SA, verifyScheduleId, verifyWorkflowId } from '../contracts/names.ts';
+import type { VerifyInput, VerifyNotifyConfig } from '../contracts/verify/input.ts';
+import { verifyMesh } from '../workflows/verify.ts';
 
 /** Bad schedule input: the message names the argument. */
 export class ScheduleInputError extends Error {
@@ -120,15 +121,15 @@ function scheduleParts(opts: VerifyScheduleOptions) {
     spec,
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'verifyMesh',
+      workflowType: verifyMesh,
       // Temporal appends the scheduled time, so each run has its own id.
       workflowId: verifyWorkflowId(opts.plan.mesh, 'scheduled'),
       taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-      args: [input],
+      args: [input] as [VerifyInput],
       staticSummary: `Verify ${opts.plan.mesh} (${text}, revision ${opts.plan.revision})`,
       typedSearchAttributes: [
         { key: SA.mesh, value: opts.plan.mesh },
-        { key: SA.kind, value: 'verify' },
+        { key: SA.kind, value: RUN_KIND.verify },
         { key: SA.state, value: 'running' },
       ],
     },
@@ -148,7 +149,7 @@ export async function upsertVerifySchedule(client: Client, opts: VerifyScheduleO
       memo: { mesh: opts.plan.mesh, createdBy: opts.by.by },
       typedSearchAttributes: [
         { key: SA.mesh, value: opts.plan.mesh },
-        { key: SA.kind, value: 'verify' },
+        { key: SA.kind, value: RUN_KIND.verify },
       ],
     });
     return { scheduleId, created: true, cadence: text };
@@ -217,7 +218,7 @@ export async function listVerifySchedules(client: Client): Promise<VerifySchedul
   const meshes: string[] = [];
   for await (const s of client.schedule.list()) {
     const type = s.action?.type === 'startWorkflow' ? s.action.workflowType : undefined;
-    if (type === 'verifyMesh' && s.scheduleId.startsWith('verify-')) meshes.push(s.scheduleId.slice('verify-'.length));
+    if (type === verifyMesh.name && s.scheduleId.startsWith('verify-')) meshes.push(s.scheduleId.slice('verify-'.length));
   }
   const views = await Promise.all(meshes.map((m) => describeVerifySchedule(client, m).catch(() => undefined)));
   return views.filter((v): v is VerifyScheduleView => v !== undefined).sort((a, b) => a.mesh.localeCompare(b.mesh));

@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import type { ActorInput } from '../contracts/messages.ts';
-import { DEFAULT_TASK_QUEUE, SA, verifyWorkflowId } from '../contracts/names.ts';
-import type { VerifyInput, VerifyNotifyConfig } from '../workflows/verify/input.ts';
-import type { VerifyReport } from '../workflows/verify/report.ts';
+import { DEFAULT_TASK_QUEUE, RUN_KIND, SA, verifyWorkflowId } from '../contracts/names.ts';
+import type { VerifyInput, VerifyNotifyConfig } from '../contracts/verify/input.ts';
+import type { VerifyReport } from '../contracts/verify/report.ts';
+import { verifyMesh } from '../workflows/verify.ts';
 
 export {
   assertMeshName,
@@ -43,14 +44,14 @@ export async function startVerify(client: Client, plan: RolloutPlan, by: ActorIn
     ...(opts.notify ? { notify: opts.notify } : {}),
     ...(opts.source ? { source: opts.source } : {}),
   };
-  await client.workflow.start('verifyMesh', {
+  await client.workflow.start(verifyMesh, {
     workflowId,
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     args: [input],
     staticSummary: `Verify ${plan.mesh} (by ${by.by} via ${by.via ?? 'api'}, revision ${plan.revision})`,
     typedSearchAttributes: [
       { key: SA.mesh, value: plan.mesh },
-      { key: SA.kind, value: 'verify' },
+      { key: SA.kind, value: RUN_KIND.verify },
       { key: SA.state, value: 'running' },
     ],
   });
@@ -59,7 +60,7 @@ export async function startVerify(client: Client, plan: RolloutPlan, by: ActorIn
 
 /** Result of a verify run (waits for it). */
 export function verifyResult(client: Client, workflowId: string): Promise<VerifyReport> {
-  return client.workflow.getHandle(workflowId).result() as Promise<VerifyReport>;
+  return client.workflow.getHandle<typeof verifyMesh>(workflowId).result();
 }
 
 /** Runs the checks once now and returns the report (`meshpilot verify FILE`, `/mesh verify NAME`). */
@@ -78,7 +79,7 @@ export interface VerifyRunListing {
 
 /** Verify runs of a mesh (or all), newest first, from visibility. */
 export async function listVerifyRuns(client: Client, opts: { mesh?: string; limit?: number } = {}): Promise<VerifyRunListing[]> {
-  const clauses = [`${SA.kind.name} = 'verify'`];
+  const clauses = [`${SA.kind.name} = '${RUN_KIND.verify}'`];
   if (opts.mesh) clauses.push(`${SA.mesh.name} = '${opts.mesh.replace(/'/g, '')}'`);
   const out: VerifyRunListing[] = [];
   for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
