@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type RespondFn } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
-import type { PauseLimits } from '../workflows/step-runner.ts';
+import type { PauseLimits } from '../contracts/steps.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { SlackNotifier } from '../notify/slack.ts';
 import { toSlackBlocks } from '../notify/slack-blocks.ts';

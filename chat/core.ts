@@ -1,7 +1,7 @@
 // What every chat handler needs, built once by the app. Handlers are thin: parse, check, call one client
 // function, render.
 import type { Client } from '@temporalio/client';
-import type { PauseLimits } from '../workflows/step-runner.ts';
+import type { PauseLimits } from '../contracts/steps.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { AllowList } from './allow-list.ts';
 import type { RolloutFollowers } from './follower.ts';
