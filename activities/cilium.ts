@@ -6,7 +6,8 @@ import { withKubeconfig, withKubeconfigs, type KubeAccess } from './kube/kubecon
 import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
 import { gatherLbFacts } from './kube/lb-facts.ts';
 import { meshStatusSchema } from './kube/objects.ts';
-import { callTool, classify, parseJson, pollWithin } from './kube/tool-call.ts';
+import { callTool, classify, parseJson } from './kube/tool-call.ts';
+import { pollWithin } from './poll.ts';
 
 /**
  * cilium-cli adapters (v0.16): readiness, ClusterMesh status and connect, and global-service backends read

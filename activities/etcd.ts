@@ -1,7 +1,8 @@
-import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { blocked, fatal, transient } from '../contracts/failures.ts';
+import { activityAttempt, sleep } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
+import { pollWithin } from './poll.ts';
 import { commonSuspect, normaliseMemberId, ownServerId, peerLatencies, type MemberScrape } from './etcd/peer-latency.ts';
 import { parseExposition, type Sample } from './etcd/prometheus.ts';
 
@@ -57,7 +58,7 @@ export async function etcdLatencyGate(deps: ActivityDeps, input: EtcdGateInput):
   }
 
   const first = i.sampleGapMs ? await scrapeAll(deps, i) : undefined;
-  if (i.sampleGapMs) await pause(i.sampleGapMs, { cluster: i.cluster, phase: 'sample-gap' });
+  if (i.sampleGapMs) await sleep(i.sampleGapMs, { cluster: i.cluster, phase: 'sample-gap' });
   const second = await scrapeAll(deps, i);
 
   // Members not given an id name themselves through their own etcd_server_id gauge (etcd >= 3.4).
@@ -70,7 +71,7 @@ export async function etcdLatencyGate(deps: ActivityDeps, input: EtcdGateInput):
 
   if (i.members.length > 1 && peers.length === 0) {
     const reason = `etcd in ${i.cluster} reports no peer round-trip samples yet (etcd records the first ~5 s after start, then every 30 s)`;
-    if (attempt() < TRANSIENT_ATTEMPTS) throw transient(reason);
+    if (activityAttempt() < TRANSIENT_ATTEMPTS) throw transient(reason);
     throw blocked({
       reason,
       hint: 'check that every member runs and has joined (talosctl etcd members); the metric is etcd_network_peer_round_trip_time_seconds',
@@ -138,9 +139,8 @@ async function scrapeOne(url: string): Promise<Scrape> {
 async function scrapeAll(deps: ActivityDeps, i: EtcdGateInput): Promise<Map<string, Sample[]>> {
   const out = new Map<string, Sample[]>();
   const failures = new Map<string, string>();
-  const deadline = Date.now() + Math.min(deps.pollBudgetMs, 15_000);
   let pending = i.members;
-  for (;;) {
+  const all = await pollWithin(Math.min(deps.pollBudgetMs, 15_000), 1_000, `etcd metrics of ${i.cluster}`, async () => {
     const results = await Promise.all(pending.map(async (m) => [m, await scrapeOne(deps.etcdMetricsUrl(m.address, i.metricsPort))] as const));
     failures.clear();
     for (const [m, r] of results) {
@@ -148,13 +148,12 @@ async function scrapeAll(deps: ActivityDeps, i: EtcdGateInput): Promise<Map<stri
       else failures.set(m.name, `${deps.etcdMetricsUrl(m.address, i.metricsPort)}: ${r.why}`);
     }
     pending = pending.filter((m) => failures.has(m.name));
-    if (pending.length === 0) return out;
-    if (Date.now() + 1_000 > deadline) break;
-    await pause(1_000, { cluster: i.cluster, phase: 'scrape-retry' });
-  }
+    return pending.length === 0 ? out : undefined;
+  });
+  if (all) return all;
   const list = [...failures.entries()].map(([n, w]) => `${n} (${w})`).join(', ');
   const reason = `cannot read etcd metrics of ${list} in ${i.cluster}`;
-  if (attempt() < TRANSIENT_ATTEMPTS) throw transient(reason);
+  if (activityAttempt() < TRANSIENT_ATTEMPTS) throw transient(reason);
   throw blocked({
     reason,
     hint: METRICS_PATCH_HINT,
@@ -163,28 +162,3 @@ async function scrapeAll(deps: ActivityDeps, i: EtcdGateInput): Promise<Map<stri
 }
 
 const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
-
-function attempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    // Outside an activity (CLI, tests): there is no retry to hand over to, so this is the last attempt.
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
-async function pause(ms: number, details: Record<string, string>): Promise<void> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = undefined;
-  }
-  if (!ctx) return new Promise((r) => setTimeout(r, ms));
-  // Heartbeat through long gaps so a heartbeat timeout does not kill a healthy wait; ctx.sleep ends on cancel.
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    ctx.heartbeat(details);
-    await ctx.sleep(Math.min(5_000, end - Date.now()));
-  }
-}

@@ -6,7 +6,8 @@ import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
 import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
 import { gatherLbFacts, getLeaseHolder, getService } from './kube/lb-facts.ts';
 import { ingressIps } from './kube/objects.ts';
-import { callTool, classify, parseJson, pollWithin } from './kube/tool-call.ts';
+import { callTool, classify, parseJson } from './kube/tool-call.ts';
+import { pollWithin } from './poll.ts';
 
 /**
  * Kubernetes-side adapters: tool versions, manifests, and the LoadBalancer checks that turn a silent

@@ -1,8 +1,8 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { blocked, fatal, transient } from '../contracts/failures.ts';
 import { SecretNotFoundError } from '../secrets/store.ts';
+import { heartbeat } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
 import { redact } from './exec/redact.ts';
 import { RedfishClient, RedfishError, type RedfishConnection } from './redfish/client.ts';
@@ -44,7 +44,7 @@ export async function bootNodeIntoInstaller(deps: ActivityDeps, input: BootNodeI
   }
   const i = parsed.data;
   const conn = await connectionFor(deps, i);
-  const client = new RedfishClient({ ...conn, onWait: (what) => beat({ node: i.node, waiting: what }) });
+  const client = new RedfishClient({ ...conn, onWait: (what) => heartbeat({ node: i.node, waiting: what }) });
   const actions: BootAction[] = [];
   try {
     const { system } = await findSystem(client, i.bmc.systemId);
@@ -177,7 +177,7 @@ async function ensurePoweredIntoInstaller(
   budgetMs: number,
   node: string,
 ): Promise<BootAction[]> {
-  const wait = { timeoutMs: budgetMs, onPoll: (state: string) => beat({ node, powerState: state }) };
+  const wait = { timeoutMs: budgetMs, onPoll: (state: string) => heartbeat({ node, powerState: state }) };
   let { system } = await readSystem(client, path);
   // Mid-transition from an earlier attempt: let it settle before deciding.
   if (system.PowerState === 'PoweringOn') system = await waitForPowerState(client, path, 'On', wait);
@@ -235,13 +235,5 @@ function classify(err: unknown, i: BootNodeInput, password: string, done: BootAc
       }
       if ((err.status ?? 0) >= 500) return transient(`node ${i.node}: ${msg}${progress}`);
       return fatal(`node ${i.node}: ${msg}${progress}`, 'the BMC rejected the request; see its message and docs/real-peers.md for vendor quirks');
-  }
-}
-
-function beat(details: Record<string, string>): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Outside an activity (tests, CLI): nothing to heartbeat to.
   }
 }

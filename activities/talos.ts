@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { blocked, fatal, transient } from '../contracts/failures.ts';
 import { secretRefs, type ActivityDeps } from './deps.ts';
 import { runTool, type ToolResult } from './exec/run-tool.ts';
-import { activityAttempt, heartbeat, pause } from './talos/activity-context.ts';
+import { activityAttempt } from './context.ts';
+import { pollWithin } from './poll.ts';
 import { clusterEndpointUrl, parseInput, schemas } from './talos/inputs.ts';
 import { machineStatusSchema, parseEtcdMembers, parseJsonStream } from './talos/parse.ts';
 import { stderrTail, talosFailure, talosProblem, unreachableFailure } from './talos/problems.ts';
@@ -217,23 +218,24 @@ export async function waitNodeRunning(deps: ActivityDeps, input: { address: stri
   await withSecretFile(deps.secrets, i.talosconfigRef, async (file, secrets) => {
     let stage: NodeStage = 'unknown';
     let lastError = '';
-    for (;;) {
-      const probeStarted = Date.now();
-      try {
-        stage = await probeStage(deps, i.address, { file, secrets });
-        lastError = '';
-      } catch (err) {
-        // flaky probes are part of waiting; a blocked/fatal verdict (wrong PKI) is not
-        if ((err as { type?: string }).type !== 'MeshpilotTransient') throw err;
-        lastError = (err as Error).message;
-      }
-      heartbeat({ address: i.address, stage, waitedMs: Date.now() - started });
-      if (stage === 'running') return;
-      if (Date.now() - started >= deps.pollBudgetMs) break;
-      // fixed rate: a probe that took the whole interval is followed by the next at once
-      const wait = interval - (Date.now() - probeStarted);
-      if (wait > 0) await pause(wait);
-    }
+    const running = await pollWithin(
+      deps.pollBudgetMs,
+      interval,
+      `${i.nodeName} (${i.address}) running`,
+      async () => {
+        try {
+          stage = await probeStage(deps, i.address, { file, secrets });
+          lastError = '';
+        } catch (err) {
+          // flaky probes are part of waiting; a blocked/fatal verdict (wrong PKI) is not
+          if ((err as { type?: string }).type !== 'MeshpilotTransient') throw err;
+          lastError = (err as Error).message;
+        }
+        return stage === 'running' ? true : undefined;
+      },
+      () => ({ address: i.address, stage, waitedMs: Date.now() - started }),
+    );
+    if (running) return;
     throw blocked({
       reason: `Node ${i.nodeName} (${i.address}) is still ${stage} after ${Math.round((Date.now() - started) / 1000)}s`,
       hint: (STAGE_HINTS[stage] ?? 'Check the node with `talosctl get machinestatus`, then resume.').replace('ADDRESS', i.address),

@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { execa } from 'execa';
+import { activityContext } from '../context.ts';
 import { redact, redactArgs } from './redact.ts';
 
 export interface ToolEnvironment {
@@ -45,14 +45,6 @@ export class ToolError extends Error {
 
 export function isToolError(err: unknown): err is ToolError {
   return err instanceof ToolError;
-}
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
 import { fatal, transient } from '../../contracts/failures.ts';
+import { sleep } from '../context.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { runTool, type RunToolOptions, type ToolResult } from '../exec/run-tool.ts';
 
@@ -46,40 +46,6 @@ export async function callTool(deps: ActivityDeps, tool: string, args: string[],
     const r = await runTool(deps.tools, tool, args, { timeoutMs: 60_000, ...opts });
     if (r.exitCode === 0 || attempt >= retries || !looksTransient(r) || r.cancelled) return r;
     await sleep(200 * (attempt + 1));
-  }
-}
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Cancellation-aware sleep inside an activity, plain timer outside (tests). */
-export async function sleep(ms: number): Promise<void> {
-  const ctx = activityContext();
-  if (ctx) await ctx.sleep(ms);
-  else await new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Polls `check` until it returns a value or `budgetMs` passes, heartbeating so a long poll is not mistaken
- * for a dead worker. Returns undefined when the budget runs out. Checks start every `intervalMs` (fixed rate):
- * a check that itself took that long is followed by the next one at once, not by a further wait.
- */
-export async function pollWithin<T>(budgetMs: number, intervalMs: number, what: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
-  const ctx = activityContext();
-  const deadline = Date.now() + budgetMs;
-  for (;;) {
-    const checkStarted = Date.now();
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) return undefined;
-    ctx?.heartbeat({ polling: what, remainingMs: deadline - Date.now() });
-    const wait = Math.min(intervalMs - (Date.now() - checkStarted), deadline - Date.now());
-    if (wait > 0) await sleep(wait);
   }
 }
 

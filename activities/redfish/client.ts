@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { redact } from '../exec/redact.ts';
+import { sleep } from '../context.ts';
 
 /**
  * A small Redfish client: HTTP Basic auth (the emulator and many BMCs have no SessionService), JSON in and out,
@@ -249,8 +250,4 @@ export function extendedMessage(body: unknown): string | undefined {
   const parts = infos.map((i: { Message?: unknown }) => (typeof i?.Message === 'string' ? i.Message : '')).filter(Boolean);
   if (parts.length) return parts.join('; ');
   return typeof err.message === 'string' ? err.message : undefined;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,4 +1,5 @@
-import { RedfishError, sleep, type RedfishClient } from './client.ts';
+import { sleep } from '../context.ts';
+import { RedfishError, type RedfishClient } from './client.ts';
 import { readSystem, type RedfishSystem } from './discover.ts';
 
 /**

@@ -3,16 +3,14 @@
 import { blockedDetailsOf } from '../../contracts/failures.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { etcdLatencyGate } from '../etcd.ts';
-import { LAB_DIR_ENV } from '../../lab/state.ts';
 import type { Verdict } from '../../contracts/verify/report.ts';
 import { verdict, type ClusterCheckInput } from './verdicts.ts';
 
 /**
- * On real clusters the p99 covers a 35 s window (etcd observes each peer every 30 s), so a slow link now is not
- * hidden by months of good history; the lab's metrics are synthetic and need no window.
+ * The p99 covers a 35 s window by default (etcd observes each peer every 30 s), so a slow link now is not hidden by
+ * months of good history; a lab worker sets deps.verifyEtcdWindowMs to 0 (its metrics are synthetic).
  */
-const REAL_SAMPLE_GAP_MS = 35_000;
-const isLab = (deps: ActivityDeps) => Boolean(deps.tools.env[LAB_DIR_ENV]);
+const DEFAULT_WINDOW_MS = 35_000;
 
 export async function checkEtcdLatency(
   deps: ActivityDeps,
@@ -25,7 +23,7 @@ export async function checkEtcdLatency(
       members: i.members,
       metricsPort: i.metricsPort,
       budgetMs: i.budgetMs,
-      sampleGapMs: isLab(deps) ? 0 : REAL_SAMPLE_GAP_MS,
+      sampleGapMs: deps.verifyEtcdWindowMs ?? DEFAULT_WINDOW_MS,
     });
     const evidence = { worstP99Ms: r.worstP99Ms, budgetMs: i.budgetMs, peers: r.peers.length, ...(r.walFsyncP99Ms !== undefined ? { walFsyncP99Ms: r.walFsyncP99Ms } : {}) };
     return verdict(check, i.cluster, 'ok', `${i.cluster}: etcd peer p99 ${r.worstP99Ms} ms within ${i.budgetMs} ms`, '', evidence);

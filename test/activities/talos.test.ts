@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLab, type FleetSpec } from '../../lab/fleet.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { readLabState, withLabState } from '../../lab/state.ts';
@@ -195,8 +196,11 @@ describe('Talos adapters: failures', () => {
       await ensureTalosSecrets(env.deps, { mesh: MESH, cluster: 'cluster-usa', talosVersion: 'v1.9.6' });
       await genMachineConfigs(env.deps, genInput);
       const configRef = secretRefs.machineConfig(MESH, 'cluster-usa', 'worker');
-      const err = await failureOf(applyMachineConfig(env.deps, { address: WK, nodeName: 'usa-w-1', configRef }));
+      // a first attempt is transient (Temporal retries it); outside an activity nothing retries, so it pauses at once
+      const first = new MockActivityEnvironment({ attempt: 1 });
+      const err = await failureOf(first.run(applyMachineConfig, env.deps, { address: WK, nodeName: 'usa-w-1', configRef }));
       assert.equal(err.type, FailureType.transient);
+      assert.equal((await failureOf(applyMachineConfig(env.deps, { address: WK, nodeName: 'usa-w-1', configRef }))).type, FailureType.blocked);
       assert.match(err.message, /usa-w-1 \(10\.20\.0\.21\).*connection refused/);
       assert.equal(env.talosCalls('apply-config').length, 0, 'nothing is sent to a node that does not answer');
       assert.deepEqual(await nodeStage(env.deps, { address: WK }), { stage: 'unreachable' });
