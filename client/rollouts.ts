@@ -17,6 +17,7 @@ import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, RUN_KIND, SA } from '../contract
 import { blockedStep, blockedSummaryOf, isTerminal, type ClusterStatus, type RolloutView } from '../contracts/status.ts';
 import type { PauseLimits } from '../contracts/steps.ts';
 import { meshRollout, type MeshRolloutInput } from '../workflows/mesh-rollout.ts';
+import { ActionRefused, RolloutNotFound } from './errors.ts';
 
 export interface StartRolloutOptions {
   plan: RolloutPlan;
@@ -136,17 +137,7 @@ export async function getRolloutView(client: Client, id: string): Promise<Rollou
   };
 }
 
-export class RolloutNotFound extends Error {
-  override name = 'RolloutNotFound';
-  constructor(readonly id: string) {
-    super(`no rollout with id ${id} (see: meshpilot list)`);
-  }
-}
-
-/** An update the workflow's validator refused: the message says why. */
-export class ActionRefused extends Error {
-  override name = 'ActionRefused';
-}
+export { ActionRefused, RolloutNotFound } from './errors.ts';
 
 export type StepAction = 'resume' | 'skip' | 'override';
 

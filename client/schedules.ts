@@ -6,42 +6,33 @@ import type { ActorInput } from '../contracts/messages.ts';
 import { DEFAULT_TASK_QUEUE, RUN_KIND, SA, verifyScheduleId, verifyWorkflowId } from '../contracts/names.ts';
 import type { VerifyInput, VerifyNotifyConfig } from '../contracts/verify/input.ts';
 import { verifyMesh } from '../workflows/verify.ts';
+import { ScheduleInputError, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from './errors.ts';
 
-/** Bad schedule input: the message names the argument. */
-export class ScheduleInputError extends Error {
-  override name = 'ScheduleInputError';
-}
-
-export class VerifyScheduleNotFound extends Error {
-  override name = 'VerifyScheduleNotFound';
-  constructor(readonly mesh: string) {
-    super(`no verify schedule for mesh ${mesh} (see: meshpilot schedule list; create one with meshpilot schedule create FILE --every 6h)`);
-  }
-}
+export { ScheduleInputError, VerifyScheduleNotFound, VerifyRunInProgress } from './errors.ts';
 
 export type Cadence = { every: string } | { cron: string };
 
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 const MIN_EVERY_MS = 60_000;
 
-function parseDuration(text: string, flag: string, minMs: number, minText: string): number {
+function parseDuration(text: string, argument: ScheduleArgument, minMs: number, minText: string): number {
   const t = text.trim();
-  if (!/^(\d+[dhms])+$/.test(t)) throw new ScheduleInputError(`${flag}: ${JSON.stringify(text)} is not a duration like 6h, 30m or 1d12h`);
+  if (!/^(\d+[dhms])+$/.test(t)) throw new ScheduleInputError(argument, `${JSON.stringify(text)} is not a duration like 6h, 30m or 1d12h`);
   let ms = 0;
   for (const [, n, unit] of t.matchAll(/(\d+)([dhms])/g)) ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  if (ms < minMs) throw new ScheduleInputError(`${flag}: ${text} is shorter than the ${minText} minimum`);
-  if (ms > 366 * UNIT_MS.d) throw new ScheduleInputError(`${flag}: ${text} is longer than a year`);
+  if (ms < minMs) throw new ScheduleInputError(argument, `${text} is shorter than the ${minText} minimum`);
+  if (ms > 366 * UNIT_MS.d) throw new ScheduleInputError(argument, `${text} is longer than a year`);
   return ms;
 }
 
 /** `6h`, `90m`, `1d12h`: whole units d/h/m/s, at least one minute apart (a verify run takes seconds to minutes). */
 export function parseEvery(text: string): number {
-  return parseDuration(text, '--every', MIN_EVERY_MS, '1m');
+  return parseDuration(text, 'every', MIN_EVERY_MS, '1m');
 }
 
 /** Temporal's own floor for a catch-up window is 10 s. */
 export function parseCatchupWindow(text: string): number {
-  return parseDuration(text, '--catchup', 10_000, '10s');
+  return parseDuration(text, 'catchup', 10_000, '10s');
 }
 
 const CRON_FIELDS = [
@@ -57,24 +48,24 @@ export function validateCron(expr: string): string {
   const e = expr.trim().replace(/\s+/g, ' ');
   if (/^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(e)) return e;
   const fields = e.split(' ');
-  if (fields.length !== 5) throw new ScheduleInputError(`--cron: expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length} in ${JSON.stringify(expr)}`);
+  if (fields.length !== 5) throw new ScheduleInputError('cron', `expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length} in ${JSON.stringify(expr)}`);
   fields.forEach((f, idx) => {
     const spec = CRON_FIELDS[idx]!;
     const names: readonly string[] = 'names' in spec ? spec.names : [];
     const value = (v: string) => {
       const byName = names.indexOf(v.toUpperCase());
       const n = byName >= 0 ? byName + (spec.name === 'month' ? 1 : 0) : /^\d+$/.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < spec.min || n > spec.max) throw new ScheduleInputError(`--cron: ${spec.name} ${JSON.stringify(v)} is not in ${spec.min}-${spec.max}`);
+      if (!Number.isInteger(n) || n < spec.min || n > spec.max) throw new ScheduleInputError('cron', `${spec.name} ${JSON.stringify(v)} is not in ${spec.min}-${spec.max}`);
       return n;
     };
     for (const part of f.split(',')) {
       const [range, step] = part.split('/');
-      if (step !== undefined && !/^[1-9]\d*$/.test(step)) throw new ScheduleInputError(`--cron: ${spec.name} step ${JSON.stringify(step)} is not a positive number`);
+      if (step !== undefined && !/^[1-9]\d*$/.test(step)) throw new ScheduleInputError('cron', `${spec.name} step ${JSON.stringify(step)} is not a positive number`);
       if (range === '*' || range === '?') continue;
       const [a, b] = range!.split('-');
-      if (a === undefined || a === '') throw new ScheduleInputError(`--cron: ${spec.name} field ${JSON.stringify(f)} is empty`);
+      if (a === undefined || a === '') throw new ScheduleInputError('cron', `${spec.name} field ${JSON.stringify(f)} is empty`);
       const lo = value(a);
-      if (b !== undefined && value(b) < lo) throw new ScheduleInputError(`--cron: ${spec.name} range ${range} runs backwards`);
+      if (b !== undefined && value(b) < lo) throw new ScheduleInputError('cron', `${spec.name} range ${range} runs backwards`);
     }
   });
   return e;
@@ -176,7 +167,7 @@ export interface VerifyScheduleView {
 
 const MESH = /^[a-z0-9][a-z0-9-]*$/;
 export function assertMeshName(mesh: string): void {
-  if (!MESH.test(mesh)) throw new ScheduleInputError(`mesh: ${JSON.stringify(mesh)} is not a mesh name (lower-case letters, digits, -)`);
+  if (!MESH.test(mesh)) throw new ScheduleInputError('mesh', `${JSON.stringify(mesh)} is not a mesh name (lower-case letters, digits, -)`);
 }
 function handleFor(client: Client, mesh: string) {
   assertMeshName(mesh);
@@ -244,7 +235,7 @@ export async function triggerVerifySchedule(client: Client, mesh: string, opts: 
   const handle = handleFor(client, mesh);
   const before = await mapNotFound(mesh, () => handle.describe());
   if (before.info.runningActions.length) {
-    throw new ScheduleInputError(`a verify run of ${mesh} is already in progress: ${before.info.runningActions.map((a) => a.workflow.workflowId).join(', ')}`);
+    throw new VerifyRunInProgress(mesh, before.info.runningActions.map((a) => a.workflow.workflowId));
   }
   const known = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
   await handle.trigger(ScheduleOverlapPolicy.SKIP);

@@ -23,6 +23,7 @@ export {
   upsertVerifySchedule,
   validateCron,
   VerifyScheduleNotFound,
+  VerifyRunInProgress,
   type Cadence,
   type VerifyScheduleOptions,
   type VerifyScheduleView,

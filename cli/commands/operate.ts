@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { abortRollout, actOnStep, ActionRefused, amendRollout, RolloutNotFound, type StepAction } from '../../client/rollouts.ts';
-import { planFromFile } from '../blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { cliContext } from '../context.ts';
 import { CliError, printJson, type CliIO } from '../io.ts';
 import { actor } from './rollout.ts';
@@ -12,13 +12,10 @@ async function run(io: CliIO, json: boolean | undefined, fn: (ctx: Awaited<Retur
     if (json) printJson(io, { accepted: true, ...r });
     else io.out(`${r.message}\n`);
   } catch (err) {
-    if (err instanceof ActionRefused || err instanceof RolloutNotFound) {
-      if (json) {
-        printJson(io, { accepted: false, reason: err.message });
-        io.exitCode = 1;
-        return;
-      }
-      throw new CliError(`refused: ${err.message}`, 1);
+    if (json && (err instanceof ActionRefused || err instanceof RolloutNotFound)) {
+      printJson(io, { accepted: false, reason: err.message });
+      io.exitCode = 1;
+      return;
     }
     throw err;
   } finally {

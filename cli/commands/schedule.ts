@@ -14,21 +14,17 @@ import {
   VerifyScheduleNotFound,
   type Cadence,
 } from '../../client/verify.ts';
-import { planFromFile } from '../blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { cliContext } from '../context.ts';
 import { CliError, printJson, type CliIO } from '../io.ts';
 import { actor } from './rollout.ts';
 import { notifyFromFlags, withNotifyFlags, type NotifyFlags } from './verify.ts';
 
-/** Client errors become one-line CLI errors: bad input exits 2, a missing schedule 1. */
+/** Client errors reach cli/main.ts, which says them in the CLI's words (cli/errors.ts). */
 async function run<T>(io: CliIO, fn: (ctx: Awaited<ReturnType<typeof cliContext>>) => Promise<T>): Promise<T> {
   const ctx = await cliContext(io);
   try {
     return await fn(ctx);
-  } catch (err) {
-    if (err instanceof ScheduleInputError) throw new CliError(err.message, 2);
-    if (err instanceof VerifyScheduleNotFound) throw new CliError(err.message, 1);
-    throw err;
   } finally {
     await ctx.close();
   }
@@ -39,17 +35,8 @@ export function cadenceFrom(opts: { every?: string; cron?: string }): Cadence {
   if (opts.every && opts.cron) throw new CliError('give one of --every or --cron, not both', 2);
   const cadence: Cadence | undefined = opts.every ? { every: opts.every } : opts.cron ? { cron: opts.cron } : undefined;
   if (!cadence) throw new CliError('--every <duration> (e.g. 6h) or --cron <expr> (e.g. "0 */6 * * *") is required', 2);
-  asCliError(() => cadenceSpec(cadence));
+  cadenceSpec(cadence);
   return cadence;
-}
-
-function asCliError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ScheduleInputError) throw new CliError(err.message, 2);
-    throw err;
-  }
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -67,7 +54,7 @@ export function register(program: Command, io: CliIO): void {
   ).action(async (file: string, opts: NotifyFlags & { every?: string; cron?: string; catchup: string; json?: boolean }) => {
     const cadence = cadenceFrom(opts);
     const notify = notifyFromFlags(opts);
-    asCliError(() => parseCatchupWindow(opts.catchup));
+    parseCatchupWindow(opts.catchup);
     const plan = await planFromFile(file);
     const r = await run(io, (ctx) =>
       upsertVerifySchedule(ctx.client, { plan, cadence, by: actor(io), catchupWindow: opts.catchup, source: path.relative(process.cwd(), path.resolve(file)) || file, ...(notify ? { notify } : {}) }),
@@ -99,7 +86,7 @@ export function register(program: Command, io: CliIO): void {
       .option('--reason <text>', 'why (kept in the schedule note)')
       .option('--json', 'machine-readable result')
       .action(async (mesh: string, opts: { reason?: string; json?: boolean }) => {
-        asCliError(() => assertMeshName(mesh));
+        assertMeshName(mesh);
         const message = await run(io, (ctx) => fn(ctx, mesh, opts.reason));
         if (opts.json) printJson(io, { mesh, message });
         else io.out(`${message}\n`);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseEvery, ScheduleInputError, verifyNow } from '../../client/verify.ts';
 import type { VerifyNotifyConfig } from '../../contracts/verify/input.ts';
 import { sortVerdicts, verdictKey, type VerifyReport } from '../../contracts/verify/report.ts';
-import { planFromFile } from '../blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { cliContext } from '../context.ts';
 import { colors, CliError, printJson, type CliIO } from '../io.ts';
 import { actor } from './rollout.ts';
@@ -34,7 +34,8 @@ export function notifyFromFlags(f: NotifyFlags): VerifyNotifyConfig | undefined 
     try {
       remindAfterMs = f.remindAfter === '0' ? 0 : parseEvery(f.remindAfter);
     } catch (err) {
-      throw new CliError((err as Error).message.replace('--every', '--remind-after'), 2);
+      if (err instanceof ScheduleInputError) throw new CliError(`--remind-after: ${err.problem}`, 2);
+      throw err;
     }
   }
   const cfg: VerifyNotifyConfig = {
@@ -80,9 +81,6 @@ export function register(program: Command, io: CliIO): void {
       if (opts.json) printJson(io, report);
       else io.out(renderReport(io, report));
       if (report.overall === 'fail') io.exitCode = 1;
-    } catch (err) {
-      if (err instanceof ScheduleInputError) throw new CliError(err.message, 2);
-      throw err;
     } finally {
       await ctx.close();
     }
