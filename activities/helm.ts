@@ -7,7 +7,7 @@ import { mergeValues } from '../blueprint/render/step-artifacts.ts';
 import { toYaml } from '../blueprint/render/yaml.ts';
 import { fatal } from '../contracts/failures.ts';
 import { secretRefs, type ActivityDeps } from './deps.ts';
-import { redact } from './exec/redact.ts';
+import { redact } from '../secrets/redact.ts';
 import { runTool } from './exec/run-tool.ts';
 import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from './kube/tool-call.ts';

@@ -4,7 +4,7 @@ import { blocked, fatal, transient } from '../contracts/failures.ts';
 import { SecretNotFoundError } from '../secrets/store.ts';
 import { heartbeat } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
-import { redact } from './exec/redact.ts';
+import { redact } from '../secrets/redact.ts';
 import { RedfishClient, RedfishError, type RedfishConnection } from './redfish/client.ts';
 import { findCdSlot, findSystem, insertedImage, readSystem, type RedfishSystem, type RedfishVirtualMedia } from './redfish/discover.ts';
 import { pickResetType, PowerTimeoutError, resetSystem, waitForPowerState } from './redfish/power.ts';

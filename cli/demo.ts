@@ -7,13 +7,13 @@ import { SCENARIOS, type ScenarioName } from '../lab/scenarios.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { loadEnv, temporalSettings } from '../config/env.ts';
 import { untilSignal } from '../workers/run.ts';
-import { planFromFile } from './blueprint-input.ts';
+import { planFromFile } from '../blueprint/plan-file.ts';
 import { DEMO_BLUEPRINT, DEMO_FIX } from './commands/demo.ts';
 import { labDirFor } from './context.ts';
 import { startDevStack } from './dev-stack.ts';
 import type { RolloutView } from '../contracts/status.ts';
 import { colors, type CliIO } from './io.ts';
-import { uiLink } from './render/rollout-view.ts';
+import { uiLink } from '../temporal/ui-link.ts';
 import { watchRollout } from './watch.ts';
 
 /** Identifies one pause: the same step re-checked and blocked again is a new pause only after a re-check. */

@@ -1,11 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { createLogUpdate } from 'log-update';
 import { getRolloutView } from '../client/rollouts.ts';
-import type { RolloutView } from '../contracts/status.ts';
+import { isTerminal, type RolloutView } from '../contracts/status.ts';
 import type { CliIO } from './io.ts';
 import { renderRolloutView } from './render/rollout-view.ts';
-
-const TERMINAL = new Set(['completed', 'failed', 'aborted']);
 
 /** Polls the rollout view and redraws it in place (TTY) or prints each change (pipes), until it ends. */
 export async function watchRollout(
@@ -24,7 +22,7 @@ export async function watchRollout(
       else io.out(`${text}\n`);
       last = text;
     }
-    if (TERMINAL.has(view.state) || (opts.untilPaused && view.state === 'paused')) {
+    if (isTerminal(view.state) || (opts.untilPaused && view.state === 'paused')) {
       draw?.done();
       return view;
     }

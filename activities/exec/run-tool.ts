@@ -1,7 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import { activityContext } from '../context.ts';
-import { redact, redactArgs } from './redact.ts';
+import { redact, redactArgs } from '../../secrets/redact.ts';
 
 export interface ToolEnvironment {
   /** Environment for child processes (PATH with the lab's tools first in lab mode, LAB dir, ...). */

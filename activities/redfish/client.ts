@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { redact } from '../exec/redact.ts';
+import { redact } from '../../secrets/redact.ts';
 import { sleep } from '../context.ts';
 
 /**

@@ -16,16 +16,8 @@ export function register(program: Command, io: CliIO): void {
       const { cliContext } = await import('../context.ts');
       const { startChatApp } = await import('../../chat/app.ts');
       const { untilSignal } = await import('../../workers/run.ts');
-      const { loadVerifyPort } = await import('../../chat/verify-client.ts');
-      const { uiLink } = await import('../render/rollout-view.ts');
       const ctx = await cliContext(io);
       try {
-        const uiBase = chatEnv.MESHPILOT_UI_URL ?? ctx.uiUrl;
-        const verify = await loadVerifyPort(ctx.client, {
-          taskQueue: ctx.env.MESHPILOT_TASK_QUEUE,
-          uiLink: (id) => uiLink(uiBase, ctx.env.TEMPORAL_NAMESPACE, id),
-        });
-        if (!verify.available) io.err('chat: /mesh verify and /mesh schedule are not available in this build\n');
         const app = await startChatApp(
           {
             env: chatEnv,
@@ -33,7 +25,6 @@ export function register(program: Command, io: CliIO): void {
             namespace: ctx.env.TEMPORAL_NAMESPACE,
             taskQueue: ctx.env.MESHPILOT_TASK_QUEUE,
             uiUrl: ctx.uiUrl,
-            verify,
             log: (line) => io.err(`${line}\n`),
           },
           { port, host: opts.host },

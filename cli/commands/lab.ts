@@ -5,7 +5,7 @@ import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { isScenarioName, SCENARIOS } from '../../lab/scenarios.ts';
 import { readLabState } from '../../lab/state.ts';
-import { planFromFile } from '../blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { labDirFor } from '../context.ts';
 import { CliError, printJson, type CliIO } from '../io.ts';
 

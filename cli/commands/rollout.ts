@@ -1,14 +1,15 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { getRolloutView, listRollouts, startRollout } from '../../client/rollouts.ts';
-import type { RolloutView } from '../../contracts/status.ts';
+import { RUN_STATES, type RolloutView } from '../../contracts/status.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { isScenarioName, SCENARIOS } from '../../lab/scenarios.ts';
-import { planFromFile } from '../blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { cliContext } from '../context.ts';
 import { CliError, printJson, type CliIO } from '../io.ts';
-import { renderRolloutView, uiLink } from '../render/rollout-view.ts';
+import { uiLink } from '../../temporal/ui-link.ts';
+import { renderRolloutView } from '../render/rollout-view.ts';
 import { watchRollout } from '../watch.ts';
 
 export function actor(io: CliIO): { by: string; via: string } {
@@ -84,8 +85,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--mesh <name>', 'only this mesh')
     .option('--json', 'machine-readable list')
     .action(async (opts: { state?: string; mesh?: string; json?: boolean }) => {
-      const states = ['running', 'paused', 'completed', 'failed', 'aborted'];
-      if (opts.state && !states.includes(opts.state)) throw new CliError(`--state: one of ${states.join(', ')}`, 2);
+      if (opts.state && !(RUN_STATES as readonly string[]).includes(opts.state)) throw new CliError(`--state: one of ${RUN_STATES.join(', ')}`, 2);
       const ctx = await cliContext(io);
       try {
         const rows = await listRollouts(ctx.client, opts);

@@ -1,15 +1,10 @@
-import { STEP_ICON, type RolloutView, type StepStatus } from '../../contracts/status.ts';
+import { currentStep, isPassed, STEP_ICON, type RolloutView, type StepStatus } from '../../contracts/status.ts';
 import { colors, type CliIO } from '../io.ts';
 
 const MARK = STEP_ICON;
 
-function currentStep(steps: StepStatus[]): StepStatus | undefined {
-  return steps.find((s) => s.state === 'running' || s.state === 'blocked') ?? [...steps].reverse().find((s) => s.state !== 'pending');
-}
-
 function progress(steps: StepStatus[]): string {
-  const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped' || s.state === 'overridden').length;
-  return `${done}/${steps.length}`;
+  return `${steps.filter(isPassed).length}/${steps.length}`;
 }
 
 /** The human view of a rollout: one line per cluster and the mesh phase, then what is blocked and why. */
@@ -39,9 +34,4 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   if (v.error) lines.push('', c.red(`error: ${v.error}`));
   if (uiUrl) lines.push('', `UI: ${uiUrl}`);
   return `${lines.join('\n')}\n`;
-}
-
-export function uiLink(base: string | undefined, namespace: string, workflowId: string): string | undefined {
-  if (!base) return undefined;
-  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

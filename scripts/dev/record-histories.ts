@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { resolveTemporalBinary } from '../../temporal/cli-binary.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { amendRollout } from '../../client/rollouts.ts';
 import { projectRoot } from '../../config/env.ts';
 import { startLabWorker } from '../../test/helpers/lab-worker.ts';

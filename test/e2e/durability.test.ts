@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { abortRollout, actOnStep } from '../../client/rollouts.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { projectRoot } from '../../config/env.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { createLab } from '../../lab/fleet.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { actOnStep, ActionRefused, amendRollout, abortRollout } from '../../client/rollouts.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { projectRoot } from '../../config/env.ts';
 import { readLabState } from '../../lab/state.ts';
 import { healLab, useLabSuite } from '../helpers/lab-worker.ts';

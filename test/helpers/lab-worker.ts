@@ -7,7 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { projectRoot } from '../../config/env.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';

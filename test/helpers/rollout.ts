@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
 import { getRolloutView, startRollout } from '../../client/rollouts.ts';
-import type { RolloutView } from '../../contracts/status.ts';
+import { isTerminal, type RolloutView } from '../../contracts/status.ts';
 import type { PauseLimits } from '../../contracts/steps.ts';
 
 /** Starts a lab rollout on the given queue as a test operator (the lab has no BMCs: nodes start in maintenance). */
@@ -32,5 +32,5 @@ export async function waitFor(
   }
 }
 
-export const isFinished = (v: RolloutView) => ['completed', 'failed', 'aborted'].includes(v.state);
+export const isFinished = (v: RolloutView) => isTerminal(v.state);
 export const isPaused = (v: RolloutView) => v.state === 'paused' && v.blocked !== undefined;

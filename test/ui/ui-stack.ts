@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { parseCodecKeys } from '../../codec/config.ts';
 import { dataConverter } from '../../codec/data-converter.ts';
 import { startCodecServer, type RunningCodecServer } from '../../codec/server.ts';

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { runTool, runToolOk, ToolError, isToolError } from '../../../activities/exec/run-tool.ts';
-import { redact } from '../../../activities/exec/redact.ts';
+import { redact } from '../../../secrets/redact.ts';
 
 const tool = path.resolve('test/fixtures/bin/slow-tool');
 const tools = (extra: NodeJS.ProcessEnv = {}) => ({ env: { PATH: process.env.PATH, ...extra } });
