@@ -1,60 +1,52 @@
 import { Command, CommanderError } from 'commander';
+import * as chat from './commands/chat.ts';
+import * as codecServer from './commands/codec-server.ts';
+import * as demo from './commands/demo.ts';
+import * as dev from './commands/dev.ts';
+import * as lab from './commands/lab.ts';
+import * as operate from './commands/operate.ts';
+import * as plan from './commands/plan.ts';
+import * as rollout from './commands/rollout.ts';
+import * as schedule from './commands/schedule.ts';
+import * as validate from './commands/validate.ts';
+import * as verify from './commands/verify.ts';
+import * as worker from './commands/worker.ts';
 import { ConfigError } from '../config/env.ts';
-import { CliError, processIO, type CliIO } from './io.ts';
+import { cliErrorOf } from './errors.ts';
+import { processIO, type CliIO } from './io.ts';
 
-/** Each command module registers itself here: flags → options → validate → run, with injected I/O. */
-type Registrar = (program: Command, io: CliIO) => void;
+/** Each command module registers itself: flags → options → validate → run, with injected I/O. */
+interface CommandModule {
+  register(program: Command, io: CliIO): void;
+}
 
-const COMMAND_MODULES: Array<() => Promise<{ register: Registrar }>> = [
-  () => import('./commands/dev.ts'),
-  () => import('./commands/worker.ts'),
-  () => import('./commands/demo.ts'),
-  () => import('./commands/lab.ts'),
-  () => import('./commands/rollout.ts'),
-  () => import('./commands/operate.ts'),
-];
+/** In `meshpilot --help` order. */
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, validate, plan, verify, schedule, chat, codecServer];
 
-/** Optional modules land as their owners finish them; a missing one is not an error. */
-const OPTIONAL_MODULES = [
-  './commands/validate.ts',
-  './commands/plan.ts',
-  './commands/verify.ts',
-  './commands/schedule.ts',
-  './commands/chat.ts',
-  './commands/codec-server.ts',
-];
-
-export async function buildProgram(io: CliIO): Promise<Command> {
+export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')
     .description('Durable, pausable multi-region Talos + Cilium ClusterMesh rollouts on Temporal')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const load of COMMAND_MODULES) (await load()).register(program, io);
-  for (const mod of OPTIONAL_MODULES) {
-    const loaded = await import(mod).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(mod.slice(2))) return undefined;
-      throw err;
-    });
-    loaded?.register(program, io);
-  }
+  for (const command of COMMANDS) command.register(program, io);
   return program;
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   try {
-    const program = await buildProgram(io);
-    await program.parseAsync(argv, { from: 'user' });
+    await buildProgram(io).parseAsync(argv, { from: 'user' });
     return io.exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof CliError) {
-      io.err(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-      return err.exitCode;
-    }
     if (err instanceof ConfigError) {
       io.err(`${err.message}\n`);
       return 2;
+    }
+    const known = cliErrorOf(err);
+    if (known) {
+      io.err(`error: ${known.message}\n${known.hint ? `hint: ${known.hint}\n` : ''}`);
+      return known.exitCode;
     }
     io.err(`error: ${(err as Error).message}\n`);
     if (io.env.MESHPILOT_DEBUG) io.err(`${(err as Error).stack}\n`);
