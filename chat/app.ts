@@ -8,8 +8,8 @@ import type { PauseLimits } from '../contracts/steps.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { SlackNotifier } from '../notify/slack.ts';
 import { toSlackBlocks } from '../notify/slack-blocks.ts';
-import { uiLink } from '../cli/render/rollout-view.ts';
-import { redact } from '../activities/exec/redact.ts';
+import { uiLink } from '../temporal/ui-link.ts';
+import { redact } from '../secrets/redact.ts';
 import { AllowList } from './allow-list.ts';
 import { handleClick } from './buttons.ts';
 import { MUTATING, parseMeshCommand, USAGE } from './command-text.ts';
@@ -19,7 +19,7 @@ import type { ChatEnv } from './env.ts';
 import { RolloutFollowers } from './follower.ts';
 import { createChatServer, SLACK_ENDPOINT } from './http-gate.ts';
 import { ACTION_ABORT, ACTION_OPEN_UI, ACTION_RESUME } from './render.ts';
-import { unavailableVerify, type VerifyPort } from './verify-port.ts';
+import { verifyPort, type VerifyPort } from './verify-port.ts';
 
 export const SLASH_COMMAND = '/mesh';
 
@@ -30,6 +30,7 @@ export interface ChatAppOptions {
   taskQueue: string;
   /** Temporal Web UI base, for "Open in Temporal UI" (MESHPILOT_UI_URL wins) */
   uiUrl?: string;
+  /** default: the verify client on `client` and `taskQueue` */
   verify?: VerifyPort;
   /** default: Slack through the bot token */
   notifier?: Notifier;
@@ -92,7 +93,7 @@ export async function startChatApp(opts: ChatAppOptions, listen: ChatListen): Pr
     allow,
     followers,
     notifier,
-    verify: opts.verify ?? unavailableVerify,
+    verify: opts.verify ?? verifyPort(opts.client, { taskQueue: opts.taskQueue, uiLink: link }),
     uiLink: link,
     log,
     limits: opts.limits,

@@ -1,17 +1,18 @@
 // `/mesh …` after it was parsed, allowed and acked: do the work and say what happened (ephemeral, through the
 // command's response_url: one or two replies, well inside its limit of five). Progress goes through followers.
-import { abortRollout, actOnStep, ActionRefused, getRolloutView, listRollouts, RolloutNotFound, startRollout } from '../client/rollouts.ts';
+import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
+import { ActionRefused, RolloutNotFound, ScheduleInputError, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
+import { abortRollout, actOnStep, getRolloutView, listRollouts, startRollout } from '../client/rollouts.ts';
 import { rolloutWorkflowId } from '../contracts/names.ts';
-import { CliError } from '../cli/io.ts';
-import { planFromFile } from '../cli/blueprint-input.ts';
-import { redact } from '../activities/exec/redact.ts';
+import { isTerminal } from '../contracts/status.ts';
+import { planFromFile } from '../blueprint/plan-file.ts';
+import { redact } from '../secrets/redact.ts';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import type { RolloutMessage } from '../notify/message.ts';
 import { BlueprintNameError, BLUEPRINT_NAME, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
 import { statusMessage } from './render.ts';
-import { VERIFY_UNAVAILABLE } from './verify-port.ts';
 
 export interface CommandContext {
   userId: string;
@@ -75,7 +76,7 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         const id = await resolveRolloutId(core, cmd.target);
         const view = await getRolloutView(core.client, id);
         // Asking about a live rollout in an ops channel picks following back up (e.g. after a restart).
-        if (!['completed', 'failed', 'aborted'].includes(view.state) && core.allow.mayChange(ctx.userId, ctx.channelId).ok) {
+        if (!isTerminal(view.state) && core.allow.mayChange(ctx.userId, ctx.channelId).ok) {
           core.followers.follow(id, ctx.channelId);
         }
         const msg = statusMessage(view, core.uiLink(id));
@@ -95,13 +96,11 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         return { text: `Abort accepted: ${r.message}.${followNote(core, id, ctx.channelId)}` };
       }
       case 'verify': {
-        if (!core.verify.available) return { text: VERIFY_UNAVAILABLE };
         const file = await resolveBlueprint(core.blueprintDir, cmd.name);
         const r = await core.verify.verifyNow(cmd.name, file, actor);
         return { text: `${r.message} (\`${r.workflowId}\`)` };
       }
       case 'schedule': {
-        if (!core.verify.available) return { text: VERIFY_UNAVAILABLE };
         const file = await resolveBlueprint(core.blueprintDir, cmd.name);
         return { text: (await core.verify.schedule(cmd.name, file, cmd.every, actor)).message };
       }
@@ -117,13 +116,17 @@ async function inFlight(core: ChatCore): Promise<string> {
   return ['*Rollouts in flight:*', ...rows.map((r) => `• \`${r.workflowId}\` ${r.state}${r.blockedStep ? ` at ${r.blockedStep}` : ''} (since ${r.startTime})`)].join('\n');
 }
 
-/** Every failure a person can act on, in one message; anything else is reported without internals or secrets. */
+/** How `/mesh schedule NAME EVERY` names what it was given. */
+const CHAT_ARGUMENT: Record<ScheduleArgument, string> = { every: 'interval', cron: 'cron expression', catchup: 'catch-up window', mesh: 'mesh name' };
+
+/** Every failure a person can act on, in one message in chat's words; anything else without internals or secrets. */
 export function explain(err: unknown): string {
   if (err instanceof ActionRefused) return `Refused: ${err.message}`;
-  if (err instanceof RolloutNotFound) return `No such rollout: ${err.message.replace('(see: meshpilot list)', '(see `/mesh status`)')}`;
+  if (err instanceof RolloutNotFound) return `No such rollout: ${err.message} (see \`/mesh status\`)`;
   if (err instanceof BlueprintNameError) return err.message;
-  if (err instanceof CliError) return `${err.message}${err.hint ? `\n(${err.hint})` : ''}`;
-  // The verify/schedule client's input errors name a CLI flag; the text after it is what matters here.
-  if (err instanceof Error && (err.name === 'ScheduleInputError' || err.name === 'VerifyScheduleNotFound')) return err.message.replace(/^--\w+: /, '');
+  if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
+  if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
+  if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;
+  if (err instanceof VerifyRunInProgress) return err.message;
   return `Something went wrong: ${redact((err as Error).message ?? String(err))}`;
 }

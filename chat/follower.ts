@@ -3,13 +3,11 @@
 // again only when someone asks about it (status, a click), and the rollout's truth is always the workflow.
 import type { Client } from '@temporalio/client';
 import { getRolloutView, RolloutNotFound } from '../client/rollouts.ts';
-import type { RolloutView } from '../contracts/status.ts';
+import { isTerminal, type RolloutView } from '../contracts/status.ts';
 import type { MessageRef, RolloutMessage } from '../notify/message.ts';
 import { isNotifyError, type Notifier } from '../notify/notifier.ts';
 import { actionsOnPause } from './pause-token.ts';
 import { outcomeMessage, pauseClearedMessage, pauseMessage, statusMessage } from './render.ts';
-
-const TERMINAL = new Set<RolloutView['state']>(['completed', 'failed', 'aborted']);
 
 export interface FollowerOptions {
   client: Client;
@@ -109,7 +107,7 @@ export class RolloutFollowers {
         const view = await getRolloutView(this.opts.client, f.workflowId);
         await this.render(f, view);
         failures = 0;
-        if (TERMINAL.has(view.state) && f.outcomePosted) return;
+        if (isTerminal(view.state) && f.outcomePosted) return;
       } catch (err) {
         if (err instanceof RolloutNotFound) {
           this.opts.log(`chat: stopped following ${f.workflowId}: ${err.message}`);
@@ -153,7 +151,7 @@ export class RolloutFollowers {
       if (msg) p.ref = await this.draw(f.channel, p.ref, p.drawn, msg, (d) => (p.drawn = d));
     }
 
-    if (TERMINAL.has(view.state) && !f.outcomePosted) {
+    if (isTerminal(view.state) && !f.outcomePosted) {
       await this.opts.notifier.post({ ...outcomeMessage(view, ui), channel: f.channel });
       f.outcomePosted = true;
     }

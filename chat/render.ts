@@ -1,30 +1,24 @@
 // RolloutView → the generic notification messages (notify/message.ts). Pure: the follower and the handlers
 // decide when to post; this decides only what a message says.
 import type { MessageAction, MessageField, RolloutMessage } from '../notify/message.ts';
-import type { OperatorAction, RolloutView, StepStatus } from '../contracts/status.ts';
+import { currentStep, isPassed, type OperatorAction, type RolloutView, type StepStatus } from '../contracts/status.ts';
 import { actionsOnPause, encodePauseToken, PAST, tokenForView } from './pause-token.ts';
 
 export const ACTION_RESUME = 'mesh_resume';
 export const ACTION_ABORT = 'mesh_abort';
 export const ACTION_OPEN_UI = 'mesh_open_ui';
 
-const DONE = new Set<StepStatus['state']>(['done', 'skipped', 'overridden']);
-
 function progress(steps: StepStatus[]): string {
-  return `${steps.filter((s) => DONE.has(s.state)).length}/${steps.length}`;
-}
-
-function current(steps: StepStatus[]): StepStatus | undefined {
-  return steps.find((s) => s.state === 'running' || s.state === 'blocked') ?? [...steps].reverse().find((s) => s.state !== 'pending');
+  return `${steps.filter(isPassed).length}/${steps.length}`;
 }
 
 function clusterFields(view: RolloutView): MessageField[] {
   const fields = view.clusters.map((c) => {
-    const step = current(c.steps);
+    const step = currentStep(c.steps);
     return { label: c.name, value: `${c.state} · ${progress(c.steps)} steps${step ? ` · ${step.state === 'blocked' ? 'paused at' : step.state === 'running' ? 'running' : 'last'} ${step.name}` : ''}` };
   });
   if (view.meshSteps.length) {
-    const step = current(view.meshSteps);
+    const step = currentStep(view.meshSteps);
     fields.push({ label: 'mesh', value: `${progress(view.meshSteps)} steps${step ? ` · ${step.state === 'blocked' ? 'paused at' : step.state} ${step.name}` : ''}` });
   }
   return fields;

@@ -74,16 +74,3 @@ describe('allow-list', () => {
     assert.equal(new AllowList([], ['C1OPS']).mayChange('U1OPS', 'C1OPS').ok, false);
   });
 });
-
-describe('verify port', () => {
-  test('wires client/verify.ts when this build has it, and says so when it does not', async () => {
-    const { existsSync } = await import('node:fs');
-    const { projectRoot } = await import('../../config/env.ts');
-    const { loadVerifyPort } = await import('../../chat/verify-client.ts');
-    const { Client, Connection } = await import('@temporalio/client');
-    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-    const port = await loadVerifyPort(client, { taskQueue: 'q' });
-    assert.equal(port.available, existsSync(path.join(projectRoot, 'client', 'verify.ts')));
-    await client.connection.close().catch(() => undefined);
-  });
-});

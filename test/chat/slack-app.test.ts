@@ -7,7 +7,6 @@ import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../../config/env.ts';
 import { startChatApp, type RunningChatApp } from '../../chat/app.ts';
 import { loadChatEnv } from '../../chat/env.ts';
-import { VERIFY_UNAVAILABLE } from '../../chat/verify-port.ts';
 import { startFakeSlack, type FakeSlack } from '../notify/fake-slack.ts';
 import { blockActions, sendSigned, SIGNING_SECRET, slashCommand } from './slack-requests.ts';
 
@@ -156,10 +155,10 @@ describe('meshpilot chat: the Slack edge', () => {
     assert.match(String(reply.body.text), /is not a blueprint name/);
   });
 
-  test('verify says it is not in this build', async () => {
-    await sendSigned(events, mesh('verify usa-europe'));
-    const reply = await slack.waitFor('the verify reply', () => slack.responses.find((r) => r.id === 'cmd-verify-usa-europe'));
-    assert.equal(reply.body.text, VERIFY_UNAVAILABLE);
+  test('a schedule interval that is not a duration is named in chat\'s words, not as a CLI flag', async () => {
+    await sendSigned(events, mesh('schedule usa-europe soon'));
+    const reply = await slack.waitFor('the schedule reply', () => slack.responses.find((r) => r.id === 'cmd-schedule-usa-europe-soon'));
+    assert.equal(reply.body.text, 'The interval "soon" is not a duration like 6h, 30m or 1d12h');
   });
 });
 
