@@ -8,7 +8,7 @@ import { loadBlueprintFile } from '../../blueprint/load.ts';
 import { planRollout, type RolloutPlan, type StepPlan } from '../../blueprint/plan.ts';
 import { planArtifacts } from '../../blueprint/artifacts.ts';
 import type { Blueprint } from '../../blueprint/schema.ts';
-import { CLUSTER_STEPS, MESH_STEPS } from '../../contracts/steps.ts';
+import { CLUSTER_STEPS, MESH_STEPS, type StepDefinition } from '../../contracts/steps.ts';
 import { printIssues } from './validate.ts';
 
 function table(rows: string[][]): string {
@@ -52,7 +52,8 @@ export function renderPlan(io: CliIO, bp: Blueprint, plan: RolloutPlan): string 
   ];
   const clusterNumber = (s: StepPlan) => CLUSTER_STEPS.findIndex((d) => d.name === s.name) + 1;
   const meshNumber = (s: StepPlan) => MESH_STEPS.findIndex((d) => d.name === s.name) + 1;
-  const first = new Set<string>(MESH_STEPS.filter((d) => d.beforeClusters).map((d) => d.name));
+  const meshDefs: readonly StepDefinition[] = MESH_STEPS;
+  const first = new Set(meshDefs.filter((d) => d.beforeClusters).map((d) => d.name));
   parts.push('', c.bold('mesh (before the clusters)'), renderSteps(io, plan.meshPhase.steps.filter((s) => first.has(s.name)), meshNumber));
   for (const cl of plan.clusters) {
     parts.push('', c.bold(`cluster ${cl.name}`) + c.dim(`  Talos ${cl.talos.version}, Kubernetes ${cl.talos.kubernetesVersion}, Cilium ${cl.cilium.version}`), renderSteps(io, cl.steps, clusterNumber));
