@@ -1,20 +1,23 @@
+import path from 'node:path';
 import { getRolloutView, actOnStep, amendRollout, startRollout } from '../client/rollouts.ts';
-import { Client } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { callsMatching, readCalls } from '../lab/call-log.ts';
 import { createLab } from '../lab/fleet.ts';
 import { fleetFromPlan } from '../lab/from-blueprint.ts';
 import { SCENARIOS, type ScenarioName } from '../lab/scenarios.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { loadEnv, temporalSettings } from '../config/env.ts';
+import { loadEnv, projectRoot, temporalSettings } from '../config/env.ts';
 import { untilSignal } from '../workers/run.ts';
 import { planFromFile } from '../blueprint/plan-file.ts';
-import { DEMO_BLUEPRINT, DEMO_FIX } from './commands/demo.ts';
 import { labDirFor } from './context.ts';
 import { startDevStack } from './dev-stack.ts';
 import type { RolloutView } from '../contracts/status.ts';
 import { colors, type CliIO } from './io.ts';
 import { uiLink } from '../temporal/ui-link.ts';
 import { watchRollout } from './watch.ts';
+
+export const DEMO_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe.yaml');
+export const DEMO_FIX = path.join(projectRoot, 'examples', 'usa-europe-pool-fixed.yaml');
 
 /** Identifies one pause: the same step re-checked and blocked again is a new pause only after a re-check. */
 function pauseKey(v: RolloutView): string {

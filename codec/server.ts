@@ -160,7 +160,9 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<Runnin
         send(res, 500, { error: 'codec server error' });
         return 500;
       })
-      .then((status) => log(`${req.method} ${req.url} ${status} ${Date.now() - started}ms`));
+      .then((status) => log(`${req.method} ${req.url} ${status} ${Date.now() - started}ms`))
+      // the answer is sent; a log sink that throws must not become an unhandled rejection that kills the server
+      .catch(() => undefined);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,8 @@ cd "$MESHPILOT_ROOT"
 bash scripts/setup.sh --all
 log "typecheck"
 npx tsc --noEmit -p .
+log "lint"
+npm run --silent lint
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 log "node --test (${#files[@]} files)"
 exec node --import tsx --test --test-concurrency="${MESHPILOT_TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"

@@ -1,6 +1,5 @@
 // ClusterMesh checks: peers connected (judged from the JSON), and the addresses peers and clients depend on.
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
 import type { ActivityDeps } from '../deps.ts';
 import { diagnoseLoadBalancer } from '../kube/lb-diagnosis.ts';
 import { gatherLbFacts, getLeaseHolder } from '../kube/lb-facts.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CODEC_KEY_IDS_ENV, CODEC_KEYS_ENV, loadCodecKeyring } from '../../codec/config.ts';
 import { DEFAULT_CODEC_PORT, startCodecServer } from '../../codec/server.ts';

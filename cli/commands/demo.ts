@@ -1,10 +1,5 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { projectRoot } from '../../config/env.ts';
 import { colors, CliError, type CliIO } from '../io.ts';
-
-export const DEMO_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe.yaml');
-export const DEMO_FIX = path.join(projectRoot, 'examples', 'usa-europe-pool-fixed.yaml');
 
 export function register(program: Command, io: CliIO): void {
   program

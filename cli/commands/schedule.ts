@@ -7,11 +7,9 @@ import {
   listVerifySchedules,
   parseCatchupWindow,
   pauseVerifySchedule,
-  ScheduleInputError,
   triggerVerifySchedule,
   unpauseVerifySchedule,
   upsertVerifySchedule,
-  VerifyScheduleNotFound,
   type Cadence,
 } from '../../client/verify.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';

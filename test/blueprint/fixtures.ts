@@ -7,7 +7,6 @@ import type { BlueprintIssue, ValidationResult } from '../../blueprint/issues.ts
 
 export const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Doc = any;
 
 export function example(name: 'usa-europe' | 'three-regions'): Doc {

@@ -49,7 +49,6 @@ const composeSchema = z
   .catchall(z.unknown())
   .refine((c) => Object.keys(c).every((k) => ['name', 'services', 'volumes'].includes(k) || k.startsWith('x-')), 'unknown top-level key');
 
-type Service = z.infer<typeof serviceSchema>;
 const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
 const services = Object.entries(compose.services);
 const docs = read('docs/deployment.md');

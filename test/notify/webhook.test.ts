@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { WebhookNotifier, webhookPayloadSchema, webhookSignature, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../notify/webhook.ts';
-import { NotifyError, type Notifier } from '../../notify/notifier.ts';
+import { type NotifyError, type Notifier } from '../../notify/notifier.ts';
 
 interface Received {
   headers: Record<string, string | string[] | undefined>;
