@@ -169,13 +169,6 @@ export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type StepName = ClusterStepName | MeshStepName;
 
-export const ALL_STEPS: readonly StepDefinition<StepName>[] = [...CLUSTER_STEPS, ...MESH_STEPS];
-
-/** The definition of a step named by an operator or a chat button (untrusted text). */
-export function stepDefinition(name: string): StepDefinition<StepName> | undefined {
-  return ALL_STEPS.find((s) => s.name === name);
-}
-
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {
   /** first automatic re-check after this long; doubles up to `recheckMaxMs` */
