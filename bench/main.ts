@@ -13,6 +13,7 @@ import { runMeshpilot, runRunbook, type LabSettings } from './meshpilot-run.ts';
 import { table, targets, type BenchResult } from './report.ts';
 import { measureResume } from './resume-latency.ts';
 import { renderReadme } from './readme.ts';
+import { writeBenchCharts } from './charts.ts';
 import { installRuntime } from '../workers/runtime.ts';
 
 const optsSchema = z.object({
@@ -20,6 +21,7 @@ const optsSchema = z.object({
   latency: z.coerce.number().int().min(0).max(10_000),
   pollBudget: z.coerce.number().int().min(1_000),
   readme: z.boolean(),
+  chartsOnly: z.boolean(),
 });
 
 const program = new Command('bench')
@@ -27,8 +29,17 @@ const program = new Command('bench')
   .option('--latency <ms>', 'fixed latency of every simulated tool call', '500')
   .option('--poll-budget <ms>', 'how long blocking checks poll before pausing (the lab default)', '8000')
   .option('--no-readme', 'print only; leave bench/README.md alone')
+  .option('--charts-only', 'run nothing: redraw the charts and bench/README.md from bench/results/latest.json', false)
   .parse();
 const opts = optsSchema.parse(program.opts());
+const benchDir = path.join(projectRoot, 'bench');
+
+if (opts.chartsOnly) {
+  const latest = JSON.parse(readFileSync(path.join(benchDir, 'results', 'latest.json'), 'utf8')) as BenchResult;
+  process.stderr.write(`bench: wrote ${(await writeBenchCharts(latest, benchDir)).join(', ')}\n`);
+  if (opts.readme) writeFileSync(path.join(benchDir, 'README.md'), renderReadme(latest, readFileSync(path.join(benchDir, 'README.md'), 'utf8')));
+  process.exit(0);
+}
 
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 const started = Date.now();
@@ -52,6 +63,7 @@ try {
   const result: BenchResult = { at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget, rows, resume, totalMs: Date.now() - started };
   process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n`);
   writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`, { flag: 'w' });
+  log(`wrote ${(await writeBenchCharts(result, benchDir)).join(', ')}`);
   if (opts.readme) {
     const file = path.join(projectRoot, 'bench', 'README.md');
     writeFileSync(file, renderReadme(result, readFileSync(file, 'utf8')));

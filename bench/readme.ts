@@ -1,4 +1,5 @@
 // bench/README.md: the method (fixed text) and the latest run (table, targets, machine), rewritten by each run.
+import { CHART_FILES } from './charts.ts';
 import type { BenchResult } from './report.ts';
 import { table, targets } from './report.ts';
 
@@ -51,7 +52,9 @@ ID i, its own region and site, pods 10.i.0.0/16, services 10.(96+i).0.0/16, node
 cluster on a 2-core machine without exercising any other code path).
 
 Options: \`npm run bench -- --sizes 2,4 --latency 500 --poll-budget 8000 --no-readme\`. Raw figures of the last
-run: \`bench/results/latest.json\`.
+run: \`bench/results/latest.json\`. The charts (\`bench/charts/\`, Vega-Lite rendered to SVG in Node by \`bench/charts.ts\`)
+are drawn from the same figures; \`npm run bench -- --charts-only\` redraws them and this file from latest.json
+without running anything.
 `;
 
 export function renderReadme(r: BenchResult, _previous: string): string {
@@ -61,6 +64,10 @@ export function renderReadme(r: BenchResult, _previous: string): string {
     `Latest run: ${r.at}, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; fixed tool latency ${r.toolLatencyMs} ms per call; poll budget ${r.pollBudgetMs} ms; whole bench ${(r.totalMs / 60_000).toFixed(1)} min; load average (1 min) at the end ${r.machine.loadAvg1m ?? 'not recorded'}${(r.machine.loadAvg1m ?? 0) > r.machine.cores ? ' — the machine was shared with other work during this run, so absolute times are inflated; the ratios were measured side by side' : ''}.`,
     '',
     table(r),
+    '',
+    `![Wall time of a rollout against mesh size: meshpilot, the runbook script and the critical path](${CHART_FILES.wallTime})`,
+    '',
+    `![Wall time as a ratio to the critical path, with the 1.15× target](${CHART_FILES.ratio})`,
     '',
     '## Targets',
     '',

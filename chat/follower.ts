@@ -2,8 +2,11 @@
 // its Slack messages current. No state of their own beyond message refs: after a restart a rollout is followed
 // again only when someone asks about it (status, a click), and the rollout's truth is always the workflow.
 import type { Client } from '@temporalio/client';
+import { fetchRolloutFacts } from '../client/rollout-history.ts';
 import { getRolloutView, RolloutNotFound } from '../client/rollouts.ts';
 import { isTerminal, type RolloutView } from '../contracts/status.ts';
+import { rolloutReport } from '../pictures/timeline/report.ts';
+import { duration } from '../pictures/timeline/svg.ts';
 import type { MessageRef, RolloutMessage } from '../notify/message.ts';
 import { isNotifyError, type Notifier } from '../notify/notifier.ts';
 import { actionsOnPause } from './pause-token.ts';
@@ -152,8 +155,25 @@ export class RolloutFollowers {
     }
 
     if (isTerminal(view.state) && !f.outcomePosted) {
-      await this.opts.notifier.post({ ...outcomeMessage(view, ui), channel: f.channel });
+      const ref = await this.opts.notifier.post({ ...outcomeMessage(view, ui), channel: f.channel });
       f.outcomePosted = true;
+      await this.attachTimeline(ref, view.workflowId);
+    }
+  }
+
+  /** The rollout's timeline under its outcome message; a failure to draw or upload it is logged, never retried. */
+  private async attachTimeline(ref: MessageRef, workflowId: string): Promise<void> {
+    if (!this.opts.notifier.attach) return;
+    try {
+      const { model, files } = rolloutReport(await fetchRolloutFacts(this.opts.client, workflowId));
+      await this.opts.notifier.attach(ref, {
+        filename: `timeline-${workflowId}.svg`,
+        title: `Timeline of ${workflowId}`,
+        content: files['timeline.svg'],
+        comment: `${model.state} in ${duration(model.durationMs)}, ${model.pauses.length} pause(s), ${model.actions.length} operator action(s); critical path ${duration(model.critical.durationMs)}. Full report: meshpilot report ${workflowId} --out DIR`,
+      });
+    } catch (err) {
+      this.opts.log(`chat: could not attach the timeline of ${workflowId}: ${(err as Error).message}`);
     }
   }
 

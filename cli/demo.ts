@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { getRolloutView, actOnStep, amendRollout, startRollout } from '../client/rollouts.ts';
 import { type Client } from '@temporalio/client';
+import { fetchRolloutFacts } from '../client/rollout-history.ts';
+import { rolloutReport } from '../pictures/timeline/report.ts';
 import { callsMatching, readCalls } from '../lab/call-log.ts';
 import { createLab } from '../lab/fleet.ts';
 import { fleetFromPlan } from '../lab/from-blueprint.ts';
@@ -14,6 +16,7 @@ import { startDevStack } from './dev-stack.ts';
 import type { RolloutView } from '../contracts/status.ts';
 import { colors, type CliIO } from './io.ts';
 import { uiLink } from '../temporal/ui-link.ts';
+import { writeOut } from './out-dir.ts';
 import { watchRollout } from './watch.ts';
 
 export const DEMO_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe.yaml');
@@ -81,6 +84,10 @@ export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: b
         `(once per cluster), helm upgrade --install ${callsMatching(calls, 'helm', ['upgrade']).length}x`,
     );
     say(`final state: ${view.state === 'completed' ? c.green(view.state) : c.red(view.state)}; UI: ${url}`);
+    const reportDir = path.join(env.MESHPILOT_DATA_DIR, 'reports', started.workflowId);
+    await writeOut(reportDir, rolloutReport(await fetchRolloutFacts(client, started.workflowId)).files);
+    const shown = path.relative(process.cwd(), reportDir);
+    say(`where the time went: ${c.bold(path.join(shown.startsWith('..') ? reportDir : shown, 'report.html'))} (meshpilot report ${started.workflowId} --out DIR)`);
     if (opts.keep) {
       say('the dev server and UI keep running; Ctrl-C to stop');
       await untilSignal();

@@ -6,6 +6,7 @@ import * as dev from './commands/dev.ts';
 import * as lab from './commands/lab.ts';
 import * as operate from './commands/operate.ts';
 import * as plan from './commands/plan.ts';
+import * as report from './commands/report.ts';
 import * as rollout from './commands/rollout.ts';
 import * as schedule from './commands/schedule.ts';
 import * as validate from './commands/validate.ts';
@@ -21,7 +22,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, validate, plan, verify, schedule, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, report, validate, plan, verify, schedule, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

@@ -8,6 +8,16 @@ export interface Notifier {
   post(msg: RolloutMessage): Promise<MessageRef>;
   /** replaces the message in place (progress, a pause that cleared) instead of posting another one */
   update(ref: MessageRef, msg: RolloutMessage): Promise<void>;
+  /** attaches a file under a posted message (a rollout's timeline); adapters that cannot carry files omit it */
+  attach?(ref: MessageRef, file: Attachment): Promise<void>;
+}
+
+export interface Attachment {
+  filename: string;
+  title: string;
+  content: string;
+  /** one line posted with the file */
+  comment?: string;
 }
 
 /**

@@ -2,7 +2,7 @@
 // token because a slash command's response_url takes only 5 replies in 30 minutes.
 import { z } from 'zod';
 import type { MessageRef, RolloutMessage } from './message.ts';
-import { assertOwnRef, NotifyError, type Notifier } from './notifier.ts';
+import { assertOwnRef, NotifyError, type Attachment, type Notifier } from './notifier.ts';
 import { toSlackBlocks } from './slack-blocks.ts';
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
@@ -24,7 +24,7 @@ const HINTS: Record<string, string> = {
   not_authed: 'set SLACK_BOT_TOKEN to the app\'s bot token (xoxb-…)',
   account_inactive: 'the app was uninstalled or its token revoked: reinstall it and update SLACK_BOT_TOKEN',
   token_revoked: 'the app was uninstalled or its token revoked: reinstall it and update SLACK_BOT_TOKEN',
-  missing_scope: 'add the chat:write scope to the app (OAuth & Permissions) and reinstall it',
+  missing_scope: 'add the chat:write scope (and files:write for rollout timelines) to the app (OAuth & Permissions) and reinstall it',
   channel_not_found: 'invite the bot to the channel (/invite @meshpilot), or give it chat:write.public for public channels',
   not_in_channel: 'invite the bot to the channel (/invite @meshpilot), or give it chat:write.public for public channels',
   message_not_found: 'the message was deleted; a new one is posted on the next change',
@@ -40,13 +40,15 @@ export class SlackWebApi {
     this.base = (opts.apiUrl ?? DEFAULT_SLACK_API_URL).replace(/\/?$/, '/');
   }
 
-  async call<T extends z.ZodType>(method: string, body: Record<string, unknown>, schema: T): Promise<z.infer<T>> {
+  async call<T extends z.ZodType>(method: string, body: Record<string, unknown>, schema: T, encoding: 'json' | 'form' = 'json'): Promise<z.infer<T>> {
     let res: Response;
     try {
+      // files.getUploadURLExternal refuses JSON bodies: the upload methods go form-encoded
+      const form = encoding === 'form';
       res = await fetch(`${this.base}${method}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify(body),
+        headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json; charset=utf-8', authorization: `Bearer ${this.opts.token}` },
+        body: form ? new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString() : JSON.stringify(body),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
       });
     } catch (err) {
@@ -77,6 +79,7 @@ export class SlackWebApi {
 }
 
 const postReply = z.looseObject({ ok: z.literal(true), channel: z.string().min(1), ts: z.string().min(1) });
+const uploadUrlReply = z.looseObject({ ok: z.literal(true), upload_url: z.url(), file_id: z.string().min(1) });
 const okReply = z.looseObject({ ok: z.literal(true) });
 
 export interface SlackNotifierOptions extends SlackApiOptions {
@@ -103,5 +106,25 @@ export class SlackNotifier implements Notifier {
     assertOwnRef(this, ref);
     const { text, blocks } = toSlackBlocks(msg);
     await this.api.call('chat.update', { channel: ref.channel, ts: ref.id, text, blocks }, okReply);
+  }
+
+  /** Slack's external upload (files.upload is retired): reserve, send the bytes, then share in the message's thread. */
+  async attach(ref: MessageRef, file: Attachment): Promise<void> {
+    assertOwnRef(this, ref);
+    const bytes = Buffer.from(file.content, 'utf8');
+    const slot = await this.api.call('files.getUploadURLExternal', { filename: file.filename, length: String(bytes.length) }, uploadUrlReply, 'form');
+    let res: Response;
+    try {
+      res = await fetch(slot.upload_url, { method: 'POST', body: bytes, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
+    } catch (err) {
+      throw new NotifyError(`slack file upload: ${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}`, true);
+    }
+    if (!res.ok) throw new NotifyError(`slack file upload: HTTP ${res.status}`, res.status >= 500);
+    await this.api.call(
+      'files.completeUploadExternal',
+      { files: [{ id: slot.file_id, title: file.title }], channel_id: ref.channel, thread_ts: ref.id, ...(file.comment ? { initial_comment: file.comment } : {}) },
+      okReply,
+      'form',
+    );
   }
 }

@@ -63,7 +63,8 @@ export function meshDetails(m: MeshDetailsInput): string {
         ]
       : [],
   );
-  return [`## Mesh ${m.mesh}: ${m.state}`, '', ...clusterLines, ...pauses, '', stepsTable('Mesh phase', m.meshSteps, m.workflowId)].join('\n');
+  const report = `**Timeline and report** (lanes, pauses, who acted, calls per step): \`meshpilot report ${m.workflowId} --out ./report\``;
+  return [`## Mesh ${m.mesh}: ${m.state}`, '', ...clusterLines, ...pauses, '', stepsTable('Mesh phase', m.meshSteps, m.workflowId), '', report].join('\n');
 }
 
 function escape(text: string): string {

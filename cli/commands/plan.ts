@@ -1,14 +1,18 @@
 // `meshpilot plan FILE`: what a rollout of this blueprint will do, step by step, and (with --out) the exact
 // artifacts each step applies.
-import { mkdir, writeFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, colors, printJson, type CliIO } from '../io.ts';
+import { colors, printJson, type CliIO } from '../io.ts';
+import { outDir } from '../out-dir.ts';
 import { loadBlueprintFile } from '../../blueprint/load.ts';
 import { planRollout, type RolloutPlan, type StepPlan } from '../../blueprint/plan.ts';
 import { planArtifacts } from '../../blueprint/artifacts.ts';
 import type { Blueprint } from '../../blueprint/schema.ts';
 import { CLUSTER_STEPS, MESH_STEPS, type StepDefinition } from '../../contracts/steps.ts';
+import type { BlueprintIssue } from '../../blueprint/issues.ts';
+import { topologyModel } from '../../pictures/topology/model.ts';
+import { topologySvg } from '../../pictures/topology/render.ts';
 import { printIssues } from './validate.ts';
 
 function table(rows: string[][]): string {
@@ -63,11 +67,10 @@ export function renderPlan(io: CliIO, bp: Blueprint, plan: RolloutPlan): string 
   return `${parts.join('\n')}\n`;
 }
 
-async function writeArtifacts(dir: string, plan: RolloutPlan): Promise<string[]> {
-  const root = resolve(dir);
-  const existing = await stat(root).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new CliError(`--out ${dir} exists and is not a directory`, 2);
-  const written: string[] = [];
+async function writeArtifacts(dir: string, bp: Blueprint, plan: RolloutPlan, warnings: BlueprintIssue[]): Promise<string[]> {
+  const root = await outDir(dir);
+  await writeFile(join(root, 'topology.svg'), await topologySvg(topologyModel(bp, { warnings, revision: plan.revision })));
+  const written: string[] = ['topology.svg'];
   for (const a of planArtifacts(plan)) {
     const target = join(root, a.path);
     await mkdir(dirname(target), { recursive: true });
@@ -80,9 +83,9 @@ async function writeArtifacts(dir: string, plan: RolloutPlan): Promise<string[]>
 export function register(program: Command, io: CliIO): void {
   program
     .command('plan')
-    .description('show the rollout plan of a blueprint; --out writes the rendered Talos patches, Helm values and manifests')
+    .description('show the rollout plan of a blueprint; --out writes the rendered Talos patches, Helm values, manifests and topology.svg')
     .argument('<file>', 'blueprint YAML')
-    .option('--out <dir>', 'write the rendered artifacts under this directory')
+    .option('--out <dir>', 'write the rendered artifacts and topology.svg under this directory')
     .option('--json', 'print the plan as JSON')
     .option('--strict', 'treat unverified version combinations as errors')
     .action(async (file: string, opts: { out?: string; json?: boolean; strict?: boolean }) => {
@@ -98,7 +101,7 @@ export function register(program: Command, io: CliIO): void {
         return;
       }
       const plan = planRollout(r.blueprint, { strict });
-      const written = opts.out ? await writeArtifacts(opts.out, plan) : [];
+      const written = opts.out ? await writeArtifacts(opts.out, r.blueprint, plan, r.warnings) : [];
       if (opts.json) {
         printJson(io, plan);
       } else {

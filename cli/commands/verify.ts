@@ -3,9 +3,13 @@ import type { Command } from 'commander';
 import { parseEvery, ScheduleInputError, verifyNow } from '../../client/verify.ts';
 import type { VerifyNotifyConfig } from '../../contracts/verify/input.ts';
 import { sortVerdicts, verdictKey, type VerifyReport } from '../../contracts/verify/report.ts';
+import { loadBlueprintFile } from '../../blueprint/load.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
+import { topologyModel } from '../../pictures/topology/model.ts';
+import { topologySvg } from '../../pictures/topology/render.ts';
 import { cliContext } from '../context.ts';
 import { colors, CliError, printJson, type CliIO } from '../io.ts';
+import { outDir, writeOut } from '../out-dir.ts';
 import { actor } from './rollout.ts';
 
 export interface NotifyFlags {
@@ -70,16 +74,25 @@ export function register(program: Command, io: CliIO): void {
       .command('verify')
       .description('check a rolled-out mesh once now (read-only) and print the report; exit 1 when a check fails')
       .argument('<file>', 'blueprint YAML of the mesh')
-      .option('--json', 'print the report as JSON'),
-  ).action(async (file: string, opts: NotifyFlags & { json?: boolean }) => {
+      .option('--json', 'print the report as JSON')
+      .option('--out <dir>', 'also write topology.svg: the mesh coloured by the verdicts'),
+  ).action(async (file: string, opts: NotifyFlags & { json?: boolean; out?: string }) => {
     const notify = notifyFromFlags(opts);
     const plan = await planFromFile(file);
+    if (opts.out) await outDir(opts.out); // a bad --out fails before anything runs
     const ctx = await cliContext(io);
     try {
       if (!opts.json) io.err(`verifying ${plan.mesh} (${plan.clusters.map((x) => x.name).join(', ')})…\n`);
-      const report = await verifyNow(ctx.client, plan, actor(io), { ...(notify ? { notify } : {}), source: path.relative(process.cwd(), path.resolve(file)) || file });
+      const report = await verifyNow(ctx.client, plan, actor(io), { ...(notify ? { notify } : {}), taskQueue: ctx.env.MESHPILOT_TASK_QUEUE, source: path.relative(process.cwd(), path.resolve(file)) || file });
       if (opts.json) printJson(io, report);
       else io.out(renderReport(io, report));
+      if (opts.out) {
+        const loaded = await loadBlueprintFile(file);
+        if (!loaded.blueprint) throw new CliError(`${file} changed while verifying and no longer parses`, 1, `run: meshpilot validate ${file}`);
+        const model = topologyModel(loaded.blueprint, { warnings: loaded.warnings, verdicts: report.verdicts, revision: report.revision });
+        const written = await writeOut(opts.out, { 'topology.svg': await topologySvg(model) });
+        io.err(`wrote ${written.join(', ')} under ${opts.out}\n`);
+      }
       if (report.overall === 'fail') io.exitCode = 1;
     } finally {
       await ctx.close();

@@ -142,6 +142,13 @@ describe('Slack happy path on a real rollout (lab: node-unreachable)', () => {
     assert.match(JSON.stringify(cleared.blocks), new RegExp(`resumed by <@${OPS_USER}> at `));
     assert.deepEqual(buttons(cleared).map((b) => b.action_id), ['mesh_open_ui']);
 
+    // The rollout's timeline is attached in the outcome message's thread.
+    const timeline = await slack.waitFor('the timeline upload', () => [...slack.files.values()].find((f) => f.threadTs === done.ts), 30_000);
+    assert.equal(timeline.channel, OPS_CHANNEL);
+    assert.match(timeline.filename, /^timeline-rollout-usa-europe-.*\.svg$/);
+    assert.match(timeline.content, /^<svg[\s\S]*data-lane="cluster-usa"[\s\S]*data-action="resume"[\s\S]*<\/svg>$/);
+    assert.match(timeline.comment ?? '', /^completed in .*1 pause\(s\), 1 operator action\(s\).*meshpilot report rollout-usa-europe-/);
+
     // Updated in place, not spammed: one status message, one pause message, one outcome message.
     const posts = slack.calls.filter((c) => c.method === 'chat.postMessage');
     assert.equal(posts.length, 3, `posted: ${posts.map((p) => p.body.text).join(' | ')}`);

@@ -19,8 +19,20 @@ export interface StoredMessage {
   versions: number;
 }
 
+/** A file uploaded through files.getUploadURLExternal → the upload URL → files.completeUploadExternal. */
+export interface StoredFile {
+  id: string;
+  filename: string;
+  content: string;
+  title?: string;
+  channel?: string;
+  threadTs?: string;
+  comment?: string;
+}
+
 export interface FakeSlack {
   apiUrl: string;
+  files: Map<string, StoredFile>;
   responseUrl(id: string): string;
   calls: ApiCall[];
   responses: Array<{ id: string; body: Record<string, unknown> }>;
@@ -50,6 +62,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const responses: FakeSlack['responses'] = [];
   const messages = new Map<string, StoredMessage>();
+  const files = new Map<string, StoredFile>();
   const failures = new Map<string, { status?: number; error?: string; retryAfter?: number }>();
   let seq = 0;
 
@@ -63,6 +76,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (url.pathname.startsWith('/response/')) {
       responses.push({ id: url.pathname.slice('/response/'.length), body: parse(req.headers['content-type'], raw) });
       return reply(200, { ok: true });
+    }
+    if (url.pathname.startsWith('/upload/')) {
+      const f = files.get(url.pathname.slice('/upload/'.length));
+      if (!f) return reply(404, { ok: false });
+      f.content = raw;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${raw.length}`);
+      return;
     }
     if (!url.pathname.startsWith('/api/')) return reply(404, { ok: false, error: 'not_found' });
     const method = url.pathname.slice('/api/'.length);
@@ -95,6 +115,23 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         m.versions += 1;
         return reply(200, { ok: true, channel: m.channel, ts: m.ts });
       }
+      case 'files.getUploadURLExternal': {
+        if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return reply(200, { ok: false, error: 'invalid_arguments' });
+        if (!body.filename || !Number(body.length)) return reply(200, { ok: false, error: 'missing_argument' });
+        seq += 1;
+        const id = `F${String(seq).padStart(6, '0')}`;
+        files.set(id, { id, filename: String(body.filename), content: '' });
+        return reply(200, { ok: true, upload_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/upload/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        const shared = JSON.parse(String(body.files ?? '[]')) as Array<{ id: string; title?: string }>;
+        for (const x of shared) {
+          const f = files.get(x.id);
+          if (!f || !f.content) return reply(200, { ok: false, error: 'file_not_found' });
+          Object.assign(f, { title: x.title, channel: body.channel_id, threadTs: body.thread_ts, comment: body.initial_comment });
+        }
+        return reply(200, { ok: true, files: shared });
+      }
       default:
         return reply(200, { ok: false, error: 'unknown_method' });
     }
@@ -104,6 +141,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   return {
     apiUrl: `${base}/api/`,
+    files,
     responseUrl: (id) => `${base}/response/${id}`,
     calls,
     responses,
