@@ -1,6 +1,6 @@
 // The pause model, shared by the cluster and mesh workflows: run a step; on `blocked`, pause with the reason and
 // re-check on a backoff until the step passes or an operator resumes, skips, overrides or aborts.
-import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { blockedDetailsOf, findApplicationFailure, FailureType, refused, type BlockedDetails } from '../contracts/failures.ts';
 import type { ActorInput, ResumeInput, StepActionInput } from '../contracts/messages.ts';
 import { blockedStep, currentStep, isPassed, type OperatorAction, type StepStatus } from '../contracts/status.ts';
@@ -15,6 +15,9 @@ export class RolloutAborted extends Error {
 export class ContinueAsNewNeeded extends Error {
   override name = 'ContinueAsNewNeeded';
 }
+
+/** Workflow versioning marker for keeping an operator action that arrived during a re-check (see waitForAction). */
+export const ACTIONS_DURING_ATTEMPT_PATCH = 'step-runner-keeps-actions-during-attempts';
 
 type PendingAction =
   | { kind: 'resume'; input: ResumeInput }
@@ -178,6 +181,7 @@ export class StepRunner<Name extends StepStatus['name']> {
         const scope = new CancellationScope();
         this.running = scope;
         await scope.run(body);
+        this.pending = undefined; // an action sent while the passing attempt ran has nothing left to act on
         s.state = 'done';
         s.blocked = undefined;
         s.endedAt = new Date().toISOString();
@@ -233,7 +237,9 @@ export class StepRunner<Name extends StepStatus['name']> {
   }
 
   private async waitForAction(delayMs: number): Promise<'timer' | 'resume' | 'skip' | 'override' | 'aborted'> {
-    this.pending = undefined;
+    // A resume, skip or amendment accepted while the re-check ran (the step stays paused during it) is acted on
+    // now; runs started before this fix dropped it here and waited for the next automatic re-check.
+    if (!patched(ACTIONS_DURING_ATTEMPT_PATCH)) this.pending = undefined;
     await condition(() => this.pending !== undefined || this.aborted, delayMs);
     if (this.aborted) return 'aborted';
     const p = this.takePending();
