@@ -24,12 +24,6 @@ export function poolSubnets(cluster: ClusterSpec): Array<IpInterval | undefined>
   return poolIntervals(cluster).map((block) => subnets.find((s) => contains(s, block)));
 }
 
-function nodesIn(cluster: ClusterSpec, subnet: IpInterval): NodeSpec[] {
-  return cluster.nodes.filter((n) => {
-    const a = parseAddress(n.address).value;
-    return a !== undefined && contains(subnet, a);
-  });
-}
 
 export interface L2Announcers {
   /** workers that sit in a pool subnet: they announce without any change */
@@ -42,7 +36,10 @@ export interface L2Announcers {
 
 export function l2Announcers(cluster: ClusterSpec): L2Announcers {
   const subnets = poolSubnets(cluster).filter((s): s is IpInterval => s !== undefined);
-  const inPool = (n: NodeSpec) => subnets.some((s) => nodesIn(cluster, s).includes(n));
+  const inPool = (n: NodeSpec) => {
+    const a = parseAddress(n.address).value;
+    return a !== undefined && subnets.some((s) => contains(s, a));
+  };
   const workers = cluster.nodes.filter((n) => n.role === 'worker' && inPool(n));
   const controlPlanes = cluster.nodes.filter((n) => n.role === 'controlplane' && inPool(n));
   return {

@@ -76,3 +76,59 @@ export function formatInterval(i: IpInterval): string {
     ? formatAddress(i.family, i.first)
     : `${formatAddress(i.family, i.first)}-${formatAddress(i.family, i.last)}`;
 }
+
+/**
+ * Why `addr` cannot be a host in `subnet`: IPv4's network and broadcast addresses (RFC 919/922; /31 and /32
+ * have neither, RFC 3021), IPv6's Subnet-Router anycast address, the all-zero host part (RFC 4291 §2.6.1).
+ */
+export function reservedIn(subnet: IpInterval & { prefix: number }, addr: IpInterval): string | undefined {
+  if (!contains(subnet, addr)) return undefined;
+  if (subnet.family === 4 && subnet.prefix <= 30) {
+    if (addr.first === subnet.first) return `the network address of ${formatAddress(4, subnet.first)}/${subnet.prefix}`;
+    if (addr.first === subnet.last) return `the broadcast address of ${formatAddress(4, subnet.first)}/${subnet.prefix}`;
+  }
+  if (subnet.family === 6 && subnet.prefix <= 126 && addr.first === subnet.first) {
+    return `the Subnet-Router anycast address of ${formatAddress(6, subnet.first)}/${subnet.prefix}`;
+  }
+  return undefined;
+}
+
+export const compareIntervals = (a: IpInterval, b: IpInterval): number =>
+  a.family !== b.family ? a.family - b.family : a.first < b.first ? -1 : a.first > b.first ? 1 : 0;
+
+/**
+ * Answers "which interval holds this address?" in O(log n) after an O(n log n) build: intervals sorted by start,
+ * with the running maximum of their ends. Finds one holder (the one reaching furthest), not all of them.
+ */
+export class IntervalIndex<T extends { range: IpInterval }> {
+  private readonly sorted: T[];
+  /** index in `sorted` of the interval with the largest end among sorted[0..i] */
+  private readonly reach: number[];
+
+  constructor(items: Iterable<T>) {
+    this.sorted = [...items].sort((a, b) => compareIntervals(a.range, b.range));
+    this.reach = [];
+    this.sorted.forEach((item, i) => {
+      const prev = i > 0 ? this.reach[i - 1]! : -1;
+      const p = prev >= 0 ? this.sorted[prev]! : undefined;
+      this.reach.push(p && p.range.family === item.range.family && p.range.last >= item.range.last ? prev : i);
+    });
+  }
+
+  holderOf(addr: IpInterval): T | undefined {
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.sorted[mid]!.range;
+      if (r.family < addr.family || (r.family === addr.family && r.first <= addr.first)) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (at < 0) return undefined;
+    const best = this.sorted[this.reach[at]!]!;
+    return best.range.family === addr.family && best.range.last >= addr.first ? best : undefined;
+  }
+}
