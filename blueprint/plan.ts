@@ -7,6 +7,7 @@ import { BlueprintInvalidError, checkBlueprint, toIssue, type ValidateOptions } 
 import { formatPath, type RawIssue } from './issues.ts';
 import { contentHash } from './hash.ts';
 import { ARTIFACT } from './artifact-paths.ts';
+import { GOLDEN_RULE_ETCD_RTT_MS } from './limits.ts';
 import { talosPatches } from './render/talos.ts';
 import { ciliumBaseValues, clustermeshValues } from './render/cilium.ts';
 import { lbIpamManifests } from './render/lb-ipam.ts';
@@ -52,7 +53,8 @@ export interface ClusterPlan {
   };
   nodes: NodePlan[];
   boot: { provider: 'redfish' | 'manual' | 'none'; imageUrl?: string; bootMode?: 'virtualmedia' | 'pxe' };
-  etcd: { metricsPort: number; latencyBudgetMs: number };
+  /** `waiver`: the written reason that raised the budget above the Golden Rule (recorded in the audit when used) */
+  etcd: { metricsPort: number; latencyBudgetMs: number; waiver?: string };
   cilium: {
     version: string;
     chartVersion: string;
@@ -92,6 +94,8 @@ export interface RolloutPlan {
 }
 
 const stripV = (v: string) => v.replace(/^v/, '');
+/** The budget is above the Golden Rule, which the checks allow only with a waiver. */
+const etcdWaived = (c: ClusterSpec) => c.etcd.latencyBudgetMs > GOLDEN_RULE_ETCD_RTT_MS && c.waivers.etcdLatencyBudget !== undefined;
 const withV = (v: string) => (v.startsWith('v') ? v : `v${v}`);
 
 function stepPlan<N extends StepName>(def: StepDefinition<N>, details: string[]): StepPlan {
@@ -121,7 +125,10 @@ function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): St
     'apply-config': nodes,
     bootstrap: [firstCp],
     kubeconfig: [firstCp, `CLUSTER ${c.name}`],
-    'etcd-latency': [`${cps.length} control plane(s) on METRICS-PORT ${c.etcd.metricsPort}, budget ${c.etcd.latencyBudgetMs} ms`],
+    'etcd-latency': [
+      `${cps.length} control plane(s) on METRICS-PORT ${c.etcd.metricsPort}, budget ${c.etcd.latencyBudgetMs} ms` +
+        (etcdWaived(c) ? ` (WAIVED above the Golden Rule's ${GOLDEN_RULE_ETCD_RTT_MS} ms: ${c.waivers.etcdLatencyBudget})` : ''),
+    ],
     'cilium-install': [`${chart}, VALUES ${ARTIFACT.values(c.name)}`],
     'cilium-ready': [],
     'lb-ipam': [
@@ -177,7 +184,7 @@ function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): Cluster
       ...(n.bmc ? { bmc: { ...n.bmc } } : {}),
     })),
     boot: { ...c.boot },
-    etcd: { ...c.etcd },
+    etcd: { ...c.etcd, ...(etcdWaived(c) ? { waiver: c.waivers.etcdLatencyBudget } : {}) },
     cilium: {
       version: stripV(bp.versions.cilium),
       chartVersion: stripV(bp.versions.cilium),

@@ -3,7 +3,7 @@
 import type { Blueprint, ClusterSpec } from '../schema.ts';
 import type { IssueSink, IssuePath } from '../issues.ts';
 import { EXCLUDE_LB_LABEL, l2Announcers, poolIntervals, poolSubnets } from '../announcers.ts';
-import { contains, formatInterval, parseAddress } from '../net.ts';
+import { contains, formatInterval, parseAddress, parseCidr, reservedIn } from '../net.ts';
 import { talosAtLeast } from './versions.ts';
 
 function checkControlPlane(c: ClusterSpec, ci: number, sink: IssueSink): void {
@@ -53,6 +53,12 @@ function checkLoadBalancer(bp: Blueprint, c: ClusterSpec, ci: number, sink: Issu
     const ip = parseAddress(pinned).value;
     if (ip && !poolIntervals(c).some((b) => contains(b, ip))) {
       sink.error(['clusters', ci, 'clustermesh', 'apiserverIP'], `apiserverIP ${pinned} is not in ${c.name}'s LB pool (${poolIntervals(c).map(formatInterval).join(', ')}): LB-IPAM can only assign it from the pool`);
+    } else if (ip && lb.mode === 'l2') {
+      for (const text of c.network.nodeSubnets) {
+        const subnet = parseCidr(text).value;
+        const reserved = subnet && reservedIn(subnet, ip);
+        if (reserved) sink.error(['clusters', ci, 'clustermesh', 'apiserverIP'], `apiserverIP ${pinned} is ${reserved}: an ARP-announced address must be a host address; pick another one in the pool`);
+      }
     }
   } else if (bp.mesh.method === 'helm') {
     sink.error(['clusters', ci, 'clustermesh', 'apiserverIP'], `mesh.method helm lists every peer's apiserver address up front: pin one with clusters[${ci}].clustermesh.apiserverIP (an address in the LB pool), or use mesh.method: cilium-connect`);

@@ -1,5 +1,6 @@
 // The version combinations meshpilot has been verified with. Anything else is a warning (an error in strict
 // mode): it may work, but nobody has checked the flags, output formats and defaults meshpilot relies on.
+// Older than what the plan renders is never a warning: those versions lack the resources it applies.
 import type { Blueprint } from '../schema.ts';
 import type { IssueSink } from '../issues.ts';
 
@@ -19,6 +20,11 @@ const VERIFIED_TALOS: Record<string, [number, number]> = {
   '1.9': [27, 32],
 };
 const VERIFIED_CILIUM_MINOR = '1.16';
+/**
+ * The plan renders Cilium 1.16's objects: CiliumBGPClusterConfig/CiliumBGPPeerConfig (new in 1.16),
+ * CiliumLoadBalancerIPPool spec.blocks (1.15), CiliumL2AnnouncementPolicy (1.14), and the 1.16 chart's values.
+ */
+const MIN_CILIUM: [number, number] = [1, 16];
 const VERIFIED_CILIUM_CLI_MINOR = '0.16';
 
 export function checkVersions(bp: Blueprint, sink: IssueSink, strict: boolean): void {
@@ -38,7 +44,13 @@ export function checkVersions(bp: Blueprint, sink: IssueSink, strict: boolean): 
     report('kubernetes', `Kubernetes ${v.kubernetes} is outside what Talos ${talosMinor} supports (1.${k8sRange[0]}-1.${k8sRange[1]})`);
   }
   const [cMaj, cMin] = parts(v.cilium);
-  if (`${cMaj}.${cMin}` !== VERIFIED_CILIUM_MINOR) {
+  if (cMaj < MIN_CILIUM[0] || (cMaj === MIN_CILIUM[0] && cMin < MIN_CILIUM[1])) {
+    sink.error(
+      ['versions', 'cilium'],
+      `Cilium ${v.cilium} is older than ${MIN_CILIUM.join('.')}, whose resources and Helm values the plan renders ` +
+        `(BGP v2 CiliumBGPClusterConfig is new in 1.16, LB-IPAM pool blocks in 1.15, L2 announcements in 1.14): use ${VERIFIED_CILIUM_MINOR}.x`,
+    );
+  } else if (`${cMaj}.${cMin}` !== VERIFIED_CILIUM_MINOR) {
     report('cilium', `Cilium ${v.cilium} is not verified with meshpilot (verified: ${VERIFIED_CILIUM_MINOR}.x)`);
   }
   const [xMaj, xMin] = parts(v.ciliumCli);

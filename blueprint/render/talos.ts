@@ -12,6 +12,20 @@ export interface TalosPatches {
   worker: string;
 }
 
+/**
+ * kube-controller-manager carves each node's pod range out of the pod subnet (Cilium's kubernetes IPAM uses it).
+ * Only a non-default mask is passed, and only for a family the cluster has: the -ipv4/-ipv6 flag of a family
+ * that is not there is refused by kube-controller-manager.
+ */
+function nodeCidrMaskArgs(cluster: ClusterSpec): { controllerManager?: { extraArgs: Record<string, string> } } {
+  const families = new Set(cluster.network.podSubnets.map((s) => (s.includes(':') ? 6 : 4)));
+  const args: Record<string, string> = {};
+  const { ipv4, ipv6 } = cluster.network.nodeCidrMaskSize;
+  if (families.has(4) && ipv4 !== 24) args['node-cidr-mask-size-ipv4'] = String(ipv4);
+  if (families.has(6) && ipv6 !== 64) args['node-cidr-mask-size-ipv6'] = String(ipv6);
+  return Object.keys(args).length ? { controllerManager: { extraArgs: args } } : {};
+}
+
 export function talosPatches(
   cluster: ClusterSpec,
   opts: { liftControlPlaneExclusion: boolean },
@@ -29,6 +43,7 @@ export function talosPatches(
         serviceSubnets: cluster.network.serviceSubnets,
       },
       proxy: { disabled: true },
+      ...nodeCidrMaskArgs(cluster),
     },
   };
   const topology = { 'topology.kubernetes.io/region': cluster.region, 'topology.kubernetes.io/zone': cluster.site };

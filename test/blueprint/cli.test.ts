@@ -146,7 +146,7 @@ describe('meshpilot plan', () => {
     const text = readFileSync(`${EXAMPLES}usa-europe.yaml`, 'utf8').replace('encryption: wireguard', 'encryption: none');
     const r = await run('plan', file('clear.yaml', text));
     assert.equal(r.code, 1);
-    assert.match(r.out, /mesh\.encryption: clusters span regions/);
+    assert.match(r.out, /mesh\.encryption: nodes sit at sites/);
     assert.doesNotMatch(r.out, /clustermesh-enable/);
   });
 });

@@ -93,7 +93,7 @@ describe('Cilium values through helm template (real Helm 3.16, real Cilium 1.16 
   test('encryption waived: the chart renders WireGuard off', async () => {
     const d = example('usa-europe');
     d.mesh.encryption = 'none';
-    d.mesh.waivers = { unencryptedCrossRegion: 'dedicated encrypted carrier link' };
+    d.mesh.waivers = { unencryptedCrossSite: 'dedicated encrypted carrier link' };
     const c = planOf(d).clusters[1]!;
     const r = await template(c, [c.cilium.values]);
     assert.equal(r.exitCode, 0, r.stderr);

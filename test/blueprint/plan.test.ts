@@ -121,7 +121,7 @@ describe('planRollout variations', () => {
     const a = planOf(example('usa-europe')).revision;
     assert.equal(planOf(example('usa-europe')).revision, a);
     const d = example('usa-europe');
-    d.clusters[0].etcd = { latencyBudgetMs: 12 };
+    d.clusters[0].etcd = { latencyBudgetMs: 8 };
     assert.notEqual(planOf(d).revision, a);
   });
   test('a control-plane-only cluster: the control-plane patch removes the exclusion label, and the plan says so', () => {
@@ -156,7 +156,7 @@ describe('planRollout variations', () => {
   test('encryption waived: no WireGuard in the values, and the waiver is on the plan', () => {
     const d = example('usa-europe');
     d.mesh.encryption = 'none';
-    d.mesh.waivers = { unencryptedCrossRegion: 'dedicated encrypted carrier link' };
+    d.mesh.waivers = { unencryptedCrossSite: 'dedicated encrypted carrier link' };
     const plan = planOf(d);
     assert.deepEqual((plan.clusters[0]!.cilium.values as Doc).encryption, { enabled: false });
     assert.match(plan.warnings.join('\n'), /WAIVED/);
@@ -183,5 +183,26 @@ describe('workflow safety', () => {
     };
     visit(resolve(root, '../../blueprint/plan.ts'));
     assert.ok(seen.size >= 8, `walked ${seen.size} files`);
+  });
+});
+
+describe('the plan carries the rules it was checked against (#12)', () => {
+  test('a non-default per-node mask reaches kube-controller-manager through the Talos patch; the default adds nothing', () => {
+    const d = example('usa-europe');
+    d.clusters[0].network.podSubnets = ['10.1.0.0/22'];
+    d.clusters[0].network.nodeCidrMaskSize = { ipv4: 25 };
+    const plan = planOf(d);
+    assert.deepEqual(parse(plan.clusters[0]!.talos.patches.all).cluster.controllerManager, { extraArgs: { 'node-cidr-mask-size-ipv4': '25' } });
+    assert.equal(parse(plan.clusters[1]!.talos.patches.all).cluster.controllerManager, undefined);
+  });
+  test('a waived etcd budget is in the plan: the gate step says WAIVED and the cluster plan carries the reason', () => {
+    const d = example('usa-europe');
+    d.clusters[0].etcd = { latencyBudgetMs: 30 };
+    d.clusters[0].waivers = { etcdLatencyBudget: 'two halls on one campus, 20 ms measured' };
+    const plan = planOf(d);
+    assert.equal(plan.clusters[0]!.etcd.waiver, 'two halls on one campus, 20 ms measured');
+    assert.match(plan.clusters[0]!.steps.find((s) => s.name === 'etcd-latency')!.details.join('\n'), /budget 30 ms \(WAIVED above the Golden Rule's 10 ms: two halls/);
+    assert.match(plan.warnings.join('\n'), /WAIVED: cluster-usa's etcd gate accepts peer round trips up to 30 ms/);
+    assert.equal(plan.clusters[1]!.etcd.waiver, undefined);
   });
 });

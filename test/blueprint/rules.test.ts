@@ -39,7 +39,10 @@ describe('address overlap', () => {
     assert.deepEqual(good.errors, []);
   });
   test('an IPv4 and an IPv6 range never overlap', () => {
-    const r = withChange((d) => d.clusters[1].network.podSubnets.push('::ffff:10.1.0.0/112'));
+    const r = withChange((d) => {
+      d.clusters[1].network.podSubnets.push('::ffff:10.1.0.0/112');
+      d.clusters[1].network.nodeCidrMaskSize = { ipv6: 120 };
+    });
     assert.deepEqual(r.errors, []);
   });
   test('an LB pool given as a range overlaps another cluster\'s node subnet', () => {
@@ -190,23 +193,39 @@ describe('L2 pools and announcers', () => {
   });
 });
 
-describe('encryption across regions', () => {
-  test('encryption none across regions is refused, waived visibly, and fine within one region', () => {
-    findIssue(withChange((d) => (d.mesh.encryption = 'none')).errors, 'mesh.encryption', /regions us, eu .* clear text/);
+describe('encryption between sites', () => {
+  test('encryption none across regions is refused and can be waived visibly', () => {
+    findIssue(withChange((d) => (d.mesh.encryption = 'none')).errors, 'mesh.encryption', /sites usa \(us\), europe \(eu\) .* clear text/);
     const waived = withChange((d) => {
       d.mesh.encryption = 'none';
-      d.mesh.waivers = { unencryptedCrossRegion: 'private MPLS link, encrypted by the carrier' };
+      d.mesh.waivers = { unencryptedCrossSite: 'private MPLS link, encrypted by the carrier' };
     });
     assert.equal(waived.ok, true);
-    findIssue(waived.warnings, 'mesh.waivers.unencryptedCrossRegion', /^WAIVED: .*NOT encrypted/);
+    findIssue(waived.warnings, 'mesh.waivers.unencryptedCrossSite', /^WAIVED: .*NOT encrypted/);
+  });
+  test('labelling two sites with one region does not switch WireGuard off without the waiver (#12, case 7)', () => {
     const oneRegion = withChange((d) => {
       d.mesh.encryption = 'none';
       d.clusters[1].region = 'us';
     });
-    assert.deepEqual(oneRegion, { ok: true, errors: [], warnings: [] });
+    findIssue(oneRegion.errors, 'mesh.encryption', /sites usa \(us\), europe \(us\)/);
+    const workerAway = withChange((d) => {
+      d.mesh.encryption = 'none';
+      d.clusters.pop();
+      d.policies[0].allowFrom[0].cluster = undefined;
+      d.clusters[0].nodes[3].site = 'usa-east';
+    });
+    findIssue(workerAway.errors, 'mesh.encryption', /sites usa \(us\), usa-east \(us\)/);
+    const oneSite = withChange((d) => {
+      d.mesh.encryption = 'none';
+      d.clusters.pop();
+      delete d.policies[0].allowFrom[0].cluster;
+    });
+    assert.deepEqual(oneSite, { ok: true, errors: [], warnings: [] });
   });
-  test('a waiver needs a real reason', () => {
-    findIssue(withChange((d) => (d.mesh.waivers = { unencryptedCrossRegion: 'ok' })).errors, 'mesh.waivers.unencryptedCrossRegion', /at least 10/);
+  test('a waiver needs a real reason; the old region-keyed name says it was renamed', () => {
+    findIssue(withChange((d) => (d.mesh.waivers = { unencryptedCrossSite: 'ok' })).errors, 'mesh.waivers.unencryptedCrossSite', /at least 10/);
+    findIssue(withChange((d) => (d.mesh.waivers = { unencryptedCrossRegion: 'private MPLS link' })).errors, 'mesh.waivers.unencryptedCrossRegion', /renamed to mesh\.waivers\.unencryptedCrossSite/);
   });
 });
 
@@ -258,5 +277,145 @@ describe('references and one-pass collection', () => {
     for (const p of ['clusters[1].id', 'clusters[1].network.podSubnets[0]', 'clusters[0].nodes[2].site', 'mesh.encryption']) {
       assert.ok(paths.includes(p), `missing ${p} in ${paths.join(', ')}`);
     }
+  });
+});
+
+// ---- #12: gates nobody switches off by accident, and the Kubernetes/Cilium facts as rules ----------------------
+
+describe('the etcd gate is policy, not a free number (#12, case 1)', () => {
+  test('above the Golden Rule only with a written waiver, shown as WAIVED; never above the hard limit', () => {
+    const raised = withChange((d) => (d.clusters[0].etcd = { latencyBudgetMs: 40 }));
+    findIssue(raised.errors, 'clusters[0].etcd.latencyBudgetMs', /40 ms is above the Golden Rule's 10 ms.*clusters\[0\]\.waivers\.etcdLatencyBudget/);
+    const waived = withChange((d) => {
+      d.clusters[0].etcd = { latencyBudgetMs: 40 };
+      d.clusters[0].waivers = { etcdLatencyBudget: 'metro link between two halls, measured 30 ms p99 by SRE' };
+    });
+    assert.equal(waived.ok, true, JSON.stringify(waived.errors));
+    findIssue(waived.warnings, 'clusters[0].waivers.etcdLatencyBudget', /^WAIVED: cluster-usa's etcd gate accepts peer round trips up to 40 ms.*metro link/);
+    for (const budget of [150, 1e9]) {
+      const r = withChange((d) => {
+        d.clusters[0].etcd = { latencyBudgetMs: budget };
+        d.clusters[0].waivers = { etcdLatencyBudget: 'we know what we are doing, honestly' };
+      });
+      findIssue(r.errors, 'clusters[0].etcd.latencyBudgetMs', /at most 50 ms, waiver or not/);
+    }
+  });
+  test('a waiver that waives nothing is pointed out; a budget below 10 ms needs none', () => {
+    const unused = withChange((d) => (d.clusters[0].waivers = { etcdLatencyBudget: 'just in case the link is slow' }));
+    findIssue(unused.warnings, 'clusters[0].waivers.etcdLatencyBudget', /waiver unused/);
+    assert.deepEqual(withChange((d) => (d.clusters[0].etcd = { latencyBudgetMs: 5 })), { ok: true, errors: [], warnings: [] });
+  });
+});
+
+describe('ranges Kubernetes refuses (#12, case 4)', () => {
+  test('a service subnet wider than kube-apiserver accepts: /12 for IPv4, /108 for IPv6 (Kubernetes < 1.34)', () => {
+    findIssue(withChange((d) => (d.clusters[0].network.serviceSubnets = ['10.128.0.0/11'])).errors, 'clusters[0].network.serviceSubnets[0]', /too large: kube-apiserver refuses .* wider than \/12 for IPv4/);
+    assert.deepEqual(withChange((d) => (d.clusters[0].network.serviceSubnets = ['10.112.0.0/12'])).errors, []);
+    const v6 = (prefix: number) =>
+      withChange((d) => {
+        d.clusters[0].network.podSubnets.push('fd00:10::/48');
+        d.clusters[0].network.serviceSubnets.push(`fd00:96::/${prefix}`);
+      });
+    findIssue(v6(107).errors, 'clusters[0].network.serviceSubnets[1]', /wider than \/108 for IPv6/);
+    assert.deepEqual(v6(108).errors, []);
+    // From 1.34 the ServiceCIDR allocator (on by default) lifts the cap.
+    const newer = withChange((d) => {
+      d.clusters[0].network.serviceSubnets = ['10.128.0.0/11'];
+      d.versions.kubernetes = '1.34.1';
+    });
+    assert.deepEqual(newer.errors, []);
+  });
+  test('a pod subnet smaller than the per-node mask, or with too few node ranges; the mask is a field with the Kubernetes default', () => {
+    const small = withChange((d) => (d.clusters[0].network.podSubnets = ['10.1.0.0/26']));
+    findIssue(small.errors, 'clusters[0].network.podSubnets[0]', /10\.1\.0\.0\/26 is smaller than one node's pod range \(\/24, network\.nodeCidrMaskSize\.ipv4\)/);
+    const crowded = withChange((d) => (d.clusters[0].network.podSubnets = ['10.1.0.0/23']));
+    findIssue(crowded.errors, 'clusters[0].network.podSubnets[0]', /holds 2 per-node \/24 range\(s\) but cluster-usa has 4 nodes/);
+    const longerMask = withChange((d) => {
+      d.clusters[0].network.podSubnets = ['10.1.0.0/23'];
+      d.clusters[0].network.nodeCidrMaskSize = { ipv4: 25 };
+    });
+    assert.deepEqual(longerMask, { ok: true, errors: [], warnings: [] });
+    const tiny = withChange((d) => (d.clusters[0].network.nodeCidrMaskSize = { ipv4: 27 }));
+    findIssue(tiny.warnings, 'clusters[0].network.nodeCidrMaskSize.ipv4', /holds 30 pod addresses, fewer than kubelet's default maxPods \(110\)/);
+    const v6 = withChange((d) => d.clusters[0].network.podSubnets.push('fd00:10::/40'));
+    findIssue(v6.errors, 'clusters[0].network.podSubnets[1]', /at most 16 bits between the two \(clusterSubnetMaxDiff\)/);
+  });
+  test('dual-stack lists: at most one range per family', () => {
+    findIssue(withChange((d) => d.clusters[0].network.podSubnets.push('10.3.0.0/16')).errors, 'clusters[0].network.podSubnets[1]', /two IPv4 pod subnets: Kubernetes takes at most one per family/);
+    findIssue(withChange((d) => (d.clusters[0].network.serviceSubnets = ['10.96.0.0/16', 'fd00:96::/112', '10.98.0.0/16'])).errors, 'clusters[0].network.serviceSubnets', /at most two/);
+  });
+});
+
+describe('Cilium older than the rendered resources (#12, case 5)', () => {
+  test('1.13 and 1.15 are errors without --strict; 1.17 stays an unverified warning', () => {
+    for (const v of ['1.13.4', '1.15.7']) {
+      const r = withChange((d) => (d.versions.cilium = v));
+      assert.equal(r.ok, false, v);
+      findIssue(r.errors, 'versions.cilium', /older than 1\.16, whose resources and Helm values the plan renders/);
+    }
+    assert.equal(withChange((d) => (d.versions.cilium = '1.17.4')).ok, true);
+  });
+});
+
+describe('the Kubernetes API endpoint (#12, case 6)', () => {
+  test('a VIP inside an LB pool, in another cluster\'s subnet, or off the node subnet is refused', () => {
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.10.245:6443')).errors, 'clusters[0].endpoint', /lies in the LB pool 192\.168\.10\.240-192\.168\.10\.255 of cluster-usa/);
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.20.10:6443')).errors, 'clusters[0].endpoint', /lies in node subnet 192\.168\.20\.0\/24 of cluster-europe/);
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://10.96.0.10:6443')).errors, 'clusters[0].endpoint', /lies in service subnet 10\.96\.0\.0\/16 of the same cluster/);
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://172.31.0.10:6443')).errors, 'clusters[0].endpoint', /in none of cluster-usa's nodeSubnets .* external load balancer by DNS name/);
+  });
+  test('a worker\'s address, a reserved address or another cluster\'s endpoint are refused; a DNS name or a control-plane address pass', () => {
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.10.21:6443')).errors, 'clusters[0].endpoint', /address of worker usa-worker-1/);
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.10.255:6443')).errors, 'clusters[0].endpoint', /lies in the LB pool|broadcast address/);
+    findIssue(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.10.0:6443')).errors, 'clusters[0].endpoint', /the network address of 192\.168\.10\.0\/24/);
+    findIssue(withChange((d) => (d.clusters[1].endpoint = 'https://api.example.com:6443', d.clusters[0].endpoint = 'https://API.example.com:6443')).errors, 'clusters[1].endpoint', /also cluster-usa's/);
+    assert.deepEqual(withChange((d) => (d.clusters[0].endpoint = 'https://api.usa.example.com:6443')).errors, []);
+    assert.deepEqual(withChange((d) => (d.clusters[0].endpoint = 'https://192.168.10.11:6443')).errors, []);
+  });
+});
+
+describe('patterns, host addresses and text (#12, case 8)', () => {
+  test('L2 interface patterns must compile, and as Go regexp (RE2)', () => {
+    findIssue(withChange((d) => (d.clusters[0].loadBalancer.interfaces = ['^eth[0-9+'])).errors, 'clusters[0].loadBalancer.interfaces[0]', /not a valid regular expression/);
+    findIssue(withChange((d) => (d.clusters[0].loadBalancer.interfaces = ['^eth(?!9)'])).errors, 'clusters[0].loadBalancer.interfaces[0]', /Go regexp \(RE2\)/);
+  });
+  test('a node may not take its subnet\'s network or broadcast address; /31 point-to-point has neither', () => {
+    const r = withChange((d) => {
+      d.clusters[0].nodes[3].address = '192.168.10.0';
+      d.clusters[1].nodes[3].address = '192.168.20.255';
+    });
+    findIssue(r.errors, 'clusters[0].nodes[3].address', /the network address of 192\.168\.10\.0\/24/);
+    findIssue(r.errors, 'clusters[1].nodes[3].address', /the broadcast address of 192\.168\.20\.0\/24/);
+    const p2p = withChange((d) => {
+      d.clusters[0].network.nodeSubnets.push('172.16.9.0/31');
+      d.clusters[0].nodes[3].address = '172.16.9.1';
+    });
+    assert.deepEqual(p2p.errors.filter((e) => e.path === 'clusters[0].nodes[3].address'), []);
+    findIssue(withChange((d) => (d.clusters[0].clustermesh.apiserverIP = '192.168.10.255')).errors, 'clusters[0].clustermesh.apiserverIP', /broadcast address/);
+  });
+  test('text that cannot be stored or shown faithfully is refused, naming the field', () => {
+    findIssue(withChange((d) => (d.metadata.description = 'bad \uD800 surrogate')).errors, 'metadata.description', /not valid Unicode/);
+    findIssue(withChange((d) => (d.mesh.waivers = { unencryptedCrossSite: 'carrier link \u202Eenil reirrac' })).errors, 'mesh.waivers.unencryptedCrossSite', /U\+202E/);
+    findIssue(withChange((d) => (d.policies[0].endpointSelector = { 'app name': 'database' })).errors, 'policies[0].endpointSelector.app name', /label key "app name"/);
+  });
+});
+
+describe('bounded validation (#12, case 2)', () => {
+  test('at most 511 clusters', () => {
+    const r = withChange((d) => (d.clusters = Array.from({ length: 512 }, () => d.clusters[0])));
+    findIssue(r.errors, 'clusters', /at most 511 clusters/);
+  });
+  test('many clusters with the same ranges: at most one report per range, at most 100 listed, the rest counted', () => {
+    const r = withChange((d) => {
+      d.mesh.method = 'cilium-connect';
+      d.mesh.maxConnectedClusters = 511;
+      d.policies = [];
+      d.clusters = Array.from({ length: 300 }, (_, i) => ({ ...structuredClone(d.clusters[0]), name: `c${i}`, id: i + 1, nodes: [{ name: 'n', role: 'controlplane', address: `192.168.10.${(i % 200) + 1}` }] }));
+    });
+    assert.equal(r.ok, false);
+    assert.equal(r.errors.length, 101);
+    assert.match(r.errors[100]!.message, /^\d+ more errors not listed \(only the first 100 are\)/);
+    const paths = r.errors.slice(0, 100).map((e) => e.path);
+    assert.equal(new Set(paths).size, paths.length, 'no range is reported twice');
   });
 });
