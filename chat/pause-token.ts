@@ -47,21 +47,28 @@ export type ClickVerdict =
   | { act: true }
   | { act: false; message: string; lastAction?: OperatorAction };
 
-export const PAST: Record<OperatorAction['action'], string> = { resume: 'resumed', skip: 'skipped', override: 'overridden', abort: 'aborted', amend: 'amended' };
+export const PAST: Record<OperatorAction['action'], string> = { resume: 'resumed', skip: 'skipped', override: 'overridden', abort: 'aborted', amend: 'amended', waiver: 'waived' };
 
-/** Decides whether a click still means something, from the rollout as it is now. */
+/**
+ * Decides whether a click still means something, from the rollout as it is now. A button acts only on the pause
+ * it was drawn for: the same cluster, step and `since` as the pause the server reports now. Anything else (a
+ * stale message, a made-up value) changes nothing, so the audit only ever records a pause that really exists.
+ */
 export function judgeClick(view: RolloutView, token: PauseToken, kind: 'resume' | 'abort'): ClickVerdict {
   if (view.state === 'aborted') {
     const a = [...view.actions].reverse().find((x) => x.action === 'abort');
     return { act: false, message: `already aborted${a ? ` by ${a.by}` : ''}`, lastAction: a };
   }
   if (view.state === 'completed' || view.state === 'failed') return { act: false, message: `the rollout already ${view.state}` };
-  if (kind === 'abort') return { act: true };
+  const b = view.blocked;
+  const samePause = b && b.step === token.s && (b.cluster ?? undefined) === (token.c ?? undefined) && b.since === token.t;
+  const where = `${token.c ? `${token.c}/` : ''}${token.s}`;
+  if (kind === 'abort') {
+    return samePause ? { act: true } : { act: false, message: `this button belongs to a pause at ${where} that is not the rollout's pause now; to stop the rollout use \`/mesh abort ${view.workflowId} <reason>\`` };
+  }
   const since = actionsOnPause(view, token).slice(token.n);
   const last = since[since.length - 1];
   if (last) return { act: false, message: `already ${PAST[last.action]} by ${last.by}`, lastAction: last };
-  const b = view.blocked;
-  const samePause = b && b.step === token.s && (b.cluster ?? undefined) === (token.c ?? undefined) && b.since === token.t;
-  if (!samePause) return { act: false, message: `${token.c ? `${token.c}/` : ''}${token.s} is no longer paused (its re-check passed)` };
+  if (!samePause) return { act: false, message: `${where} is no longer paused (its re-check passed)` };
   return { act: true };
 }

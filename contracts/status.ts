@@ -47,7 +47,8 @@ export interface StepStatus {
   note?: string;
 }
 
-export type OperatorActionName = 'resume' | 'skip' | 'override' | 'abort' | 'amend';
+/** `waiver`: a gate passed only because the blueprint's written waiver raised it (recorded by the run itself). */
+export type OperatorActionName = 'resume' | 'skip' | 'override' | 'abort' | 'amend' | 'waiver';
 
 export interface OperatorAction {
   at: string;

@@ -1,6 +1,7 @@
 // Pure: which blueprint changes may land in a running rollout. Anything that changes what has been built
-// (identity, addresses, versions, machine configs, CNI values) needs a new rollout; pools, budgets and the
-// mesh phase's manifests do not.
+// (identity, addresses, versions, machine configs, CNI values) needs a new rollout; pools and the mesh phase's
+// manifests do not. A gate may be tightened mid-run, never loosened: raising the etcd budget is what `override`
+// is for (a named person, a reason, on the paused step), so an amend that does it is refused and says so.
 import type { ClusterPlan, RolloutPlan } from '../blueprint/plan.ts';
 import { refused } from '../contracts/failures.ts';
 
@@ -38,10 +39,21 @@ export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): vo
       if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) problems.push(`clusters[${c.name}].${key}`);
     }
   }
+  const raised = current.clusters.flatMap((c) => {
+    const n = next.clusters.find((x) => x.name === c.name);
+    return n && n.etcd.latencyBudgetMs > c.etcd.latencyBudgetMs ? [`clusters[${c.name}].etcd.latencyBudgetMs ${c.etcd.latencyBudgetMs} → ${n.etcd.latencyBudgetMs} ms`] : [];
+  });
+  if (raised.length > 0) {
+    throw refused(
+      `amendment refused: it raises a gate (${raised.join('; ')}). A raised gate is an override, never a silent amend: ` +
+        'when the etcd-latency step pauses, run `meshpilot override <rollout> --step etcd-latency --reason "<why>"` (kept in the audit with your name). ' +
+        'Lowering a budget is fine.',
+    );
+  }
   if (problems.length > 0) {
     throw refused(
       `amendment refused: these changes are not safe in a running rollout: ${problems.join('; ')}. ` +
-        'Safe mid-run: LB pools and L2/BGP policy, the clustermesh apiserver IP, the etcd latency budget, global services and policies. ' +
+        'Safe mid-run: LB pools and L2/BGP policy, the clustermesh apiserver IP, a lower etcd latency budget, global services and policies. ' +
         'For anything else abort and start a new rollout.',
     );
   }

@@ -291,9 +291,17 @@ function rootMessage(err: unknown): string {
   return msg;
 }
 
+/** The audit lives in workflow history: who and why are a line each, not a document. */
+const MAX_ACTOR = 200;
+const MAX_REASON = 1000;
+
 function requireActor(input: ActorInput): void {
   if (!input || typeof input.by !== 'string' || input.by.trim() === '') {
     throw refused('by: say who is acting (user name or chat user id)');
+  }
+  if (input.by.length > MAX_ACTOR) throw refused(`by: at most ${MAX_ACTOR} characters`);
+  if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > MAX_REASON)) {
+    throw refused(`reason: at most ${MAX_REASON} characters (it is kept in the rollout's audit)`);
   }
 }
 
