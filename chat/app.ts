@@ -128,7 +128,7 @@ export async function startChatApp(opts: ChatAppOptions, listen: ChatListen): Pr
       }
     }
     await ack({ response_type: 'ephemeral', text: `Working on \`${SLASH_COMMAND} ${command.text.trim()}\`…` });
-    const reply = await runMeshCommand(core, cmd, { userId: command.user_id, channelId: command.channel_id });
+    const reply = await runMeshCommand(core, cmd, { userId: command.user_id, channelId: command.channel_id, requestId: command.trigger_id });
     await sendReply(respond, reply).catch((err: Error) => log(`chat: could not reply to ${command.user_id}: ${err.message}`));
   });
 
@@ -147,6 +147,7 @@ export async function startChatApp(opts: ChatAppOptions, listen: ChatListen): Pr
         channelId: body.channel?.id,
         messageTs: body.message?.ts,
         value: 'value' in action ? action.value : undefined,
+        requestId: body.trigger_id,
       });
       await respond({ response_type: 'ephemeral', replace_original: false, text: answer }).catch((err: Error) => log(`chat: could not answer ${body.user.id}: ${err.message}`));
     });

@@ -14,6 +14,8 @@ export interface Click {
   /** ts of the message clicked, to adopt it as the pause message */
   messageTs?: string;
   value?: string;
+  /** Slack's trigger_id for this click: its idempotency key */
+  requestId?: string;
 }
 
 const inFlight = new Map<string, Promise<unknown>>();
@@ -42,17 +44,25 @@ export async function handleClick(core: ChatCore, click: Click): Promise<string>
       const view = await getRolloutView(core.client, token.w);
       const verdict = judgeClick(view, token, click.kind);
       if (click.channelId) {
-        core.followers.follow(token.w, click.channelId, click.messageTs ? { pauseRef: { adapter: core.notifier.name, channel: click.channelId, id: click.messageTs }, pauseKey: pauseKeyOf(token) } : {});
+        // Adopt the clicked message as the pause message only when it is the message of the pause there is.
+        const b = view.blocked;
+        const isThisPause = b !== undefined && b.step === token.s && (b.cluster ?? undefined) === (token.c ?? undefined) && b.since === token.t;
+        core.followers.follow(view.workflowId, click.channelId, isThisPause && click.messageTs ? { pauseRef: { adapter: core.notifier.name, channel: click.channelId, id: click.messageTs }, pauseKey: pauseKeyOf(token) } : {});
       }
-      if (!verdict.act) return `Nothing sent: ${verdict.message}.`;
-      const where = `${token.c ? `${token.c}/` : ''}${token.s}`;
+      if (!verdict.act || !view.blocked) return `Nothing sent: ${verdict.act ? 'nothing is paused' : verdict.message}.`;
+      // From here on, only what the server reported: the token matched it, but the audit is written from the view.
+      const pause = view.blocked;
+      const where = `${pause.cluster ? `${pause.cluster}/` : ''}${pause.step}`;
+      const requestId = click.requestId ? `slack-${click.requestId}` : undefined;
       if (click.kind === 'resume') {
-        const r = await actOnStep(core.client, token.w, 'resume', { ...actor, reason: 'resumed from Slack', step: token.s, cluster: token.c });
-        core.log(`chat: ${actor.by} resumed ${where} of ${token.w} (button)`);
+        const r = await actOnStep(core.client, view.workflowId, 'resume', { ...actor, reason: 'resumed from Slack', step: pause.step, cluster: pause.cluster, requestId });
+        if (r.duplicate) return `Already done: this click was carried out before (${r.message}).`;
+        core.log(`chat: ${actor.by} resumed ${where} of ${view.workflowId} (button)`);
         return `Resume sent for ${where}: ${r.message}.`;
       }
-      const r = await abortRollout(core.client, token.w, { ...actor, reason: `aborted from Slack while paused at ${where}` });
-      core.log(`chat: ${actor.by} aborted ${token.w} (button)`);
+      const r = await abortRollout(core.client, view.workflowId, { ...actor, reason: `aborted from Slack while paused at ${where} (since ${pause.since})`, requestId });
+      if (r.duplicate) return `Already done: this click was carried out before (${r.message}).`;
+      core.log(`chat: ${actor.by} aborted ${view.workflowId} (button)`);
       return `Abort sent: ${r.message}.`;
     } catch (err) {
       return explain(err);

@@ -1,15 +1,14 @@
 // `/mesh …` after it was parsed, allowed and acked: do the work and say what happened (ephemeral, through the
 // command's response_url: one or two replies, well inside its limit of five). Progress goes through followers.
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
-import { ActionRefused, RolloutNotFound, ScheduleInputError, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
+import { ActionRefused, RolloutNotFound, ScheduleInputError, TemporalUnreachable, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
 import { abortRollout, actOnStep, getRolloutView, listRollouts, startRollout } from '../client/rollouts.ts';
 import { rolloutWorkflowId } from '../contracts/names.ts';
 import { isTerminal } from '../contracts/status.ts';
-import { planFromFile } from '../blueprint/plan-file.ts';
 import { redact } from '../secrets/redact.ts';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import type { RolloutMessage } from '../notify/message.ts';
-import { BlueprintNameError, BLUEPRINT_NAME, resolveBlueprint } from './blueprints.ts';
+import { BlueprintNameError, BlueprintRefused, BLUEPRINT_NAME, planBlueprint, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
 import { statusMessage } from './render.ts';
@@ -17,14 +16,15 @@ import { statusMessage } from './render.ts';
 export interface CommandContext {
   userId: string;
   channelId: string;
+  /** Slack's trigger_id: the command's idempotency key */
+  requestId?: string;
 }
 
 /** A reply: plain mrkdwn text, or a rendered message (the status). */
 export type Reply = { text: string } | { message: RolloutMessage };
 
-async function planByName(core: ChatCore, name: string): Promise<{ plan: RolloutPlan; file: string }> {
-  const file = await resolveBlueprint(core.blueprintDir, name);
-  return { plan: await planFromFile(file), file };
+async function planByName(core: ChatCore, name: string): Promise<{ plan: RolloutPlan }> {
+  return { plan: await planBlueprint(core.blueprintDir, name) };
 }
 
 /** `rollout-…` is a workflow id; a plain name is a blueprint, whose current revision names the rollout. */
@@ -56,6 +56,7 @@ function followNote(core: ChatCore, workflowId: string, channelId: string): stri
 
 export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: CommandContext): Promise<Reply> {
   const actor = slackActor(ctx.userId);
+  const requestId = ctx.requestId ? `slack-${ctx.requestId}` : undefined;
   try {
     switch (cmd.kind) {
       case 'help':
@@ -66,7 +67,8 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
       }
       case 'rollout': {
         const { plan } = await planByName(core, cmd.name);
-        const started = await startRollout(core.client, { plan, requestedBy: actor, taskQueue: core.taskQueue, limits: core.limits });
+        const started = await startRollout(core.client, { plan, requestedBy: actor, taskQueue: core.taskQueue, limits: core.limits, requestId });
+        if (started.duplicate) return { text: `Already done: this request started \`${started.workflowId}\` before; it is not started again.` };
         core.log(`chat: ${actor.by} ${started.started ? 'started' : 'attached to'} ${started.workflowId}`);
         const head = started.started ? `Started \`${started.workflowId}\`.` : `This change is already rolling out: \`${started.workflowId}\` (not started twice).`;
         return { text: `${head}${followNote(core, started.workflowId, ctx.channelId)}` };
@@ -85,13 +87,15 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
       }
       case 'resume': {
         const id = await resolveRolloutId(core, cmd.target);
-        const r = await actOnStep(core.client, id, 'resume', { ...actor, reason: cmd.reason });
+        const r = await actOnStep(core.client, id, 'resume', { ...actor, reason: cmd.reason, requestId });
+        if (r.duplicate) return { text: `Already done: this request was carried out before (${r.message}); nothing was sent again.` };
         core.log(`chat: ${actor.by} resumed ${r.workflowId}`);
         return { text: `Resume accepted: ${r.message}.${followNote(core, id, ctx.channelId)}` };
       }
       case 'abort': {
         const id = await resolveRolloutId(core, cmd.target);
-        const r = await abortRollout(core.client, id, { ...actor, reason: cmd.reason });
+        const r = await abortRollout(core.client, id, { ...actor, reason: cmd.reason, requestId });
+        if (r.duplicate) return { text: `Already done: this request was carried out before (${r.message}); nothing was sent again.` };
         core.log(`chat: ${actor.by} aborted ${id}`);
         return { text: `Abort accepted: ${r.message}.${followNote(core, id, ctx.channelId)}` };
       }
@@ -119,11 +123,20 @@ async function inFlight(core: ChatCore): Promise<string> {
 /** How `/mesh schedule NAME EVERY` names what it was given. */
 const CHAT_ARGUMENT: Record<ScheduleArgument, string> = { every: 'interval', cron: 'cron expression', catchup: 'catch-up window', mesh: 'mesh name' };
 
-/** Every failure a person can act on, in one message in chat's words; anything else without internals or secrets. */
+/** Absolute server paths become the file's own name (a blueprint) or `<path>`: where the server keeps things is nobody's business in a channel. */
+export function hidePaths(text: string): string {
+  return text.replace(/(?<![\w:/.~-])(?:\/[\w.@+-]+){2,}\/?/g, (p) => (/\.ya?ml$/.test(p) ? p.slice(p.lastIndexOf('/') + 1) : '<path>'));
+}
+
+/** Every failure a person can act on, in one message in chat's words; anything else without internals, paths or secrets. */
 export function explain(err: unknown): string {
+  return hidePaths(explainRaw(err));
+}
+
+function explainRaw(err: unknown): string {
   if (err instanceof ActionRefused) return `Refused: ${err.message}`;
   if (err instanceof RolloutNotFound) return `No such rollout: ${err.message} (see \`/mesh status\`)`;
-  if (err instanceof BlueprintNameError) return err.message;
+  if (err instanceof BlueprintNameError || err instanceof BlueprintRefused || err instanceof TemporalUnreachable) return err.message;
   if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
   if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
   if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;

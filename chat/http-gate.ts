@@ -1,7 +1,9 @@
 // The chat app's HTTP front: health, then our own checks on every Slack request before Bolt sees it. Bolt
-// verifies signatures too, but accepts timestamps from the future and answers a wrong content type with a
-// 401/400 that hides the cause; here the replay window is symmetric and each refusal has its own status.
+// verifies signatures too, but accepts timestamps from the future, accepts the same signed request as often as
+// it is sent, and answers a wrong content type with a 401/400 that hides the cause; here the window is
+// symmetric, a request is accepted at most once, and each refusal has its own status.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ReplayGuard } from './replay-guard.ts';
 import { verifySlackSignature } from './signature.ts';
 
 export const SLACK_ENDPOINT = '/slack/events';
@@ -15,6 +17,8 @@ export interface GateOptions {
   health: () => Record<string, unknown>;
   log: (line: string) => void;
   nowMs?: () => number;
+  /** remembers accepted requests for their replay window; default: a fresh one per server */
+  replays?: ReplayGuard;
 }
 
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -43,7 +47,8 @@ function isSlackForm(contentType: string | undefined): boolean {
   return params.every((p) => p === '' || p === 'charset=utf-8');
 }
 
-export function createChatServer(opts: GateOptions): Server {
+export function createChatServer(options: GateOptions): Server {
+  const opts = { ...options, replays: options.replays ?? new ReplayGuard() };
   return createServer((req, res) => {
     void handle(opts, req, res).catch((err: unknown) => {
       opts.log(`chat: request failed: ${(err as Error).message}`);
@@ -53,7 +58,7 @@ export function createChatServer(opts: GateOptions): Server {
   });
 }
 
-async function handle(opts: GateOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: GateOptions & { replays: ReplayGuard }, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { pathname } = new URL(req.url ?? '/', 'http://localhost');
   if (pathname === '/healthz') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
@@ -76,16 +81,25 @@ async function handle(opts: GateOptions, req: IncomingMessage, res: ServerRespon
   }
   // Slack's certificate probe carries no signature and nothing else may ride along with it.
   if (new URLSearchParams(raw.toString('utf8')).get('ssl_check') === '1') return plain(res, 200, 'ok');
-  const check = verifySlackSignature({
-    signingSecret: opts.signingSecret,
-    timestamp: header(req, 'x-slack-request-timestamp'),
-    signature: header(req, 'x-slack-signature'),
-    rawBody: raw,
-    nowMs: (opts.nowMs ?? Date.now)(),
-  });
+  const timestamp = header(req, 'x-slack-request-timestamp');
+  const signature = header(req, 'x-slack-signature');
+  const nowMs = (opts.nowMs ?? Date.now)();
+  const check = verifySlackSignature({ signingSecret: opts.signingSecret, timestamp, signature, rawBody: raw, nowMs });
   if (!check.ok) {
     opts.log(`chat: refused a request to ${SLACK_ENDPOINT}: ${check.reason}`);
     return plain(res, 401, 'invalid request signature');
+  }
+  // Verified, so both headers are there. Only now is the request remembered: unsigned noise cannot fill the store.
+  const claim = opts.replays.claim(timestamp!, signature!, nowMs);
+  if (!claim.ok && claim.why === 'full') {
+    opts.log('chat: refused a request: too many requests in the replay window to remember another one');
+    return plain(res, 503, 'too many requests in the last 5 minutes', { 'retry-after': '60' });
+  }
+  if (!claim.ok) {
+    opts.log(`chat: refused a replayed request (signature ${signature!.slice(3, 15)}…, first accepted ${new Date(claim.firstSeenMs).toISOString()})`);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ response_type: 'ephemeral', text: `Already done: this exact request was received at ${new Date(claim.firstSeenMs).toISOString()} and is not run twice.` }));
+    return;
   }
   // Bolt reuses a buffered body and compares the content type with ===, so hand it exactly what Slack sends.
   Object.assign(req, { rawBody: raw });

@@ -46,3 +46,14 @@ export class VerifyRunInProgress extends Error {
     super(`a verify run of ${mesh} is already in progress: ${running.join(', ')}`);
   }
 }
+
+/** Temporal could not be reached at all (as opposed to refusing or not knowing something): names the address. */
+export class TemporalUnreachable extends Error {
+  override name = 'TemporalUnreachable';
+  constructor(
+    readonly address: string,
+    detail: string,
+  ) {
+    super(`Temporal at ${address} is not reachable (${detail}): is the server up, and does MESHPILOT_TEMPORAL_ADDRESS point at it?`);
+  }
+}

@@ -107,6 +107,21 @@ describe('idempotent clicks', () => {
     assert.equal(!completed.act && completed.message, 'the rollout already completed');
   });
 
+  test('an Abort button acts only on the pause it was drawn for: a made-up cluster or step, or another pause, is refused (#12, case 9)', () => {
+    const forged = [
+      { ...token, c: 'cluster-mars' },
+      { ...token, s: 'bootstrap' },
+      { ...token, t: '2026-03-01T09:00:00.000Z' },
+      { ...token, c: undefined },
+    ];
+    for (const t of forged) {
+      const verdict = judgeClick(view(), t, 'abort');
+      assert.equal(verdict.act, false, JSON.stringify(t));
+      assert.match(!verdict.act ? verdict.message : '', /not the rollout's pause now; to stop the rollout use `\/mesh abort rollout-usa-europe-abc123 <reason>`/);
+    }
+    assert.deepEqual(judgeClick(view(), token, 'abort'), { act: true });
+  });
+
   test('tampered or foreign button values are not tokens', () => {
     assert.equal(decodePauseToken('{"w":"x"}'), undefined);
     assert.equal(decodePauseToken('not json'), undefined);

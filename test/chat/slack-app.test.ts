@@ -2,6 +2,8 @@
 // Temporal is never reached here (a lazy connection nobody uses); the rollout path is in rollout-flow.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../../config/env.ts';
@@ -72,9 +74,10 @@ describe('meshpilot chat: the Slack edge', () => {
   });
 
   test('a stale timestamp, and one from the future, are refused with 401', async () => {
+    // 10 s past the window either way: the server's clock reads a second or more later than ours on a busy machine.
     const now = Math.floor(Date.now() / 1000);
-    assert.equal((await sendSigned(events, mesh('help'), { timestamp: now - 301 })).status, 401);
-    assert.equal((await sendSigned(events, mesh('help'), { timestamp: now + 301 })).status, 401);
+    assert.equal((await sendSigned(events, mesh('help'), { timestamp: now - 310 })).status, 401);
+    assert.equal((await sendSigned(events, mesh('help'), { timestamp: now + 310 })).status, 401);
     assert.match(logs.join('\n'), /stale request/);
     assert.match(logs.join('\n'), /in the future/);
   });
@@ -159,6 +162,80 @@ describe('meshpilot chat: the Slack edge', () => {
     await sendSigned(events, mesh('schedule usa-europe soon'));
     const reply = await slack.waitFor('the schedule reply', () => slack.responses.find((r) => r.id === 'cmd-schedule-usa-europe-soon'));
     assert.equal(reply.body.text, 'The interval "soon" is not a duration like 6h, 30m or 1d12h');
+  });
+
+  test('a signed request is accepted once: the same bytes again are answered "already done" and never reach a handler (#12, case 3)', async () => {
+    const body = mesh('plan usa-europe');
+    const ts = Math.floor(Date.now() / 1000);
+    const first = await sendSigned(events, body, { timestamp: ts });
+    assert.match(String(first.json?.text), /^Working on `\/mesh plan usa-europe`/);
+    const again = await sendSigned(events, body, { timestamp: ts });
+    assert.equal(again.status, 200);
+    assert.equal(again.json?.response_type, 'ephemeral');
+    assert.match(String(again.json?.text), /^Already done: this exact request was received at .* and is not run twice\.$/);
+    assert.match(logs.join('\n'), /refused a replayed request/);
+  });
+
+  test('with Temporal down, chat names Temporal and its address (#12, case 11)', { timeout: 180_000 }, async () => {
+    await sendSigned(events, mesh('status'));
+    // The SDK retries an unavailable server for about 20 s before giving up; Slack's response_url lasts 30 min.
+    const reply = await slack.waitFor('the status reply', () => slack.responses.find((r) => r.id === 'cmd-status'), 120_000);
+    assert.match(String(reply.body.text), /^Temporal at 127\.0\.0\.1:1 is not reachable \(.*ECONNREFUSED.*\): is the server up, and does MESHPILOT_TEMPORAL_ADDRESS point at it\?$/);
+  });
+});
+
+describe('meshpilot chat: blueprint replies show no server paths (#12, case 11)', () => {
+  let slack: FakeSlack;
+  let chat: RunningChatApp;
+  let client: Client;
+  let root: string;
+  let events: string;
+
+  before(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-chat-paths-'));
+    const dir = path.join(root, 'blueprints');
+    mkdirSync(dir);
+    const seed = readFileSync(path.join(projectRoot, 'examples', 'usa-europe.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'usa-europe.yaml'), seed);
+    writeFileSync(path.join(dir, 'broken.yaml'), seed.replace('podSubnets: [10.2.0.0/16]', 'podSubnets: [10.1.0.0/16]'));
+    writeFileSync(path.join(root, 'private.yaml'), seed);
+    symlinkSync(path.join(root, 'private.yaml'), path.join(dir, 'outside.yaml'));
+    slack = await startFakeSlack();
+    client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    chat = await startChatApp(
+      {
+        env: loadChatEnv({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_ALLOWED_USERS: OPS_USER, SLACK_ALLOWED_CHANNELS: OPS_CHANNEL, MESHPILOT_BLUEPRINT_DIR: dir, SLACK_API_URL: slack.apiUrl }),
+        client,
+        namespace: 'default',
+        taskQueue: 'unused',
+        log: () => undefined,
+      },
+      { port: 0, host: '127.0.0.1' },
+    );
+    events = `${chat.url}/slack/events`;
+  });
+  after(async () => {
+    await chat?.stop();
+    await client?.connection.close().catch(() => undefined);
+    await slack?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const ask = async (text: string, id: string) => {
+    await sendSigned(events, slashCommand({ text, user_id: OPS_USER, channel_id: OPS_CHANNEL, response_url: slack.responseUrl(id) }));
+    return String((await slack.waitFor(id, () => slack.responses.find((r) => r.id === id))).body.text);
+  };
+
+  test('an invalid blueprint is reported by file name and line, never by where the server keeps it', async () => {
+    const text = await ask('plan broken', 'broken');
+    assert.match(text, /^Blueprint `broken` is not valid:\n• broken\.yaml:\d+: clusters\[1\]\.network\.podSubnets\[0\]: pod subnet 10\.1\.0\.0\/16 of cluster-europe overlaps/);
+    assert.ok(!text.includes(root), text);
+    assert.ok(!text.includes(os.tmpdir()), text);
+  });
+
+  test('"available:" names only blueprints inside the directory; a link leading out is neither listed nor read', async () => {
+    assert.equal(await ask('plan nope', 'nope'), 'no blueprint named nope (available: broken, usa-europe)');
+    assert.equal(await ask('plan outside', 'outside'), 'blueprint outside points outside the blueprint directory');
   });
 });
 

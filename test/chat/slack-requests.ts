@@ -1,5 +1,9 @@
 // Requests the way Slack sends them: form bodies, signed with the app's signing secret.
+import { randomBytes } from 'node:crypto';
 import { slackSignature } from '../../chat/signature.ts';
+
+/** Slack gives every command and click its own trigger_id (meshpilot's idempotency key for it). */
+const triggerId = () => `398738663015.47445629121.${randomBytes(16).toString('hex')}`;
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -45,7 +49,7 @@ export function slashCommand(fields: { text: string; user_id: string; channel_id
     text: fields.text,
     api_app_id: 'A0FAKE',
     response_url: fields.response_url,
-    trigger_id: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+    trigger_id: triggerId(),
   }).toString();
 }
 
@@ -57,7 +61,7 @@ export function blockActions(fields: { user_id: string; channel_id: string; mess
     api_app_id: 'A0FAKE',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: fields.message_ts, channel_id: fields.channel_id, is_ephemeral: false },
-    trigger_id: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+    trigger_id: triggerId(),
     team: { id: 'T0FAKE', domain: 'fake' },
     channel: { id: fields.channel_id, name: 'ops' },
     message: { type: 'message', ts: fields.message_ts, user: 'U0BOT', bot_id: 'B0BOT', text: '', blocks: [] },
