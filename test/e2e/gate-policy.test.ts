@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { actOnStep, ActionRefused, amendRollout } from '../../client/rollouts.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { withLabState } from '../../lab/state.ts';
 import { SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
