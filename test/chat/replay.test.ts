@@ -4,35 +4,19 @@
 // at its gate ("already done"); the replica reaches Temporal, where the request's idempotency key (the update id,
 // the start memo) stops it. And a forged Abort button naming a made-up pause changes nothing (#12, case 9).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseDocument } from 'yaml';
 import { getRolloutView } from '../../client/rollouts.ts';
-import { startChatApp, type RunningChatApp } from '../../chat/app.ts';
-import { loadChatEnv } from '../../chat/env.ts';
+import type { RunningChatApp } from '../../chat/app.ts';
 import { startTemporal } from '../helpers/temporal.ts';
-import { SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, waitFor } from '../helpers/rollout.ts';
 import { startFakeSlack, type FakeSlack } from '../notify/fake-slack.ts';
-import { blockActions, sendSigned, SIGNING_SECRET, slashCommand } from './slack-requests.ts';
+import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from './chat-fixtures.ts';
+import { blockActions, sendSigned, slashCommand } from './slack-requests.ts';
 
-const OPS_USER = 'U1OPS';
-const OPS_CHANNEL = 'C1OPS';
-
-function blueprintDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-replay-bp-'));
-  const doc = parseDocument(readFileSync(SEED_BLUEPRINT, 'utf8'));
-  const clusters = doc.get('clusters') as { items: Array<{ set(k: string, v: unknown): void; get(k: string): { items: Array<{ delete(k: string): void }> } }> };
-  for (const c of clusters.items) {
-    c.set('boot', { provider: 'none' });
-    for (const n of c.get('nodes').items) n.delete('bmc');
-  }
-  writeFileSync(path.join(dir, 'usa-europe.yaml'), doc.toString());
-  return dir;
-}
 
 /** A request captured once: the same bytes and headers every time it is sent. */
 interface Captured {
@@ -50,31 +34,11 @@ describe('Slack replays of rollout, resume and abort (lab: node-unreachable)', (
   let bpDir: string;
 
   before(async () => {
-    bpDir = blueprintDir();
+    bpDir = labBlueprintDir();
     env = await startTemporal();
     lab = await startLabWorker(env, { scenario: 'node-unreachable', blueprint: path.join(bpDir, 'usa-europe.yaml') });
     slack = await startFakeSlack();
-    const app = () =>
-      startChatApp(
-        {
-          env: loadChatEnv({
-            SLACK_SIGNING_SECRET: SIGNING_SECRET,
-            SLACK_BOT_TOKEN: 'xoxb-test-token',
-            SLACK_ALLOWED_USERS: OPS_USER,
-            SLACK_ALLOWED_CHANNELS: OPS_CHANNEL,
-            MESHPILOT_BLUEPRINT_DIR: bpDir,
-            SLACK_API_URL: slack.apiUrl,
-          }),
-          client: env.client,
-          namespace: env.namespace ?? 'default',
-          taskQueue: lab.taskQueue,
-          // Only people clear the pause in this test: no automatic re-check while it runs.
-          limits: { recheckBaseMs: 10 * 60_000, recheckMaxMs: 10 * 60_000, maxHistoryEvents: 1_500 },
-          followIntervalMs: 500,
-          log: () => undefined,
-        },
-        { port: 0, host: '127.0.0.1' },
-      );
+    const app = () => startLabChat(env, lab.taskQueue, slack, bpDir, { followIntervalMs: 500 });
     chat = await app();
     replica = await app();
   });

@@ -2,41 +2,21 @@
 // /mesh rollout → a paused message with buttons → the lab is healed → a Resume click → the completion message.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseDocument } from 'yaml';
 import { getRolloutView } from '../../client/rollouts.ts';
-import { startChatApp, type RunningChatApp } from '../../chat/app.ts';
-import { loadChatEnv } from '../../chat/env.ts';
+import type { RunningChatApp } from '../../chat/app.ts';
 import { startTemporal } from '../helpers/temporal.ts';
-import { healLab, SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { healLab, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../notify/fake-slack.ts';
-import { blockActions, sendSigned, SIGNING_SECRET, slashCommand } from './slack-requests.ts';
+import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from './chat-fixtures.ts';
+import { blockActions, sendSigned, slashCommand } from './slack-requests.ts';
 
-const OPS_USER = 'U1OPS';
-const OPS_CHANNEL = 'C1OPS';
 
 type Button = { action_id: string; value?: string; url?: string; confirm?: unknown };
 const buttons = (m: StoredMessage): Button[] => m.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements as Button[]);
 const header = (m: StoredMessage): string => String((m.blocks.find((b) => b.type === 'header')?.text as { text?: string } | undefined)?.text ?? '');
-
-/**
- * The blueprint directory chat reads by name: the seed's usa-europe, with nodes already in Talos maintenance mode
- * (`boot.provider: none`) so the unreachable node pauses the run instead of needing BMC credentials in the lab.
- */
-function blueprintDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-chat-bp-'));
-  const doc = parseDocument(readFileSync(SEED_BLUEPRINT, 'utf8'));
-  const clusters = doc.get('clusters') as { items: Array<{ set(k: string, v: unknown): void; get(k: string): { items: Array<{ delete(k: string): void }> } }> };
-  for (const c of clusters.items) {
-    c.set('boot', { provider: 'none' });
-    for (const n of c.get('nodes').items) n.delete('bmc');
-  }
-  writeFileSync(path.join(dir, 'usa-europe.yaml'), doc.toString());
-  return dir;
-}
 
 describe('Slack happy path on a real rollout (lab: node-unreachable)', () => {
   let env: TestWorkflowEnvironment;
@@ -47,31 +27,11 @@ describe('Slack happy path on a real rollout (lab: node-unreachable)', () => {
   let bpDir: string;
 
   before(async () => {
-    bpDir = blueprintDir();
+    bpDir = labBlueprintDir();
     env = await startTemporal();
     lab = await startLabWorker(env, { scenario: 'node-unreachable', blueprint: path.join(bpDir, 'usa-europe.yaml') });
     slack = await startFakeSlack();
-    chat = await startChatApp(
-      {
-        env: loadChatEnv({
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_BOT_TOKEN: 'xoxb-test-token',
-          SLACK_ALLOWED_USERS: OPS_USER,
-          SLACK_ALLOWED_CHANNELS: OPS_CHANNEL,
-          MESHPILOT_BLUEPRINT_DIR: bpDir,
-          MESHPILOT_UI_URL: 'http://127.0.0.1:8233',
-          SLACK_API_URL: slack.apiUrl,
-        }),
-        client: env.client,
-        namespace: env.namespace ?? 'default',
-        taskQueue: lab.taskQueue,
-        // No automatic re-check during the test: only the Resume click may clear the pause.
-        limits: { recheckBaseMs: 10 * 60_000, recheckMaxMs: 10 * 60_000, maxHistoryEvents: 1_500 },
-        followIntervalMs: 250,
-        log: () => undefined,
-      },
-      { port: 0, host: '127.0.0.1' },
-    );
+    chat = await startLabChat(env, lab.taskQueue, slack, bpDir, { extraEnv: { MESHPILOT_UI_URL: 'http://127.0.0.1:8233' } });
     events = `${chat.url}/slack/events`;
   });
 

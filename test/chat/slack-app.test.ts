@@ -10,10 +10,9 @@ import { projectRoot } from '../../config/env.ts';
 import { startChatApp, type RunningChatApp } from '../../chat/app.ts';
 import { loadChatEnv } from '../../chat/env.ts';
 import { startFakeSlack, type FakeSlack } from '../notify/fake-slack.ts';
+import { OPS_CHANNEL, OPS_USER, startOfflineChat } from './chat-fixtures.ts';
 import { blockActions, sendSigned, SIGNING_SECRET, slashCommand } from './slack-requests.ts';
 
-const OPS_USER = 'U1OPS';
-const OPS_CHANNEL = 'C1OPS';
 
 describe('meshpilot chat: the Slack edge', () => {
   let slack: FakeSlack;
@@ -24,24 +23,7 @@ describe('meshpilot chat: the Slack edge', () => {
 
   before(async () => {
     slack = await startFakeSlack();
-    client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-    chat = await startChatApp(
-      {
-        env: loadChatEnv({
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_BOT_TOKEN: 'xoxb-test-token',
-          SLACK_ALLOWED_USERS: OPS_USER,
-          SLACK_ALLOWED_CHANNELS: OPS_CHANNEL,
-          MESHPILOT_BLUEPRINT_DIR: path.join(projectRoot, 'examples'),
-          SLACK_API_URL: slack.apiUrl,
-        }),
-        client,
-        namespace: 'default',
-        taskQueue: 'unused',
-        log: (l) => logs.push(l),
-      },
-      { port: 0, host: '127.0.0.1' },
-    );
+    ({ chat, client } = await startOfflineChat(slack, path.join(projectRoot, 'examples'), (l) => logs.push(l)));
     events = `${chat.url}/slack/events`;
   });
 
@@ -201,17 +183,7 @@ describe('meshpilot chat: blueprint replies show no server paths (#12, case 11)'
     writeFileSync(path.join(root, 'private.yaml'), seed);
     symlinkSync(path.join(root, 'private.yaml'), path.join(dir, 'outside.yaml'));
     slack = await startFakeSlack();
-    client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-    chat = await startChatApp(
-      {
-        env: loadChatEnv({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_ALLOWED_USERS: OPS_USER, SLACK_ALLOWED_CHANNELS: OPS_CHANNEL, MESHPILOT_BLUEPRINT_DIR: dir, SLACK_API_URL: slack.apiUrl }),
-        client,
-        namespace: 'default',
-        taskQueue: 'unused',
-        log: () => undefined,
-      },
-      { port: 0, host: '127.0.0.1' },
-    );
+    ({ chat, client } = await startOfflineChat(slack, dir));
     events = `${chat.url}/slack/events`;
   });
   after(async () => {
