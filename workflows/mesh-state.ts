@@ -10,7 +10,7 @@ import { blockedSummaryOf, isTerminal, type BlockedSummary, type MeshRolloutStat
 import { DEFAULT_PAUSE_LIMITS, MESH_STEPS, type MeshStepName, type PauseLimits } from '../contracts/steps.ts';
 import { assertSafeAmendment } from './amend.ts';
 import type { ClusterRolloutResult } from './cluster-rollout.ts';
-import { initialSteps, StepRunner, type StepRunnerState } from './step-runner.ts';
+import { initialSteps, requireActor, StepRunner, type StepRunnerState } from './step-runner.ts';
 import { meshDetails, SearchAttributeTracker, showDetails } from './visibility.ts';
 
 export interface MeshRolloutInput {
@@ -134,6 +134,7 @@ export class MeshRolloutState {
   }
 
   validateAmend(i: AmendInput): void {
+    requireActor(i);
     if (isTerminal(this.state)) throw refused(`the rollout is ${this.state}; amend applies to a running rollout`);
     assertSafeAmendment(this.plan, i.plan);
   }

@@ -295,7 +295,8 @@ function rootMessage(err: unknown): string {
 const MAX_ACTOR = 200;
 const MAX_REASON = 1000;
 
-function requireActor(input: ActorInput): void {
+/** Who acts and why, bounded: every update validator checks it (amend included). */
+export function requireActor(input: ActorInput): void {
   if (!input || typeof input.by !== 'string' || input.by.trim() === '') {
     throw refused('by: say who is acting (user name or chat user id)');
   }
