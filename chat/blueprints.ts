@@ -7,7 +7,7 @@ import type { RolloutPlan } from '../blueprint/plan.ts';
 
 /** A DNS label: no dots, slashes or `..`, so a name can never leave the directory. */
 export const BLUEPRINT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** Problems listed in one Slack reply; the rest are counted (`meshpilot validate` lists them all). */
+/** Problems listed in one Slack reply; the rest are counted. */
 const MAX_LISTED = 20;
 
 export class BlueprintNameError extends Error {
