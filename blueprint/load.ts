@@ -138,28 +138,21 @@ export function loadBlueprintText(text: string, opts: ValidateOptions = {}): Loa
 /** Strict UTF-8: a byte sequence that is not UTF-8 is an error naming its line, never silently replaced. */
 function decodeUtf8(bytes: Buffer, file: string): { text: string } | { problem: LoadedBlueprint } {
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    // Find the first bad byte: decode growing prefixes would be quadratic, so validate sequence by sequence.
-    let i = 0;
-    while (i < bytes.length) {
-      const b = bytes[i]!;
-      const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-      const seq = n > 0 ? bytes.subarray(i, i + n) : undefined;
-      if (!seq || seq.length < n || !isUtf8Sequence(seq)) break;
-      i += n;
+    // Where: decode leniently and walk the replacement characters; the first one that is not a literal U+FFFD in
+    // the file (EF BF BD) stands for the first bad byte. One pass, whatever the file holds.
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    let offset = 0;
+    let from = 0;
+    for (let at = lenient.indexOf('\uFFFD'); at !== -1; at = lenient.indexOf('\uFFFD', at + 1)) {
+      offset += Buffer.byteLength(lenient.slice(from, at));
+      if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) break;
+      offset += 3;
+      from = at + 1;
     }
-    const line = bytes.subarray(0, i).reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 1);
-    return { problem: fail(`${file} is not valid UTF-8 (byte 0x${(bytes[i] ?? 0).toString(16).padStart(2, '0')} at offset ${i}): save it as UTF-8; nothing is guessed or replaced`, line) };
-  }
-}
-
-function isUtf8Sequence(seq: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(seq);
-    return true;
-  } catch {
-    return false;
+    const line = bytes.subarray(0, offset).reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 1);
+    return { problem: fail(`${file} is not valid UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset}): save it as UTF-8; nothing is guessed or replaced`, line) };
   }
 }
 
