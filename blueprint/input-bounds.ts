@@ -15,7 +15,6 @@ const MAX_ITEMS = MAX_NODES_PER_CLUSTER;
  * differently from what it holds ("Trojan Source", CVE-2021-42574): a waiver reason shown on every plan must
  * say what it says.
  */
-// eslint-disable-next-line no-control-regex
 const HIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/;
 
 /** In unicode mode a surrogate pair is one code point: only a lone surrogate matches. */

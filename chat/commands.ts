@@ -136,7 +136,8 @@ export function explain(err: unknown): string {
 function explainRaw(err: unknown): string {
   if (err instanceof ActionRefused) return `Refused: ${err.message}`;
   if (err instanceof RolloutNotFound) return `No such rollout: ${err.message} (see \`/mesh status\`)`;
-  if (err instanceof BlueprintNameError || err instanceof BlueprintRefused || err instanceof TemporalUnreachable) return err.message;
+  if (err instanceof BlueprintNameError || err instanceof BlueprintRefused) return err.message;
+  if (err instanceof TemporalUnreachable) return `${err.message}: is the server up, and does TEMPORAL_ADDRESS point at it?`;
   if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
   if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
   if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;

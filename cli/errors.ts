@@ -1,6 +1,6 @@
 // The CLI's words for the errors other layers throw: flags by their names, next steps as commands to run.
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
-import { ActionRefused, RolloutNotFound, ScheduleInputError, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
+import { ActionRefused, RolloutNotFound, ScheduleInputError, TemporalUnreachable, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
 import { CliError } from './io.ts';
 
 const FLAG: Record<ScheduleArgument, string> = { every: '--every', cron: '--cron', catchup: '--catchup', mesh: 'mesh' };
@@ -14,5 +14,6 @@ export function cliErrorOf(err: unknown): CliError | undefined {
   if (err instanceof VerifyRunInProgress) return new CliError(err.message, 1, 'a schedule never overlaps runs: wait for that one (meshpilot schedule list)');
   if (err instanceof RolloutNotFound) return new CliError(err.message, 1, 'see meshpilot list');
   if (err instanceof ActionRefused) return new CliError(`refused: ${err.message}`, 1);
+  if (err instanceof TemporalUnreachable) return new CliError(err.message, 1, 'is the server up? TEMPORAL_ADDRESS points meshpilot at it (meshpilot dev starts a local one)');
   return undefined;
 }

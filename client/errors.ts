@@ -54,6 +54,6 @@ export class TemporalUnreachable extends Error {
     readonly address: string,
     detail: string,
   ) {
-    super(`Temporal at ${address} is not reachable (${detail}): is the server up, and does MESHPILOT_TEMPORAL_ADDRESS point at it?`);
+    super(`Temporal at ${address} is not reachable (${detail})`);
   }
 }

@@ -162,7 +162,7 @@ describe('meshpilot chat: the Slack edge', () => {
     await sendSigned(events, mesh('status'));
     // The SDK retries an unavailable server for about 20 s before giving up; Slack's response_url lasts 30 min.
     const reply = await slack.waitFor('the status reply', () => slack.responses.find((r) => r.id === 'cmd-status'), 120_000);
-    assert.match(String(reply.body.text), /^Temporal at 127\.0\.0\.1:1 is not reachable \(.*ECONNREFUSED.*\): is the server up, and does MESHPILOT_TEMPORAL_ADDRESS point at it\?$/);
+    assert.match(String(reply.body.text), /^Temporal at 127\.0\.0\.1:1 is not reachable \(.*ECONNREFUSED.*\): is the server up, and does TEMPORAL_ADDRESS point at it\?$/);
   });
 });
 
