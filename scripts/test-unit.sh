@@ -10,10 +10,12 @@ UNIT_TESTS=(
   test/activities/kube.test.ts
   test/activities/talos.test.ts
   test/blueprint/cli.test.ts
+  test/blueprint/hostile-input.test.ts
   test/blueprint/plan.test.ts
   test/blueprint/rules.test.ts
   test/chat/command-text.test.ts
   test/chat/pause-token.test.ts
+  test/chat/replay-guard.test.ts
   test/chat/signature.test.ts
   test/chat/slack-app.test.ts
   test/codec/aes-gcm-codec.test.ts
