@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { parentDeathPrefix } from '../activities/exec/parent-death.ts';
+import { signalGroup } from '../activities/exec/proc.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../contracts/names.ts';
 
 export interface DevServerOptions {
@@ -59,29 +61,45 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
   }
 }
 
+/**
+ * Starts `temporal server start-dev` as a child that cannot outlive this process, however it ends: a
+ * parent-death signal (SIGKILL of `meshpilot dev` included, see activities/exec/parent-death.ts), a kill on
+ * Node's exit, and its own process group, so a terminal's Ctrl-C reaches meshpilot first and meshpilot stops the
+ * worker before the server.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const child = execa(opts.cliPath, devServerArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'], reject: false, cleanup: true });
+  const { prefix } = parentDeathPrefix();
+  const [bin, ...preArgs] = [...prefix, opts.cliPath];
+  const child = execa(bin!, [...preArgs, ...devServerArgs(opts)], { stdio: ['ignore', 'pipe', 'pipe'], reject: false, detached: true, cleanup: false });
   child.stderr?.on('data', (d: Buffer) => opts.log?.(d.toString().trimEnd()));
   const exited = child.then((r) => {
     throw new Error(`temporal dev server exited early (code ${r.exitCode}): ${String(r.stderr ?? '').slice(-500)}`);
   });
-  // Whatever ends this process (an exception, a second Ctrl-C), the server must not outlive it.
+  const pgid = child.pid;
+  // Whatever ends this process through Node (an exception, a second Ctrl-C), the server goes with it.
   const killOnExit = () => {
-    if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
   };
   process.once('exit', killOnExit);
   exited.catch(() => {});
-  await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
+  try {
+    await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
+  } catch (err) {
+    killOnExit();
+    process.off('exit', killOnExit);
+    throw err;
+  }
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.headless ? undefined : `http://localhost:${opts.uiPort}`,
     process: child,
     async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      if (pgid !== undefined) signalGroup(pgid, 'SIGTERM');
+      const timer = setTimeout(killOnExit, 10_000);
       await child.catch(() => {});
       clearTimeout(timer);
+      killOnExit();
       process.off('exit', killOnExit);
     },
   };

@@ -2,6 +2,10 @@ import { CancelledFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import { activityContext } from '../context.ts';
 import { redact, redactArgs } from '../../secrets/redact.ts';
+import { findExecutable, parentDeathPrefix } from './parent-death.ts';
+import { signalGroup } from './proc.ts';
+import { processLedger } from './process-ledger.ts';
+import { currentToolScope } from './tool-scope.ts';
 
 export interface ToolEnvironment {
   /** Environment for child processes (PATH with the lab's tools first in lab mode, LAB dir, ...). */
@@ -11,8 +15,9 @@ export interface ToolEnvironment {
 }
 
 export interface RunToolOptions {
-  /** Per-call timeout; the process is killed (SIGTERM, then SIGKILL) when it expires. */
+  /** Per-call timeout; the process group is terminated (SIGTERM, then SIGKILL) when it expires. */
   timeoutMs?: number;
+  /** Written to the tool's stdin: the way secrets reach tools that read them there (`helm -f -`, `kubectl apply -f -`). */
   input?: string;
   /** Values that must never appear in logs, errors or history. */
   secrets?: readonly string[];
@@ -20,6 +25,8 @@ export interface RunToolOptions {
   env?: NodeJS.ProcessEnv;
   /** Heartbeat interval while the process runs (inside an activity). */
   heartbeatMs?: number;
+  /** After SIGTERM (cancellation, timeout, the activity ended) the group gets this long to exit before SIGKILL. */
+  killGraceMs?: number;
 }
 
 /** One result shape for every tool call: redacted command, exit code, output, duration, timed-out/cancelled flags. */
@@ -47,10 +54,18 @@ export function isToolError(err: unknown): err is ToolError {
   return err instanceof ToolError;
 }
 
+/** Long enough for helm to record a cancelled release as failed; short enough that an abort ends tools within ~2 s. */
+const KILL_GRACE_MS = 1_000;
+
 /**
- * Runs a tool with an argument array (never a shell string). Inside an activity it heartbeats while the
- * process runs and kills the process when the activity is cancelled. Never throws on a non-zero exit:
- * callers classify results; use `runToolOk` to throw a redacted ToolError instead.
+ * Runs a tool with an argument array (never a shell string). Never throws on a non-zero exit: callers classify
+ * results; use `runToolOk` to throw a redacted ToolError instead.
+ *
+ * Process hygiene: the tool runs as the leader of its own process group with a parent-death signal
+ * (parent-death.ts), recorded in the worker's process ledger. Cancellation, the timeout and the end of the
+ * activity (tool-scope.ts) terminate the whole group; once the activity is cancelled or has ended, no new
+ * call starts. Inside an activity it heartbeats before the call (so a cancel reaches an activity that runs
+ * call after call) and while the process runs.
  */
 export async function runTool(
   tools: ToolEnvironment,
@@ -59,43 +74,87 @@ export async function runTool(
   opts: RunToolOptions = {},
 ): Promise<ToolResult> {
   const ctx = activityContext();
+  const scope = currentToolScope();
   const secrets = opts.secrets ?? [];
   const command = [file, ...redactArgs(args, secrets)].join(' ');
+  if (ctx?.cancellationSignal.aborted) throw new CancelledFailure(`activity cancelled; ${command} was not started`);
+  if (scope?.ended) throw new CancelledFailure(`${scope.ended}; ${command} was not started`);
+  const env = { ...tools.env, ...opts.env };
   const started = Date.now();
-  const child = execa(file, [...args], {
-    env: { ...tools.env, ...opts.env },
+  const result = (exitCode: number, stdout: string, stderr: string, timedOut = false): ToolResult => ({
+    command,
+    exitCode,
+    stdout: redact(stdout, secrets),
+    stderr: redact(stderr, secrets),
+    durationMs: Date.now() - started,
+    timedOut,
+    cancelled: false,
+  });
+  const executable = findExecutable(file, env.PATH ?? '', tools.cwd);
+  if (!executable) return result(127, '', `${file}: command not found`);
+  ctx?.heartbeat({ command });
+
+  const { prefix } = parentDeathPrefix();
+  const [bin, ...preArgs] = [...prefix, executable];
+  const child = execa(bin!, [...preArgs, ...args], {
+    env,
     extendEnv: false,
     cwd: tools.cwd,
     input: opts.input,
-    timeout: opts.timeoutMs ?? 120_000,
-    forceKillAfterDelay: 3_000,
-    cancelSignal: ctx?.cancellationSignal,
+    // its own process group (and session): signals reach the tool and everything it started, and a Ctrl-C
+    // meant for the worker does not hit the tools before the worker has decided what to do with them
+    detached: true,
+    cleanup: false,
     reject: false,
     stripFinalNewline: false,
     maxBuffer: 16 * 1024 * 1024,
   });
-  let beat: NodeJS.Timeout | undefined;
-  if (ctx) {
-    beat = setInterval(() => ctx.heartbeat({ command, runningMs: Date.now() - started }), opts.heartbeatMs ?? 5_000);
-  }
-  try {
+  const pgid = child.pid;
+  if (pgid === undefined) {
     const r = await child;
-    if (ctx?.cancellationSignal.aborted) {
-      throw new CancelledFailure(`activity cancelled; killed ${command} after ${Date.now() - started} ms`);
-    }
-    const notFound = (r as { code?: string }).code === 'ENOENT';
-    return {
-      command,
-      exitCode: r.exitCode ?? (notFound ? 127 : -1),
-      stdout: redact(String(r.stdout ?? ''), secrets),
-      stderr: redact(notFound ? `${file}: command not found` : String(r.stderr ?? ''), secrets),
-      durationMs: Date.now() - started,
-      timedOut: Boolean(r.timedOut),
-      cancelled: Boolean(r.isCanceled) || Boolean(ctx?.cancellationSignal.aborted),
-    };
-  } finally {
-    if (beat) clearInterval(beat);
+    return result(126, '', `${file}: ${r.message ?? 'could not be started'}`);
   }
+  const ledger = processLedger();
+  ledger?.started(pgid);
+
+  let stop: 'cancelled' | 'timeout' | 'activity-ended' | undefined;
+  let forceKill: NodeJS.Timeout | undefined;
+  const exited = child.then(
+    () => undefined,
+    () => undefined,
+  );
+  const terminate = (why: NonNullable<typeof stop>): Promise<void> => {
+    if (!stop && child.exitCode === null && child.signalCode === null) {
+      stop = why;
+      signalGroup(pgid, 'SIGTERM');
+      forceKill = setTimeout(() => signalGroup(pgid, 'SIGKILL'), opts.killGraceMs ?? KILL_GRACE_MS);
+    }
+    return exited;
+  };
+  const scoped = { terminate: () => terminate('activity-ended') };
+  scope?.add(scoped);
+  const onCancel = () => void terminate('cancelled');
+  ctx?.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+  const timer = setTimeout(() => void terminate('timeout'), opts.timeoutMs ?? 120_000);
+  const beat = ctx ? setInterval(() => ctx.heartbeat({ command, runningMs: Date.now() - started }), opts.heartbeatMs ?? 1_000) : undefined;
+  let r: Awaited<typeof child>;
+  try {
+    r = await child;
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(forceKill);
+    clearInterval(beat);
+    ctx?.cancellationSignal.removeEventListener('abort', onCancel);
+    // whatever the leader left behind in its group goes with it
+    signalGroup(pgid, 'SIGKILL');
+    ledger?.ended(pgid);
+    scope?.delete(scoped);
+  }
+  if (stop === 'cancelled' || ctx?.cancellationSignal.aborted) {
+    throw new CancelledFailure(`activity cancelled; killed ${command} after ${Date.now() - started} ms`);
+  }
+  if (stop === 'activity-ended') throw new CancelledFailure(`${scope?.ended ?? 'the activity ended'}; killed ${command}`);
+  return result(r.exitCode ?? -1, String(r.stdout ?? ''), String(r.stderr ?? ''), stop === 'timeout');
 }
 
 export async function runToolOk(
