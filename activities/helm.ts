@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
@@ -9,6 +8,7 @@ import { fatal } from '../contracts/failures.ts';
 import { secretRefs, type ActivityDeps } from './deps.ts';
 import { redact } from '../secrets/redact.ts';
 import { runTool } from './exec/run-tool.ts';
+import { withSecretDir } from './exec/secret-scratch.ts';
 import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from './kube/tool-call.ts';
 
@@ -112,30 +112,25 @@ export async function ensureCilium(
       const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(desired), secrets))));
       if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
     }
-    const dir = await mkdtemp(path.join(deps.workDir || os.tmpdir(), 'cilium-values-'));
-    try {
-      const files: string[] = [];
-      // the same serialisation as `meshpilot plan --out` writes: the plan's file is this file, byte for byte
-      await writeFile(path.join(dir, 'values.yaml'), toYaml(i.values), { mode: 0o600 });
-      files.push(path.join(dir, 'values.yaml'));
-      for (const [n, doc] of secretDocs.entries()) {
-        const f = path.join(dir, `secret-values-${n}.yaml`);
-        await writeFile(f, stringify(doc), { mode: 0o600 });
-        files.push(f);
-      }
-      const args = ['upgrade', '--install', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', i.chartVersion, '-n', NS];
-      for (const f of files) args.push('-f', f);
+    // The blueprint's values are no secret: a file in the worker's scratch space, in the same serialisation as
+    // `meshpilot plan --out` writes (the plan's file is this file, byte for byte). The values holding key material
+    // (the mesh CA) reach helm through stdin (`--values -`, merged after the file as a later -f would be) and never
+    // touch a disk.
+    return withSecretDir(async (dir) => {
+      const valuesFile = path.join(dir, 'values.yaml');
+      await writeFile(valuesFile, toYaml(i.values), { mode: 0o600 });
+      const args = ['upgrade', '--install', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', i.chartVersion, '-n', NS, '--values', valuesFile];
+      const secretValues = secretDocs.length ? stringify(mergeValues(...secretDocs)) : undefined;
+      if (secretValues) args.push('--values', '-');
       // No --wait: readiness is ciliumReady's job, and with a LoadBalancer apiserver --wait would block on LB-IPAM
       // and leave a `failed` revision behind instead of a diagnosis.
       args.push('--timeout', HELM_TIMEOUT, '-o', 'json');
-      const r = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, timeoutMs: 330_000 });
+      const r = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, input: secretValues, timeoutMs: 330_000 });
       if (r.exitCode !== 0) throw classify(r, `helm upgrade --install cilium ${i.chartVersion}`, 'check the values against the chart (helm template) and the cluster (kubectl get nodes)');
       const revision = z.object({ version: z.number().int() }).safeParse(parseJson(r));
       if (!revision.success) throw fatal('helm upgrade -o json printed no release version');
       return { action: recovered ? 'recovered' : last && last.status !== 'uninstalled' ? 'upgraded' : 'installed', revision: revision.data.version };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
@@ -147,8 +142,8 @@ export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Pro
   if (!/^[a-z0-9][a-z0-9-]*$/.test(i.mesh)) throw fatal(`mesh name ${JSON.stringify(i.mesh)} is not a lower-case name`);
   const caRef = secretRefs.meshCa(i.mesh);
   if (await deps.secrets.has(caRef)) return { caRef };
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-ca-'));
-  try {
+  // the private key exists as a file only in the RAM-backed scratch, for the length of this call
+  return withSecretDir(async (dir) => {
     const key = path.join(dir, 'ca.key');
     const crt = path.join(dir, 'ca.crt');
     const r = await runTool(deps.tools, 'openssl', [
@@ -162,7 +157,5 @@ export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Pro
     // ifAbsent: two racing attempts keep the first CA, never replace one clusters already trust
     await deps.secrets.put(caRef, doc, { ifAbsent: true });
     return { caRef };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSecretRef, SecretNotFoundError, type SecretStore } from './store.ts';
 
@@ -63,32 +62,33 @@ export class EncryptedFileSecretStore implements SecretStore {
     const body = Buffer.concat([cipher.update(Buffer.isBuffer(value) ? value : Buffer.from(value)), cipher.final()]);
     // Layout: MAGIC(4) iv(12) tag(16) ciphertext.
     const fixed = Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]);
-    if (opts.ifAbsent) {
-      try {
-        const fh = await open(file, 'wx', 0o600);
-        await fh.writeFile(fixed);
-        await fh.close();
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw err;
-      }
+    // Written whole to a temporary name first, so a crash never leaves a truncated file under the real name. With
+    // ifAbsent the rename is a link(2), which fails when the name exists: of two racing writers exactly one wins,
+    // and "generated once, ever" holds across crashes (nothing is stored until it is stored completely).
+    const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(fixed);
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, fixed, { mode: 0o600 });
-    await rename(tmp, file);
-    return true;
+    if (!opts.ifAbsent) {
+      await rename(tmp, file);
+      return true;
+    }
+    try {
+      await link(tmp, file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
   }
 
   async delete(ref: string): Promise<void> {
     await unlink(this.file(ref)).catch(() => {});
-  }
-
-  async materialize(ref: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
-    const value = await this.get(ref);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-secret-'));
-    const p = path.join(dir, path.basename(ref));
-    await writeFile(p, value, { mode: 0o600 });
-    return { path: p, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Secrets (Talos secrets bundle, talosconfig, kubeconfigs, BMC passwords) live here and only here.
  * Workflows, history, logs, search attributes and chat carry the reference (a name such as
- * `mesh/usa-europe/cluster-usa/talosconfig`), never the value; activities resolve it when they run.
+ * `mesh/usa-europe/cluster-usa/talosconfig`), never the value; activities resolve it when they run and hand it to
+ * tools through stdin or, where a tool wants a path, a RAM-backed file for the length of the call
+ * (activities/exec/secret-scratch.ts).
  */
 export interface SecretStore {
   has(ref: string): Promise<boolean>;
@@ -9,11 +11,6 @@ export interface SecretStore {
   /** Stores a value; `ifAbsent` keeps an existing one (returns false then) so "generate once, ever" is atomic. */
   put(ref: string, value: Buffer | string, opts?: { ifAbsent?: boolean }): Promise<boolean>;
   delete(ref: string): Promise<void>;
-  /**
-   * Writes the value to a 0600 file in a private temp dir for a tool that wants a path (talosctl --talosconfig,
-   * KUBECONFIG) and returns the path and a cleanup that removes it.
-   */
-  materialize(ref: string): Promise<{ path: string; cleanup: () => Promise<void> }>;
 }
 
 export class SecretNotFoundError extends Error {

@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { SecretStore } from '../../secrets/store.ts';
+import { withSecretDir, withSecretFile as withScratchFile } from '../exec/secret-scratch.ts';
 
 /** Keys whose values are key material or tokens in secrets.yaml, machine configs, talosconfigs and kubeconfigs. */
 const SECRET_KEY = /^(crt|key|ca|token|secret|id|bootstraptoken|secretbox\w*|aescbc\w*|client-key-data|client-certificate-data|certificate-authority-data)$/i;
@@ -25,23 +23,14 @@ export function secretValuesOf(text: string): string[] {
   return [...out];
 }
 
-/** A private scratch directory for files talosctl writes (secrets.yaml, configs), removed afterwards. */
-export async function withScratchDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'meshpilot-talos-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+/**
+ * A private scratch directory for the files talosctl reads and writes (secrets.yaml, machine configs, the
+ * talosconfig): RAM-backed, removed when fn settles, swept at worker start after a crash (exec/secret-scratch.ts).
+ */
+export const withScratchDir = withSecretDir;
 
-/** Materializes a secret for a tool that wants a path, with its redaction list; cleans up after fn. */
+/** Materializes a stored secret for a tool that wants a path, with its redaction list, for the length of fn. */
 export async function withSecretFile<T>(store: SecretStore, ref: string, fn: (file: string, secrets: string[]) => Promise<T>): Promise<T> {
-  const value = (await store.get(ref)).toString('utf8');
-  const m = await store.materialize(ref);
-  try {
-    return await fn(m.path, secretValuesOf(value));
-  } finally {
-    await m.cleanup();
-  }
+  const value = await store.get(ref);
+  return withScratchFile(ref, value, (file) => fn(file, secretValuesOf(value.toString('utf8'))));
 }

@@ -296,11 +296,12 @@ function statusText(rel: Release, rev: Revision): string {
 
 const CLUSTER_NAME = /^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/;
 
-function readValues(flags: ReturnType<typeof parseFlags>['flags']): Values {
+/** stdin: the text of `--values -` (pkg/cli/values/options.go readFile reads stdin for "-"). */
+function readValues(flags: ReturnType<typeof parseFlags>['flags'], stdin = ''): Values {
   let values: Values = {};
   for (const f of list(flags, 'values')) {
-    if (!existsSync(toolPath(f))) throw new Error(`open ${f}: no such file or directory`);
-    values = mergeValues(values, (parse(readFileSync(toolPath(f), 'utf8')) as Values | null) ?? {});
+    if (f !== '-' && !existsSync(toolPath(f))) throw new Error(`open ${f}: no such file or directory`);
+    values = mergeValues(values, (parse(f === '-' ? stdin : readFileSync(toolPath(f), 'utf8')) as Values | null) ?? {});
   }
   for (const kv of [...list(flags, 'set'), ...list(flags, 'set-string')]) {
     const eq = kv.indexOf('=');
@@ -342,8 +343,9 @@ async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name:
   }
   let userValues: Values;
   let timeoutMs: number;
+  const stdin = list(flags, 'values').includes('-') ? await io.stdin() : '';
   try {
-    userValues = readValues(flags);
+    userValues = readValues(flags, stdin);
     timeoutMs = parseDuration(str(flags, 'timeout') ?? '5m0s');
   } catch (err) {
     io.err(`Error: ${(err as Error).message}\n`);

@@ -34,14 +34,14 @@ describe('encrypted file secret store', () => {
     await assert.rejects(new EncryptedFileSecretStore(dir, key).get('y/two'), /cannot decrypt/);
   });
 
-  test('materialize writes a private temp file and cleans it up', async () => {
-    const store = new EncryptedFileSecretStore(mkdtempSync(path.join(os.tmpdir(), 'sec-')), key);
-    await store.put('k/kubeconfig', 'apiVersion: v1');
-    const m = await store.materialize('k/kubeconfig');
-    assert.equal(readFileSync(m.path, 'utf8'), 'apiVersion: v1');
-    assert.equal(statSync(m.path).mode & 0o777, 0o600);
-    await m.cleanup();
-    assert.throws(() => readdirSync(path.dirname(m.path)));
+  test('ifAbsent is atomic: of racing writers exactly one wins, the value is whole, no temporary file is left', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sec-'));
+    const store = new EncryptedFileSecretStore(dir, key);
+    const values = Array.from({ length: 8 }, (_, i) => `bundle-${i}-${'x'.repeat(4096)}`);
+    const won = await Promise.all(values.map((v) => store.put('mesh/m/c/talos-secrets', v, { ifAbsent: true })));
+    assert.equal(won.filter(Boolean).length, 1);
+    assert.equal((await store.get('mesh/m/c/talos-secrets')).toString(), values[won.indexOf(true)]);
+    assert.deepEqual(readdirSync(path.join(dir, 'mesh/m/c')), ['talos-secrets.enc']);
   });
 
   test('invalid references and missing secrets are clear errors', async () => {
