@@ -38,8 +38,8 @@ export async function startDevStack(io: CliIO, opts: { lab?: boolean; headless?:
       rawEnv: io.env,
       labDir: opts.lab ? labDirFor(workerEnv) : undefined,
       devKey: true,
-      log: opts.log,
     });
+    opts.log(`worker polling task queue ${worker.taskQueue}${opts.lab ? ' (lab)' : ''}`);
   } catch (err) {
     await server.stop();
     await codec?.close();

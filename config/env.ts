@@ -37,6 +37,8 @@ const envSchema = z
     MESHPILOT_UI_URL: z.string().url().optional(),
     MESHPILOT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     MESHPILOT_SECRET_KEY: z.string().min(1).optional(),
+    MESHPILOT_SECRET_TMPDIR: z.string().min(1).optional(),
+    MESHPILOT_LAB_PROCESS_PER_CALL: z.enum(['0', '1'], { message: 'expected 1 (one process per simulated call) or 0' }).default('0').transform((v) => v === '1'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {

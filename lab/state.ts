@@ -95,6 +95,12 @@ export function labToolLatencyMs(dir: string): number {
   return loadShared(dir).toolLatencyMs;
 }
 
+/** The crash fault's points (lab/tools/main.ts), read like the latency knob: without copying the fleet. */
+export function labCrashPoints(dir: string): unknown[] {
+  const points = loadShared(dir).faults.crashWorker;
+  return Array.isArray(points) ? points : [];
+}
+
 /** A snapshot of the fleet: the caller owns it (changes to it are not saved; use withLabState for that). */
 export function readLabState(dir: string): LabState {
   return structuredClone(loadShared(dir));

@@ -8,6 +8,7 @@ import { startLabMetricsServer } from '../lab/etcd-metrics.ts';
 import { LAB_DIR_ENV } from '../lab/state.ts';
 import { LAB_SOCKET_ENV, startLabToolServer } from '../lab/server/tool-server.ts';
 import { EncryptedFileSecretStore, keyFromString } from '../secrets/encrypted-file-store.ts';
+import { acquireWorkerHygiene, type HygieneReport } from './hygiene.ts';
 
 export const labBinDir = path.join(projectRoot, 'lab', 'bin');
 
@@ -19,6 +20,13 @@ export interface DepsOptions {
   devKey?: boolean;
   /** lab mode: the simulated tools first on PATH, and the lab's etcd metrics endpoint */
   labDir?: string;
+  /**
+   * lab mode: one process per simulated call, as real tools are (MESHPILOT_LAB_PROCESS_PER_CALL=1), instead of the
+   * worker's in-process tool server: what happens to tool processes on a cancel or a crash is then visible
+   */
+  labProcessPerCall?: boolean;
+  /** the worker's identity (Temporal's worker identity): start-up sweeps only touch what workers of this identity left */
+  identity?: string;
   pollBudgetMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -36,29 +44,41 @@ export function resolveSecretKey(opts: DepsOptions): Buffer {
   return keyFromString(readFileSync(file, 'utf8').trim());
 }
 
-/** Everything activities need, built once per worker process. */
-export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: ActivityDeps; close: () => Promise<void> }> {
+/**
+ * Everything activities need, built once per worker process. First the start-up sweep (workers/hygiene.ts): what a
+ * previous worker of the same identity left behind is killed and removed before this one runs a tool.
+ */
+export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: ActivityDeps; hygiene: HygieneReport; close: () => Promise<void> }> {
   const env = { ...(opts.env ?? process.env) };
   const workDir = path.join(opts.dataDir, 'work');
   mkdirSync(workDir, { recursive: true });
   const secrets = new EncryptedFileSecretStore(path.join(opts.dataDir, 'secrets'), resolveSecretKey(opts));
+  const hygiene = acquireWorkerHygiene({ dataDir: opts.dataDir, identity: opts.identity, env });
   let etcdMetricsUrl = (address: string, port: number) => `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
   let close = async () => {};
-  if (opts.labDir) {
-    await ensureLabBundle();
-    env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
-    env[LAB_DIR_ENV] = opts.labDir;
-    const metrics = await startLabMetricsServer(opts.labDir);
-    const toolServer = await startLabToolServer().catch(async (err: unknown) => {
-      await metrics.close();
-      throw err;
-    });
-    env[LAB_SOCKET_ENV] = toolServer.socketPath;
-    etcdMetricsUrl = metrics.urlFor;
-    close = async () => {
-      await toolServer.close();
-      await metrics.close();
-    };
+  try {
+    if (opts.labDir) {
+      await ensureLabBundle();
+      env.PATH = `${labBinDir}${path.delimiter}${env.PATH ?? ''}`;
+      env[LAB_DIR_ENV] = opts.labDir;
+      const metrics = await startLabMetricsServer(opts.labDir);
+      const toolServer = opts.labProcessPerCall
+        ? undefined
+        : await startLabToolServer().catch(async (err: unknown) => {
+            await metrics.close();
+            throw err;
+          });
+      if (toolServer) env[LAB_SOCKET_ENV] = toolServer.socketPath;
+      else delete env[LAB_SOCKET_ENV];
+      etcdMetricsUrl = metrics.urlFor;
+      close = async () => {
+        await toolServer?.close();
+        await metrics.close();
+      };
+    }
+  } catch (err) {
+    hygiene.release();
+    throw err;
   }
   // Tool children get the worker's environment minus meshpilot's own secrets.
   for (const k of Object.keys(env)) if (/^(MESHPILOT_SECRET_KEY|MESHPILOT_CODEC_KEYS|SLACK_|TEMPORAL_API_KEY)/.test(k)) delete env[k];
@@ -71,6 +91,13 @@ export async function buildActivityDeps(opts: DepsOptions): Promise<{ deps: Acti
       pollBudgetMs: opts.pollBudgetMs ?? (opts.labDir ? 8_000 : 10 * 60_000),
       ...(opts.labDir ? { verifyEtcdWindowMs: 0 } : {}),
     },
-    close,
+    hygiene: hygiene.report,
+    async close() {
+      try {
+        await close();
+      } finally {
+        hygiene.release();
+      }
+    },
   };
 }

@@ -4,7 +4,8 @@ import { temporalSettings, type MeshpilotEnv } from '../config/env.ts';
 import { DEFAULT_TASK_QUEUE, siteTaskQueue } from '../contracts/names.ts';
 import { connectWorker } from '../temporal/connection.ts';
 import { buildActivityDeps } from './deps.ts';
-import { installRuntime } from './runtime.ts';
+import type { LogSink } from './log.ts';
+import { installRuntime, runtimeLog } from './runtime.ts';
 import { createMeshpilotWorker } from './worker.ts';
 
 export interface RunWorkerOptions {
@@ -13,46 +14,73 @@ export interface RunWorkerOptions {
   site?: string;
   labDir?: string;
   devKey?: boolean;
-  log: (line: string) => void;
+  /** where every log line of the worker process goes (default: JSON lines on stderr) */
+  logSink?: LogSink;
 }
 
 export interface RunningWorker {
   taskQueue: string;
+  identity: string;
   done: Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Connects, builds the activities' dependencies and runs a worker until stop() (graceful: running activities finish or are cancelled). */
 export async function runWorker(opts: RunWorkerOptions): Promise<RunningWorker> {
-  installRuntime({ logLevel: opts.env.MESHPILOT_LOG_LEVEL, metricsPort: opts.env.MESHPILOT_METRICS_PORT });
+  installRuntime({ logLevel: opts.env.MESHPILOT_LOG_LEVEL, metricsPort: opts.env.MESHPILOT_METRICS_PORT, sink: opts.logSink });
   const site = opts.site ?? opts.env.MESHPILOT_SITE;
   const taskQueue = site ? siteTaskQueue(site) : opts.env.MESHPILOT_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const identity = `meshpilot${site ? `-${site}` : ''}@${hostname()}`;
   const connection = await connectWorker(temporalSettings(opts.env));
-  const { deps, close } = await buildActivityDeps({
+  const { deps, hygiene, close } = await buildActivityDeps({
     dataDir: opts.env.MESHPILOT_DATA_DIR,
     secretKey: opts.env.MESHPILOT_SECRET_KEY,
     devKey: opts.devKey,
     labDir: opts.labDir,
+    labProcessPerCall: opts.env.MESHPILOT_LAB_PROCESS_PER_CALL,
+    identity,
     env: opts.rawEnv,
   });
-  const worker = await createMeshpilotWorker({
-    connection,
-    namespace: opts.env.TEMPORAL_NAMESPACE,
+  if (hygiene.killedGroups.length || hygiene.removedScratch.length) {
+    runtimeLog('warn', 'cleaned up after a previous worker of this identity that did not stop cleanly', {
+      identity,
+      killedProcessGroups: hygiene.killedGroups,
+      removedSecretScratch: hygiene.removedScratch.length,
+    });
+  }
+  for (const w of hygiene.warnings) runtimeLog('warn', w, { identity });
+  let worker;
+  try {
+    worker = await createMeshpilotWorker({
+      connection,
+      namespace: opts.env.TEMPORAL_NAMESPACE,
+      taskQueue,
+      deps,
+      dataConverter: await dataConverterFromEnv(opts.rawEnv, deps.secrets),
+      identity,
+    });
+  } catch (err) {
+    await close();
+    await connection.close();
+    throw err;
+  }
+  runtimeLog('info', `worker polling task queue ${taskQueue}`, {
     taskQueue,
-    deps,
-    dataConverter: await dataConverterFromEnv(opts.rawEnv, deps.secrets),
-    identity: `meshpilot${site ? `-${site}` : ''}@${hostname()}`,
+    identity,
+    ...(opts.labDir ? { lab: opts.labDir, labToolProcesses: opts.env.MESHPILOT_LAB_PROCESS_PER_CALL ? 'one per call' : 'in-process server' } : {}),
+    ...(opts.env.MESHPILOT_METRICS_PORT ? { metrics: `:${opts.env.MESHPILOT_METRICS_PORT}/metrics` } : {}),
   });
-  opts.log(`worker polling task queue ${taskQueue}${opts.labDir ? ` (lab: ${opts.labDir})` : ''}${opts.env.MESHPILOT_METRICS_PORT ? `, metrics on :${opts.env.MESHPILOT_METRICS_PORT}/metrics` : ''}`);
-  const done = worker.run().finally(async () => {
+  const running = worker;
+  const done = running.run().finally(async () => {
     await close();
     await connection.close();
   });
   return {
     taskQueue,
+    identity,
     done,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (running.getState() === 'RUNNING') running.shutdown();
       await done;
     },
   };

@@ -1,31 +1,38 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel as SdkLogLevel } from '@temporalio/worker';
+import { jsonLines, type LogLevel, type LogSink } from './log.ts';
 
 let installed = false;
 
 /**
- * Process-wide Temporal runtime: structured JSON logs on stderr, and the SDK's metrics for Prometheus when a
- * port is given. Must run before the first NativeConnection; later calls are no-ops.
+ * Process-wide Temporal runtime: every log line — the SDK's, and the Core SDK's forwarded from Rust instead of
+ * printed with ANSI colours — goes to one sink (JSON lines on stderr by default), and the SDK's metrics go to
+ * Prometheus when a port is given. Must run before the first NativeConnection; later calls are no-ops.
  */
-export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'error'; metricsPort?: number; write?: (line: string) => void }): void {
+export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'error'; metricsPort?: number; sink?: LogSink }): void {
   if (installed) return;
   installed = true;
-  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const level = opts.logLevel.toUpperCase() as LogLevel;
+  const sink = opts.sink ?? jsonLines();
+  const level = opts.logLevel.toUpperCase() as SdkLogLevel;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
-      write(
-        JSON.stringify({
-          time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
-          level: entry.level.toLowerCase(),
-          msg: entry.message,
-          ...entry.meta,
-        }),
-      );
+      sink({
+        time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+        level: entry.level.toLowerCase() as LogLevel,
+        msg: entry.message,
+        ...entry.meta,
+      });
     }),
     // meshpilot's own signal handling stops the worker first and then what it depends on (dev server, codec)
     shutdownSignals: [],
-    telemetryOptions: opts.metricsPort
-      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${opts.metricsPort}` } } }
-      : undefined,
+    telemetryOptions: {
+      logging: { filter: { core: level, other: level === 'DEBUG' ? 'INFO' : level }, forward: {} },
+      ...(opts.metricsPort ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${opts.metricsPort}` } } } : {}),
+    },
   });
+}
+
+/** Logs through the runtime's logger once installed (so the line reaches the same sink), else to stderr as JSON. */
+export function runtimeLog(level: Exclude<LogLevel, 'trace'>, msg: string, meta: Record<string, unknown> = {}): void {
+  if (installed) Runtime.instance().logger[level](msg, meta);
+  else jsonLines()({ time: new Date().toISOString(), level, msg, ...meta });
 }

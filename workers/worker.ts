@@ -3,6 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
+import { activityHygiene } from './activity-hygiene.ts';
+import { runtimeLog } from './runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,8 +21,8 @@ const quietBundlerLogger = {
   trace: () => {},
   debug: () => {},
   info: () => {},
-  warn: (m: string) => process.stderr.write(`bundler: ${m}\n`),
-  error: (m: string) => process.stderr.write(`bundler: ${m}\n`),
+  warn: (m: string) => runtimeLog('warn', `bundler: ${m}`),
+  error: (m: string) => runtimeLog('error', `bundler: ${m}`),
 };
 
 export interface MeshpilotWorkerOptions {
@@ -41,8 +43,16 @@ export async function createMeshpilotWorker(opts: MeshpilotWorkerOptions): Promi
     activities: createActivities(opts.deps),
     dataConverter: opts.dataConverter,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    // Give running tool calls time to notice the cancel and kill their process on shutdown.
-    shutdownGraceTime: '10s',
+    interceptors: { activity: [activityHygiene] },
+    // A cancel reaches an activity only in the answer to a heartbeat: at most one per second per running activity
+    // (the default is 80% of the heartbeat timeout), so an abort stops tools within about a second.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    // On SIGTERM quick tool calls may finish; then running activities are cancelled (their tools are terminated)
+    // and retried by the next worker without counting against their budget. Past the force time the worker stops
+    // regardless, and its remaining tools die with the process.
+    shutdownGraceTime: '3s',
+    shutdownForceTime: '15s',
     maxConcurrentActivityTaskExecutions: 64,
   });
 }

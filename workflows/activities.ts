@@ -2,26 +2,29 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { MeshpilotActivities } from '../activities/index.ts';
+import { BUDGETED_MAXIMUM_ATTEMPTS } from '../contracts/attempts.ts';
 
 /**
- * Retries: tools fail transiently (API not up yet, flaky links), so 6 attempts with backoff (1 s → 20 s) absorb
- * that; beyond it the step pauses for a person instead of failing the run (see classifyStepFailure).
- * Heartbeat timeout: tool calls heartbeat every 5 s while running, so a cancel reaches them within seconds
- * and a dead worker is noticed within 30 s.
+ * Retries: tools fail transiently (API not up yet, flaky links), so 6 failed attempts with backoff (1 s → 20 s)
+ * absorb that; beyond it the step pauses for a person instead of failing the run (see classifyStepFailure).
+ * Attempts lost to a worker restart do not count (contracts/attempts.ts): Temporal allows that many more.
+ * Heartbeat timeout: every running activity heartbeats twice a second (the worker throttles to one per second,
+ * which is how a cancel reaches it within a second), so 10 s without one means the worker is gone, and its
+ * activities are retried 10 s after a crash instead of 30.
  */
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 6 };
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: BUDGETED_MAXIMUM_ATTEMPTS };
 
 /** Quick calls: one tool invocation or an API request. */
 export const quick = proxyActivities<MeshpilotActivities>({
   startToCloseTimeout: '3m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   retry,
 });
 
 /** Waits that poll the world (node maintenance mode, LB addresses, helm --wait): bounded by the adapters' poll budget. */
 export const waits = proxyActivities<MeshpilotActivities>({
   startToCloseTimeout: '20m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   retry,
 });
 

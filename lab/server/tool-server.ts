@@ -81,8 +81,14 @@ function serve(socket: net.Socket): void {
   const send = (type: 'o' | 'e' | 'i' | 'x', body: string = '') => {
     if (!socket.destroyed) socket.write(encodeFrame(type, body));
   };
-  // A caller killed while its tool waits for stdin: the tool reads an empty stdin and finishes.
-  socket.on('close', () => stdinWaiter?.(''));
+  // A caller killed (its activity cancelled, its worker stopping) ends the call as the death of a tool process
+  // would: a call still in its latency never takes effect, one waiting for stdin reads an empty stdin. So a
+  // stopping worker is not held up by simulated calls nobody waits for.
+  const gone = new AbortController();
+  socket.on('close', () => {
+    gone.abort();
+    stdinWaiter?.('');
+  });
   socket.on('data', (chunk) => {
     for (const frame of reader.push(chunk)) {
       if (frame.type === 'q' && !started) {
@@ -114,6 +120,7 @@ function serve(socket: net.Socket): void {
             }),
           out: (t) => send('o', t),
           err: (t) => send('e', t),
+          signal: gone.signal,
         }).then(
           (code) => {
             send('x', String(code));

@@ -1,5 +1,5 @@
 import { appendCall } from '../call-log.ts';
-import { labDirFromEnv, labToolLatencyMs } from '../state.ts';
+import { labCrashPoints, labDirFromEnv, labToolLatencyMs, withLabState } from '../state.ts';
 import { inCallCwd } from './call-context.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
@@ -21,6 +21,61 @@ export interface ToolCall {
   stdin: () => Promise<string>;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** the caller is gone (the lab tool server lost its shim): a call still in its latency never takes effect */
+  signal?: AbortSignal;
+}
+
+/**
+ * The lab's crash fault (`faults.crashWorker`, see docs/crash.md): SIGKILL the worker that makes the nth call
+ * matching `tool` and every token in `args`, either as the call starts (`before`: the call never takes effect and
+ * the worker's other running tools are orphaned at that instant) or right after the call took effect and was
+ * logged (`after`: the worker never sees the answer). Each point fires once; `firedAt` records when.
+ */
+export interface CrashPoint {
+  tool: string;
+  args: string[];
+  nth: number;
+  when: 'before' | 'after';
+  firedAt?: number;
+}
+
+const matches = (p: CrashPoint, call: ToolCall) => p.tool === call.tool && p.args.every((a) => call.argv.includes(a));
+
+async function crashPointHit(labDir: string, call: ToolCall, when: CrashPoint['when']): Promise<boolean> {
+  const armed = labCrashPoints(labDir) as CrashPoint[];
+  if (!armed.some((p) => p.when === when && p.firedAt === undefined && matches(p, call))) return false;
+  return withLabState(labDir, (s) => {
+    let hit = false;
+    for (const [i, p] of ((s.faults.crashWorker ?? []) as CrashPoint[]).entries()) {
+      if (p.when !== when || p.firedAt !== undefined || !matches(p, call)) continue;
+      const key = `crashWorker:${i}`;
+      s.counters[key] = (s.counters[key] ?? 0) + 1;
+      if (s.counters[key] === p.nth) {
+        p.firedAt = Date.now();
+        hit = true;
+      }
+    }
+    return hit;
+  });
+}
+
+/**
+ * The worker that made the call: a tool process's parent, or — when the lab tool server answers inside the
+ * worker — this very process.
+ */
+function killCallingWorker(call: ToolCall): void {
+  process.kill(call.pid === process.pid ? process.ppid : process.pid, 'SIGKILL');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve(false);
+    }, { once: true });
+  });
 }
 
 /**
@@ -35,8 +90,16 @@ export async function runTool(call: ToolCall): Promise<number> {
     return 127;
   }
   const labDir = labDirFromEnv(call.env);
+  if (await crashPointHit(labDir, call, 'before')) {
+    killCallingWorker(call);
+    // the kernel ends this process with the worker (parent-death signal); the call must not take effect meanwhile
+    await sleep(30_000, call.signal);
+    return 137;
+  }
   const latency = labToolLatencyMs(labDir);
-  if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+  // 143: what a real tool killed with SIGTERM reports; nobody is listening for it any more
+  if (latency > 0 && !(await sleep(latency, call.signal))) return 143;
+  if (call.signal?.aborted) return 143;
   const io: ToolIO = { argv: call.argv, env: call.env, labDir, stdin: call.stdin, out: call.out, err: call.err };
   let code: number;
   try {
@@ -46,6 +109,7 @@ export async function runTool(call: ToolCall): Promise<number> {
     code = 70;
   }
   appendCall(labDir, { tool: call.tool, argv: call.argv, startedAt, durationMs: Date.now() - startedAt, exitCode: code, pid: call.pid });
+  if (await crashPointHit(labDir, call, 'after')) killCallingWorker(call);
   return code;
 }
 
