@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, type LogLevel as SdkLogLevel } from '@temporalio/worker';
 import { jsonLines, type LogLevel, type LogSink } from './log.ts';
 
-let installed = false;
+let installed: LogSink | undefined;
 
 /**
  * Process-wide Temporal runtime: every log line — the SDK's, and the Core SDK's forwarded from Rust instead of
@@ -10,8 +10,8 @@ let installed = false;
  */
 export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'error'; metricsPort?: number; sink?: LogSink }): void {
   if (installed) return;
-  installed = true;
   const sink = opts.sink ?? jsonLines();
+  installed = sink;
   const level = opts.logLevel.toUpperCase() as SdkLogLevel;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
@@ -31,8 +31,11 @@ export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'er
   });
 }
 
-/** Logs through the runtime's logger once installed (so the line reaches the same sink), else to stderr as JSON. */
+/**
+ * meshpilot's own lines, to the sink the runtime writes to (or JSON on stderr before it is installed). Never
+ * through Runtime.instance(): after the last worker and connection close the runtime shuts down, and instance()
+ * would start a new one that keeps the process from exiting.
+ */
 export function runtimeLog(level: Exclude<LogLevel, 'trace'>, msg: string, meta: Record<string, unknown> = {}): void {
-  if (installed) Runtime.instance().logger[level](msg, meta);
-  else jsonLines()({ time: new Date().toISOString(), level, msg, ...meta });
+  (installed ?? jsonLines())({ time: new Date().toISOString(), level, msg, ...meta });
 }
