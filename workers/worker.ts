@@ -1,18 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { ActivityDeps } from '../activities/deps.ts';
 import { activityHygiene } from './activity-hygiene.ts';
 import { runtimeLog } from './runtime.ts';
+import { cachedWorkflowBundle } from './workflow-bundle.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Bundles the workflow code once per process (webpack takes seconds; tests and dev reuse it). */
+/** Bundles the workflow code once per process, or takes it from the machine cache when no source changed (workflow-bundle.ts). */
 export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: quietBundlerLogger });
+  bundle ??= cachedWorkflowBundle({ workflowsPath, failureConverterPath, logger: quietBundlerLogger });
   return bundle;
 }
 
