@@ -54,6 +54,24 @@ export function isToolError(err: unknown): err is ToolError {
   return err instanceof ToolError;
 }
 
+/** What happens to tool processes, for observers (tests measuring abort latency, diagnostics): synchronous, cheap. */
+export type ToolEvent =
+  | { type: 'spawn'; pid: number; command: string; at: number }
+  | { type: 'terminate'; pid: number; command: string; why: 'cancelled' | 'timeout' | 'activity-ended'; at: number }
+  | { type: 'exit'; pid: number; command: string; at: number };
+
+const listeners = new Set<(e: ToolEvent) => void>();
+
+/** Subscribes to tool events; returns the unsubscribe function. */
+export function onToolEvent(listener: (e: ToolEvent) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function emit(e: ToolEvent): void {
+  for (const l of listeners) l(e);
+}
+
 /** Long enough for helm to record a cancelled release as failed; short enough that an abort ends tools within ~2 s. */
 const KILL_GRACE_MS = 1_000;
 
@@ -116,6 +134,7 @@ export async function runTool(
   }
   const ledger = processLedger();
   ledger?.started(pgid);
+  if (listeners.size) emit({ type: 'spawn', pid: pgid, command, at: Date.now() });
 
   let stop: 'cancelled' | 'timeout' | 'activity-ended' | undefined;
   let forceKill: NodeJS.Timeout | undefined;
@@ -126,6 +145,7 @@ export async function runTool(
   const terminate = (why: NonNullable<typeof stop>): Promise<void> => {
     if (!stop && child.exitCode === null && child.signalCode === null) {
       stop = why;
+      if (listeners.size) emit({ type: 'terminate', pid: pgid, command, why, at: Date.now() });
       signalGroup(pgid, 'SIGTERM');
       forceKill = setTimeout(() => signalGroup(pgid, 'SIGKILL'), opts.killGraceMs ?? KILL_GRACE_MS);
     }
@@ -149,6 +169,7 @@ export async function runTool(
     signalGroup(pgid, 'SIGKILL');
     ledger?.ended(pgid);
     scope?.delete(scoped);
+    if (listeners.size) emit({ type: 'exit', pid: pgid, command, at: Date.now() });
   }
   if (stop === 'cancelled' || ctx?.cancellationSignal.aborted) {
     throw new CancelledFailure(`activity cancelled; killed ${command} after ${Date.now() - started} ms`);

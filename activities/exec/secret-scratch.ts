@@ -68,11 +68,7 @@ let exitHook = false;
 export function secretScratchRoot(opts: { identity?: string; env?: NodeJS.ProcessEnv } = {}): { dir: string; base: ScratchBase } {
   if (root) return root;
   const base = scratchBase(opts.env);
-  const dir = path.join(userDir(base.dir), identityDirName(opts.identity ?? defaultIdentity()), processToken());
-  // 0700 on the per-user and per-identity levels too: other users on the host do not even see the names
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertPrivate(userDir(base.dir));
-  root = { dir, base };
+  root = { dir: createScratchDir(base.dir, opts.identity ?? defaultIdentity()), base };
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
@@ -80,6 +76,16 @@ export function secretScratchRoot(opts: { identity?: string; env?: NodeJS.Proces
     });
   }
   return root;
+}
+
+/** `<base>/meshpilot-<uid>/<identity>/<this process>/`, 0700, after checking that the per-user level is ours alone. */
+export function createScratchDir(base: string, identity: string): string {
+  // 0700 on the per-user and per-identity levels too: other users on the host do not even see the names
+  mkdirSync(userDir(base), { recursive: true, mode: 0o700 });
+  assertPrivate(userDir(base));
+  const dir = path.join(userDir(base), identityDirName(identity), processToken());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /** /dev/shm is shared by every user: a per-user directory someone else created (or opened up) is refused. */
