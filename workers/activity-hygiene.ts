@@ -1,6 +1,7 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
 import { budgetExhausted, isRetryableFailure, recordFor, usesBudget } from '../activities/exec/attempts.ts';
+import { processLedger } from '../activities/exec/process-ledger.ts';
 import { withToolScope } from '../activities/exec/tool-scope.ts';
 
 /** How often an attempt heartbeats on its own; the worker throttles what reaches the server to one per second. */
@@ -12,7 +13,9 @@ const KEEP_ALIVE_MS = 500;
  * - it heartbeats on its own while it runs, whatever the adapter is doing, so a cancel (abort) reaches it
  *   within about a second and a heartbeat timeout means a dead worker, never a slow check;
  * - every heartbeat carries its attempt record and a retryable failure is recorded as such before it is reported
- *   (exec/attempts.ts), so attempts lost to worker restarts do not count against the step's budget.
+ *   (exec/attempts.ts), so attempts lost to worker restarts do not count against the step's budget;
+ * - it is listed in the worker's process ledger while it runs, so if the worker is killed, its successor fails
+ *   the attempt at once (crash-recovery.ts) instead of waiting for the heartbeat timeout.
  */
 export function activityHygiene(ctx: Context): ActivityInterceptors {
   return { inbound: new ActivityHygiene(ctx) };
@@ -35,6 +38,13 @@ class ActivityHygiene implements ActivityInboundCallsInterceptor {
       beat();
     };
     const keepAlive = info.heartbeatTimeoutMs ? setInterval(beat, Math.min(KEEP_ALIVE_MS, info.heartbeatTimeoutMs / 4)) : undefined;
+    const ledger = info.workflowExecution ? processLedger() : undefined;
+    ledger?.attemptStarted({
+      taskToken: info.base64TaskToken,
+      workflowId: info.workflowExecution!.workflowId,
+      runId: info.workflowExecution!.runId,
+      activityType: info.activityType,
+    });
     try {
       return await withToolScope(() => next(input));
     } catch (err) {
@@ -47,6 +57,7 @@ class ActivityHygiene implements ActivityInboundCallsInterceptor {
       throw err;
     } finally {
       clearInterval(keepAlive);
+      ledger?.attemptEnded(info.base64TaskToken);
     }
   }
 }

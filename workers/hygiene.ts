@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parentDeathPrefix } from '../activities/exec/parent-death.ts';
-import { closeProcessLedger, openProcessLedger, sweepLedgers } from '../activities/exec/process-ledger.ts';
+import { closeProcessLedger, openProcessLedger, sweepLedgers, type RunningAttempt } from '../activities/exec/process-ledger.ts';
 import { closeSecretScratch, defaultIdentity, identityDirName, scratchBase, secretScratchRoot, sweepSecretScratch } from '../activities/exec/secret-scratch.ts';
 
 /** What a worker found and set up at start, for its start-up log. */
@@ -8,6 +8,8 @@ export interface HygieneReport {
   identity: string;
   /** process groups a previous worker of this identity left running, now killed */
   killedGroups: number[];
+  /** activity attempts that worker was running when it died (crash-recovery.ts ends them) */
+  lostAttempts: RunningAttempt[];
   /** secret scratch directories a previous worker left in RAM, now removed */
   removedScratch: string[];
   scratchDir: string;
@@ -39,7 +41,7 @@ export function acquireWorkerHygiene(opts: { dataDir: string; identity?: string;
   if (base.warning) warnings.push(base.warning);
   let released = false;
   return {
-    report: { identity, killedGroups: swept.killed, removedScratch: scratch.removed, scratchDir: root.dir, warnings },
+    report: { identity, killedGroups: swept.killed, lostAttempts: swept.attempts, removedScratch: scratch.removed, scratchDir: root.dir, warnings },
     release() {
       if (released) return;
       released = true;

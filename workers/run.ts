@@ -3,6 +3,7 @@ import { dataConverterFromEnv } from '../codec/data-converter.ts';
 import { temporalSettings, type MeshpilotEnv } from '../config/env.ts';
 import { DEFAULT_TASK_QUEUE, siteTaskQueue } from '../contracts/names.ts';
 import { connectWorker } from '../temporal/connection.ts';
+import { recoverLostAttempts } from './crash-recovery.ts';
 import { buildActivityDeps } from './deps.ts';
 import type { LogSink } from './log.ts';
 import { installRuntime, runtimeLog } from './runtime.ts';
@@ -41,11 +42,14 @@ export async function runWorker(opts: RunWorkerOptions): Promise<RunningWorker> 
     identity,
     env: opts.rawEnv,
   });
-  if (hygiene.killedGroups.length || hygiene.removedScratch.length) {
+  if (hygiene.killedGroups.length || hygiene.removedScratch.length || hygiene.lostAttempts.length) {
+    const recovered = await recoverLostAttempts(connection, { namespace: opts.env.TEMPORAL_NAMESPACE, identity, attempts: hygiene.lostAttempts });
     runtimeLog('warn', 'cleaned up after a previous worker of this identity that did not stop cleanly', {
       identity,
       killedProcessGroups: hygiene.killedGroups,
       removedSecretScratch: hygiene.removedScratch.length,
+      attemptsRetriedNow: recovered.failed,
+      attemptsAlreadyGone: recovered.gone,
     });
   }
   for (const w of hygiene.warnings) runtimeLog('warn', w, { identity });

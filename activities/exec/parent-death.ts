@@ -34,7 +34,7 @@ function resolveSetpriv(): { setpriv?: string; why?: string } {
   if (!setpriv) return { why: 'setpriv (util-linux) is not installed' };
   if (!isExecutable('/bin/sh')) return { why: 'no /bin/sh to check the parent after the prctl' };
   // --pdeathsig exists since util-linux 2.33 (2018); an older setpriv refuses the option
-  const probe = spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 });
+  const probe = spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', '/bin/sh', '-c', ':'], { stdio: 'ignore', timeout: 10_000 });
   if (probe.status !== 0) return { why: `${setpriv} does not support --pdeathsig (util-linux >= 2.33 needed)` };
   return { setpriv };
 }

@@ -2,16 +2,28 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import path from 'node:path';
 import { isRunning, processStartTime, processToken, signalGroup } from './proc.ts';
 
+/** An activity attempt a worker was running: enough for its successor to end the attempt at once (crash-recovery.ts). */
+export interface RunningAttempt {
+  /** the attempt's task token, base64 */
+  taskToken: string;
+  workflowId: string;
+  runId: string;
+  activityType: string;
+}
+
 /**
- * The process groups of the tool children one worker process has running, kept in a pid file
- * (`<dir>/<worker pid>-<start time>.pids`), so that the next worker of the same identity can kill what a worker
- * killed with SIGKILL left behind (see parent-death.ts for what the parent-death signal already covers).
+ * What one worker process has running, kept in a pid file (`<dir>/<worker pid>-<start time>.pids`), so that the
+ * next worker of the same identity can clean up after a worker killed with SIGKILL: the process groups of its tool
+ * children (to kill what the parent-death signal did not reach, see parent-death.ts) and its activity attempts
+ * (to fail them at once instead of waiting for their heartbeat timeout).
  *
  * The file is append-only while the worker runs (`+PGID START` when a tool starts, `-PGID` when its group is
- * gone): two short writes per tool call. It is compacted when it grows and removed on a clean exit.
+ * gone; `a+{attempt}` / `a-TOKEN` around each activity attempt): short writes, compacted when the file grows,
+ * removed on a clean exit.
  */
 export class ProcessLedger {
   private readonly live = new Map<number, string>();
+  private readonly attempts = new Map<string, RunningAttempt>();
   private fd: number;
   private lines = 0;
 
@@ -38,6 +50,17 @@ export class ProcessLedger {
     return [...this.live.keys()];
   }
 
+  attemptStarted(a: RunningAttempt): void {
+    this.attempts.set(a.taskToken, a);
+    this.write(`a+${JSON.stringify(a)}\n`);
+  }
+
+  attemptEnded(taskToken: string): void {
+    if (!this.attempts.delete(taskToken)) return;
+    this.write(`a-${taskToken}\n`);
+    if (this.lines > 10_000) this.compact();
+  }
+
   /** Last resort on process exit: SIGKILL every group still running (synchronous, as exit handlers must be). */
   killAll(): void {
     for (const pgid of this.live.keys()) signalGroup(pgid, 'SIGKILL');
@@ -47,6 +70,7 @@ export class ProcessLedger {
   close(): void {
     this.killAll();
     this.live.clear();
+    this.attempts.clear();
     try {
       closeSync(this.fd);
     } catch {
@@ -70,24 +94,41 @@ export class ProcessLedger {
 
   private compact(): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, [...this.live].map(([pgid, start]) => `+${pgid} ${start}\n`).join(''), { mode: 0o600 });
+    const lines = [...[...this.live].map(([pgid, start]) => `+${pgid} ${start}\n`), ...[...this.attempts.values()].map((a) => `a+${JSON.stringify(a)}\n`)];
+    writeFileSync(tmp, lines.join(''), { mode: 0o600 });
     renameSync(tmp, this.file);
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a', 0o600);
-    this.lines = this.live.size;
+    this.lines = lines.length;
   }
 }
 
 /** The groups a ledger file says were still running: `+` lines not followed by their `-` line. */
 export function groupsIn(text: string): Map<number, string> {
-  const live = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([+-])(\d+)(?: (\d+))?$/.exec(line.trim());
-    if (!m) continue;
-    if (m[1] === '+') live.set(Number(m[2]), m[3] ?? '0');
-    else live.delete(Number(m[2]));
+  return parseLedger(text).groups;
+}
+
+function parseLedger(text: string): { groups: Map<number, string>; attempts: Map<string, RunningAttempt> } {
+  const groups = new Map<number, string>();
+  const attempts = new Map<string, RunningAttempt>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('a+')) {
+      try {
+        const a = JSON.parse(line.slice(2)) as RunningAttempt;
+        if (typeof a.taskToken === 'string' && typeof a.workflowId === 'string') attempts.set(a.taskToken, a);
+      } catch {
+        // a line cut short by the crash
+      }
+    } else if (line.startsWith('a-')) attempts.delete(line.slice(2));
+    else {
+      const m = /^([+-])(\d+)(?: (\d+))?$/.exec(line);
+      if (!m) continue;
+      if (m[1] === '+') groups.set(Number(m[2]), m[3] ?? '0');
+      else groups.delete(Number(m[2]));
+    }
   }
-  return live;
+  return { groups, attempts };
 }
 
 export interface SweepResult {
@@ -95,6 +136,8 @@ export interface SweepResult {
   ledgers: number;
   /** process groups signalled (some may have been empty already) */
   killed: number[];
+  /** activity attempts the dead workers were running */
+  attempts: RunningAttempt[];
 }
 
 /**
@@ -106,7 +149,7 @@ export interface SweepResult {
  * kill(-pgid) reaches.
  */
 export function sweepLedgers(dir: string, ownToken = processToken()): SweepResult {
-  const result: SweepResult = { ledgers: 0, killed: [] };
+  const result: SweepResult = { ledgers: 0, killed: [], attempts: [] };
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.pids'));
@@ -123,11 +166,13 @@ export function sweepLedgers(dir: string, ownToken = processToken()): SweepResul
     } catch {
       continue;
     }
-    for (const [pgid, start] of groupsIn(text)) {
+    const { groups, attempts } = parseLedger(text);
+    for (const [pgid, start] of groups) {
       const now = processStartTime(pgid);
       if (now !== undefined && start !== '0' && now !== start) continue;
       if (signalGroup(pgid, 'SIGKILL')) result.killed.push(pgid);
     }
+    result.attempts.push(...attempts.values());
     result.ledgers += 1;
     try {
       unlinkSync(file);

@@ -54,11 +54,19 @@ export function isToolError(err: unknown): err is ToolError {
   return err instanceof ToolError;
 }
 
+/** The activity a tool call belongs to, when it runs inside one. */
+export interface ToolActivity {
+  workflowId?: string;
+  activityId: string;
+  activityType: string;
+}
+
 /** What happens to tool processes, for observers (tests measuring abort latency, diagnostics): synchronous, cheap. */
-export type ToolEvent =
-  | { type: 'spawn'; pid: number; command: string; at: number }
-  | { type: 'terminate'; pid: number; command: string; why: 'cancelled' | 'timeout' | 'activity-ended'; at: number }
-  | { type: 'exit'; pid: number; command: string; at: number };
+export type ToolEvent = { pid: number; command: string; at: number; activity?: ToolActivity } & (
+  | { type: 'spawn' }
+  | { type: 'terminate'; why: 'cancelled' | 'timeout' | 'activity-ended' }
+  | { type: 'exit' }
+);
 
 const listeners = new Set<(e: ToolEvent) => void>();
 
@@ -134,7 +142,8 @@ export async function runTool(
   }
   const ledger = processLedger();
   ledger?.started(pgid);
-  if (listeners.size) emit({ type: 'spawn', pid: pgid, command, at: Date.now() });
+  const activity = ctx && { workflowId: ctx.info.workflowExecution?.workflowId, activityId: ctx.info.activityId, activityType: ctx.info.activityType };
+  if (listeners.size) emit({ type: 'spawn', pid: pgid, command, at: Date.now(), activity });
 
   let stop: 'cancelled' | 'timeout' | 'activity-ended' | undefined;
   let forceKill: NodeJS.Timeout | undefined;
@@ -145,7 +154,7 @@ export async function runTool(
   const terminate = (why: NonNullable<typeof stop>): Promise<void> => {
     if (!stop && child.exitCode === null && child.signalCode === null) {
       stop = why;
-      if (listeners.size) emit({ type: 'terminate', pid: pgid, command, why, at: Date.now() });
+      if (listeners.size) emit({ type: 'terminate', pid: pgid, command, why, at: Date.now(), activity });
       signalGroup(pgid, 'SIGTERM');
       forceKill = setTimeout(() => signalGroup(pgid, 'SIGKILL'), opts.killGraceMs ?? KILL_GRACE_MS);
     }
@@ -169,7 +178,7 @@ export async function runTool(
     signalGroup(pgid, 'SIGKILL');
     ledger?.ended(pgid);
     scope?.delete(scoped);
-    if (listeners.size) emit({ type: 'exit', pid: pgid, command, at: Date.now() });
+    if (listeners.size) emit({ type: 'exit', pid: pgid, command, at: Date.now(), activity });
   }
   if (stop === 'cancelled' || ctx?.cancellationSignal.aborted) {
     throw new CancelledFailure(`activity cancelled; killed ${command} after ${Date.now() - started} ms`);

@@ -1,7 +1,7 @@
-// `meshpilot dev`: the real dev server + UI + worker in one process tree; Ctrl-C stops all of it; the SQLite
-// file keeps a paused rollout across a restart.
+// `meshpilot dev`: the real dev server + UI + worker in one process tree; Ctrl-C stops all of it, and nothing of it
+// outlives even a SIGKILL of meshpilot dev; the SQLite file keeps a paused rollout across a restart.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { main } from '../../cli/main.ts';
 import type { CliIO } from '../../cli/io.ts';
 import { projectRoot } from '../../config/env.ts';
+import { processesWhere } from '../helpers/processes.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -33,18 +34,12 @@ async function leftovers(dir: string): Promise<string[]> {
   });
 }
 
-/** Processes whose command line mentions this data dir (the temporal server child writes its SQLite there). */
+/**
+ * Processes of the stack: the temporal server child (its SQLite is in the data dir, on its command line) and the
+ * lab's simulated tools (the lab dir is in their environment).
+ */
 function processesUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processesWhere((p) => p.cmdline.includes(dir) || p.environ.includes(`MESHPILOT_LAB_DIR=${dir}`));
 }
 
 function startDev(env: NodeJS.ProcessEnv) {
@@ -99,9 +94,10 @@ describe('meshpilot dev', () => {
       assert.equal(status.state, 'paused', 'the rollout survived the restart (SQLite)');
       assert.equal(status.blocked?.step, 'boot');
     } finally {
-      dev.child.kill('SIGTERM');
+      // no handler of ours runs on SIGKILL: the server and the tools die by their parent-death signal
+      dev.child.kill('SIGKILL');
       await dev.child;
     }
-    assert.deepEqual(await leftovers(dataDir), []);
+    assert.deepEqual(await leftovers(dataDir), [], 'nothing of the stack outlives a SIGKILL of meshpilot dev');
   });
 });

@@ -36,7 +36,15 @@ export interface LabWorker {
  */
 export async function startLabWorker(
   env: TestWorkflowEnvironment,
-  opts: { scenario: ScenarioName; blueprint?: string; toolLatencyMs?: number; pollBudgetMs?: number; dataConverter?: DataConverter },
+  opts: {
+    scenario: ScenarioName;
+    blueprint?: string;
+    toolLatencyMs?: number;
+    pollBudgetMs?: number;
+    dataConverter?: DataConverter;
+    /** one process per simulated call (MESHPILOT_LAB_PROCESS_PER_CALL=1) instead of the in-process tool server */
+    processPerCall?: boolean;
+  },
 ): Promise<LabWorker> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-test-'));
   const labDir = path.join(dataDir, 'lab');
@@ -48,6 +56,7 @@ export async function startLabWorker(
     dataDir,
     secretKey: randomBytes(32).toString('hex'),
     labDir,
+    labProcessPerCall: opts.processPerCall,
     pollBudgetMs: opts.pollBudgetMs ?? 3_000,
   });
   const taskQueue = `test-${randomUUID()}`;
