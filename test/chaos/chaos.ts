@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { secretRefs } from '../../activities/deps.ts';
 import { identityDirName, scratchBase } from '../../activities/exec/secret-scratch.ts';
 import { secretValuesOf } from '../../activities/talos/secret-files.ts';
-import { planFromFile } from '../../cli/blueprint-input.ts';
+import { planFromFile } from '../../blueprint/plan-file.ts';
 import { projectRoot } from '../../config/env.ts';
 import { siteTaskQueue } from '../../contracts/names.ts';
 import type { RolloutView } from '../../contracts/status.ts';
