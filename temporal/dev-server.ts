@@ -15,6 +15,8 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   headless?: boolean;
   log?: (line: string) => void;
+  /** How long the server may take to listen (frontend and UI); generous, because a loaded machine is slow to start it. */
+  startTimeoutMs?: number;
 }
 
 export interface RunningDevServer {
@@ -84,7 +86,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   process.once('exit', killOnExit);
   exited.catch(() => {});
   try {
-    await Promise.race([waitForPort('127.0.0.1', opts.port, 30_000), exited]);
+    // the UI too: `meshpilot dev` prints its address as soon as this returns, and a user (or a test) opens it
+    const ports = opts.headless ? [opts.port] : [opts.port, opts.uiPort];
+    const timeoutMs = opts.startTimeoutMs ?? 120_000;
+    await Promise.race([Promise.all(ports.map((p) => waitForPort('127.0.0.1', p, timeoutMs))), exited]);
   } catch (err) {
     killOnExit();
     process.off('exit', killOnExit);
