@@ -11,6 +11,12 @@ export interface FlagSpec {
   kind: FlagKind;
   usage: string;
   default?: string | boolean;
+  /** how --help shows the default when it is not `default` itself (slices: "[a,b]") */
+  shownDefault?: string;
+  /** the value's name in --help when it is not the type's (a custom pflag.Value) */
+  varname?: string;
+  /** registered but left out of --help (cobra MarkHidden) */
+  hidden?: boolean;
   required?: boolean;
 }
 export type FlagValue = string | boolean | string[];
@@ -23,6 +29,8 @@ export interface CommandSpec {
   flags: FlagSpec[];
   /** cobra positional validator: [min, max] */
   args: [number, number];
+  /** persistent flags of a parent command (`gen --force`), listed under Global Flags */
+  inherited?: FlagSpec[];
 }
 
 export class CliError extends Error {
@@ -51,16 +59,32 @@ export interface ParsedCommand {
   args: string[];
 }
 
-function flagLine(f: FlagSpec): string {
-  const head = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.kind === 'bool' ? '' : f.kind === 'duration' ? ' duration' : f.kind === 'string' ? ' string' : f.kind === 'slice' ? ' strings' : ' stringArray'}`;
-  return `  ${head.padEnd(38)} ${f.usage}`;
+/**
+ * pflag FlagUsagesWrapped: flags sorted by name, the usage column aligned per section on the longest "-x, --name type",
+ * a non-zero default appended as ` (default …)`.
+ */
+function flagLines(flags: FlagSpec[]): string[] {
+  const varname: Record<FlagKind, string> = { bool: '', duration: 'duration', string: 'string', slice: 'strings', array: 'stringArray' };
+  const rows = [...flags]
+    .filter((f) => !f.hidden)
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((f) => {
+      const type = f.varname ?? varname[f.kind];
+      const head = `${f.short ? `  -${f.short}, --${f.name}` : `      --${f.name}`}${type ? ` ${type}` : ''}`;
+      const dflt = f.shownDefault !== undefined
+        ? ` (default ${f.shownDefault})`
+        : f.default === undefined || f.default === false || f.default === '' ? '' : f.kind === 'string' ? ` (default ${JSON.stringify(f.default)})` : ` (default ${f.default})`;
+      return { head, usage: `${f.usage}${dflt}` };
+    });
+  const width = Math.max(...rows.map((r) => r.head.length)) + 1;
+  return rows.map((r) => `${r.head.padEnd(width)}  ${r.usage}`);
 }
 
 export function usageOf(spec: CommandSpec): string {
   const lines = ['Usage:', `  talosctl ${spec.use}${spec.flags.length ? ' [flags]' : ''}`];
   if (spec.aliases?.length) lines.push('', 'Aliases:', `  ${[spec.path.at(-1), ...spec.aliases].join(', ')}`);
   const own = [...spec.flags, { name: 'help', short: 'h', kind: 'bool', usage: `help for ${spec.path.at(-1)}` } as FlagSpec];
-  lines.push('', 'Flags:', ...own.map(flagLine), '', 'Global Flags:', ...GLOBAL_FLAGS.map(flagLine), '');
+  lines.push('', 'Flags:', ...flagLines(own), '', 'Global Flags:', ...flagLines([...(spec.inherited ?? []), ...GLOBAL_FLAGS]), '');
   return lines.join('\n');
 }
 
@@ -103,7 +127,7 @@ export function parseDuration(text: string): number {
 }
 
 export function parseCommand(argv: string[], spec: CommandSpec): ParsedCommand {
-  const all = [...spec.flags, ...GLOBAL_FLAGS];
+  const all = [...spec.flags, ...(spec.inherited ?? []), ...GLOBAL_FLAGS];
   const byName = new Map(all.map((f) => [f.name, f]));
   const byShort = new Map(all.filter((f) => f.short).map((f) => [f.short!, f]));
   const flags: Record<string, FlagValue> = {};

@@ -10,20 +10,25 @@ import {
   newSecretsBundle,
   parseContract,
   parseMachineConfig,
+  renderConfigDocuments,
   parseSecretsBundle,
   renderSecretsBundle,
   talosconfig,
-  validateMachineConfig,
 } from './machine-config.ts';
-import { loadPatch, PatchError } from './patch.ts';
+import { ConfigDecodeError, decodeConfigDocuments, orderLikeConfig } from './config-schema.ts';
+import { loadPatch, PatchError, strategicMerge } from './patch.ts';
+import { validateMachineConfig, type RuntimeMode } from './validate.ts';
 import { toolCwd, toolPath } from '../tools/call-context.ts';
 
-/** Commands that never leave the machine: version --client, gen secrets, gen config, validate. */
+/** Commands that never leave the machine: version --client, gen secrets, gen config, validate, machineconfig patch. */
 
-// pkg/machinery/version/version.go versionTemplate; SHA = the v1.9.6 tag's commit, Go from the Makefile's GO_VERSION.
+/**
+ * pkg/machinery/version/version.go versionTemplate. Tag and SHA are what pkg/machinery/gendata embeds in the
+ * published machinery module (a build from the Go modules reports SHA "undefined"); Go is the release toolchain.
+ */
 export function clientVersionText(short: boolean): string {
   if (short) return `Client:\nTalos ${TALOS_VERSION}\n`;
-  return `Client:\n\tTag:         ${TALOS_VERSION}\n\tSHA:         d6f6e92b\n\tBuilt:       \n\tGo version:  go1.23.8\n\tOS/Arch:     linux/amd64\n`;
+  return `Client:\n\tTag:         ${TALOS_VERSION}\n\tSHA:         undefined\n\tBuilt:       \n\tGo version:  go1.23.7\n\tOS/Arch:     linux/amd64\n`;
 }
 
 const abs = toolPath;
@@ -83,10 +88,8 @@ export function genConfig(io: ToolIO, p: ParsedCommand): number {
     } catch (err) {
       throw new TalosctlError(`failed to load secrets bundle: ${(err as Error).message}`);
     }
-  } else {
-    io.err('generating PKI and tokens\n'); // pkg/machinery/config/bundle/bundle.go
-    secrets = newSecretsBundle();
   }
+  // cmd/talosctl/cmd/mgmt/gen/config.go GenerateConfigBundle: all patches, then control-plane, then worker
   const load = (specs: string[] | undefined) => (specs ?? []).flatMap((s) => loadPatch(s));
   let all, cp, worker;
   try {
@@ -94,9 +97,12 @@ export function genConfig(io: ToolIO, p: ParsedCommand): number {
     cp = load(p.flags['config-patch-control-plane'] as string[]);
     worker = load(p.flags['config-patch-worker'] as string[]);
   } catch (err) {
-    if (err instanceof PatchError) throw new TalosctlError(err.message);
+    if (err instanceof PatchError) throw new TalosctlError(`error parsing config JSON patch: ${err.message}`);
     throw err;
   }
+  // bundle.go NewBundle prints this for every new bundle, with or without --with-secrets (which only skips the CA work)
+  io.err('generating PKI and tokens\n');
+  secrets ??= newSecretsBundle();
   const opts = {
     clusterName,
     endpoint,
@@ -108,6 +114,7 @@ export function genConfig(io: ToolIO, p: ParsedCommand): number {
     additionalSans: (p.flags['additional-sans'] as string[] | undefined) ?? [],
     withClusterDiscovery: p.flags['with-cluster-discovery'] !== false,
   };
+  // outputPaths(): a given -o is joined as given; without it the files land in the working directory, named absolutely
   const dest = (file: string) => {
     if (output === '-') return '-';
     if (output && types.length === 1 && !p.flags['output-dir']) return output;
@@ -127,20 +134,53 @@ export function genConfig(io: ToolIO, p: ParsedCommand): number {
   return 0;
 }
 
-/** cmd/talosctl/cmd/mgmt/validate.go */
+/** cmd/talosctl/cmd/mgmt/validate.go: load strictly, then Validate; warnings go to stderr as "WARNING: ..." */
 export function validate(io: ToolIO, p: ParsedCommand): number {
-  const file = p.flags.config as string;
+  const file = (p.flags.config as string) ?? '';
   const mode = p.flags.mode as string;
-  if (!existsSync(abs(file || '.')) || !file) throw new TalosctlError(`open ${file}: no such file or directory`);
+  if (!file || !existsSync(abs(file))) throw new TalosctlError(`open ${file}: no such file or directory`);
   let cfg;
   try {
     cfg = parseMachineConfig(readFileSync(abs(file), 'utf8'));
   } catch (err) {
-    throw new TalosctlError((err as Error).message);
+    if (err instanceof ConfigDecodeError) throw new TalosctlError(err.message);
+    throw err;
   }
   if (!['metal', 'cloud', 'container'].includes(mode)) throw new TalosctlError(`unknown runtime mode: "${mode}"`);
-  const problem = validateMachineConfig(cfg, mode as 'metal');
-  if (problem) throw new TalosctlError(problem.trimEnd());
+  const v = validateMachineConfig(cfg, mode as RuntimeMode, { strict: p.flags.strict === true });
+  for (const w of v.warnings) io.err(`WARNING: ${w}\n`);
+  if (v.error) throw new TalosctlError(v.error);
   io.out(`${file} is valid for ${mode} mode\n`);
+  return 0;
+}
+
+/** cmd/talosctl/cmd/mgmt/machineconfig/patch.go: the file's documents, the patches applied in order, to stdout or -o */
+export function machineconfigPatch(io: ToolIO, p: ParsedCommand): number {
+  const [file] = p.args as [string];
+  if (!existsSync(abs(file))) throw new TalosctlError(`open ${file}: no such file or directory`);
+  let patches;
+  try {
+    patches = ((p.flags.patch as string[] | undefined) ?? []).flatMap((spec) => loadPatch(spec));
+  } catch (err) {
+    if (err instanceof PatchError) throw new TalosctlError(err.message);
+    throw err;
+  }
+  let docs;
+  try {
+    docs = decodeConfigDocuments(readFileSync(abs(file), 'utf8'), { allowPatchDelete: false });
+  } catch (err) {
+    if (err instanceof ConfigDecodeError) throw new TalosctlError(err.message);
+    throw err;
+  }
+  const main = docs.find((d) => d.kind === 'v1alpha1')?.value ?? {};
+  const rest = docs.filter((d) => d.kind !== 'v1alpha1').map((d) => d.value);
+  for (const patch of patches) {
+    if (typeof patch.kind === 'string') rest.push(patch);
+    else strategicMerge(main, patch);
+  }
+  const text = renderConfigDocuments([orderLikeConfig(main), ...rest]);
+  const out = p.flags.output as string | undefined;
+  if (out) writeFileSync(abs(out), text, { mode: 0o644 });
+  else io.out(`${text}\n`); // patch.go prints it with fmt.Printf("%s\n")
   return 0;
 }

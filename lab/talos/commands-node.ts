@@ -6,7 +6,8 @@ import type { ToolIO } from '../tools/io.ts';
 import { parseDuration, type ParsedCommand } from './cli.ts';
 import { clientVersionText } from './commands-local.ts';
 import { connect, resolveTarget, TalosctlError, type Target } from './connect.ts';
-import { impliedNodeLabels, parseMachineConfig, sha256, validateMachineConfig } from './machine-config.ts';
+import { impliedNodeLabels, parseMachineConfig, sha256 } from './machine-config.ts';
+import { validateMachineConfig } from './validate.ts';
 import { nodeRecord, setNodeRecord } from './node-record.ts';
 import { adminKubeconfig, ciliumDeployed, etcdMembersTable, jsonResource, resolveResource } from './resources.ts';
 import { rpc } from './rpc-errors.ts';
@@ -105,8 +106,9 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
       throw new TalosctlError(wrap(rpc('Unknown', (err as Error).message)));
     }
     for (const patch of patches) strategicMerge(cfg, patch);
-    const invalid = validateMachineConfig(cfg, 'metal');
-    if (invalid) throw new TalosctlError(wrap(rpc('InvalidArgument', `configuration validation failed: ${invalid.trimEnd()}`)));
+    // the maintenance service validates for the platform's mode (metal) before it accepts the config
+    const invalid = validateMachineConfig(cfg, 'metal', { strict: false }).error;
+    if (invalid) throw new TalosctlError(wrap(rpc('InvalidArgument', `configuration validation failed: ${invalid}`)));
     if (p.flags['dry-run'] === true) return insecure ? 'Dry run summary:\nNode is running in maintenance mode and does not have a config yet.' : 'Dry run summary:\nNo changes.';
     const machine = cfg.machine as Record<string, unknown>;
     const install = (machine.install ?? {}) as Record<string, unknown>;

@@ -1,20 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
+import { ConfigDecodeError, decodeConfigDocuments, orderLikeConfig } from './config-schema.ts';
 import { z } from 'zod';
 import { strategicMerge } from './patch.ts';
 
 /**
- * Talos v1.9 secrets bundles, machine configs and talosconfigs, shaped like the real generator's output:
+ * Talos v1.9.5 secrets bundles, machine configs and talosconfigs, shaped like the real generator's output (held to
+ * the real talosctl by test/conformance/talos.test.ts):
  * secrets.yaml as pkg/machinery/config/generate/secrets/testdata/secrets.yaml, machine configs as
  * pkg/machinery/config/types/v1alpha1/testdata/stability/v1.9/base-{controlplane,worker}.yaml (what
  * `gen config --with-docs=false --with-examples=false` prints; the lab never writes the doc comments),
  * talosconfig as pkg/machinery/client/config/config.go (yaml.v3, 4-space indent, no endpoints).
  * Key material is random bytes in PEM armour: the lab never parses it as X.509.
  */
-export const TALOS_VERSION = 'v1.9.6'; // pkg/machinery/gendata/data/tag
-export const DEFAULT_KUBERNETES_VERSION = '1.32.4'; // constants.DefaultKubernetesVersion
+export const TALOS_VERSION = 'v1.9.5'; // pkg/machinery/gendata/data/tag
+export const DEFAULT_KUBERNETES_VERSION = '1.32.3'; // pkg/machinery/constants DefaultKubernetesVersion
 
-const yamlOut = (v: unknown) => stringify(v, { indent: 4, indentSeq: true, lineWidth: 0 });
+/** yaml.v3 as Talos encodes: 4-space indent, and strings YAML 1.1 would read as booleans (y, on, no) quoted */
+const yamlOut = (v: unknown) => stringify(v, { indent: 4, indentSeq: true, lineWidth: 0, version: '1.1' });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const pem = (kind: string, bytes: number) =>
   b64(`-----BEGIN ${kind}-----\n${randomBytes(bytes).toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END ${kind}-----\n`);
@@ -108,7 +111,8 @@ function baseConfig(role: 'controlplane' | 'worker', s: SecretsBundle, o: GenOpt
   const machine: Tree = {
     type: role,
     token: s.trustdinfo.token,
-    ca: cp ? { crt: s.certs.os.crt, key: s.certs.os.key } : { crt: s.certs.os.crt },
+    // a worker carries the CA certificate and an empty key (v1alpha1 generate/init.go vs worker.go)
+    ca: cp ? { crt: s.certs.os.crt, key: s.certs.os.key } : { crt: s.certs.os.crt, key: '' },
     certSANs: [],
     kubelet: { image: `ghcr.io/siderolabs/kubelet:v${k8s}`, defaultRuntimeSeccompProfileEnabled: true, disableManifestsDirectory: true },
     network: {},
@@ -153,7 +157,7 @@ function baseConfig(role: 'controlplane' | 'worker', s: SecretsBundle, o: GenOpt
       scheduler: { image: `registry.k8s.io/kube-scheduler:v${k8s}` },
     });
   } else {
-    cluster.ca = { crt: s.certs.k8s.crt };
+    cluster.ca = { crt: s.certs.k8s.crt, key: '' };
   }
   cluster.discovery = { enabled: o.withClusterDiscovery, registries: { kubernetes: { disabled: true }, service: {} } };
   if (cp) cluster.etcd = { ca: s.certs.etcd };
@@ -174,8 +178,11 @@ export function machineConfig(role: 'controlplane' | 'worker', s: SecretsBundle,
       else extra.push(structuredClone(p));
     } else strategicMerge(main, p);
   }
-  return [main, ...extra].map(yamlOut).join('---\n');
+  return renderConfigDocuments([orderLikeConfig(main), ...extra]);
 }
+
+/** A multi-document machine config as the encoder writes it (yaml.v3, 4-space indent, `---` between documents). */
+export const renderConfigDocuments = (docs: Tree[]) => docs.map(yamlOut).join('---\n');
 
 /** talosconfig for the cluster: one context named after it, no endpoints (generate/talosconfig.go). */
 export function talosconfig(clusterName: string, s: SecretsBundle): string {
@@ -187,45 +194,15 @@ export function talosconfig(clusterName: string, s: SecretsBundle): string {
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** Parsed view of a machine config: the first document, which v1alpha1 configs put first. */
-export function parseMachineConfig(text: string): Tree {
-  const docs = parseAllDocuments(text);
-  const first = docs[0];
-  if (!first || first.errors.length) throw new Error(`failed to parse config: ${first?.errors[0]?.message ?? 'empty document'}`);
-  const v = first.toJS() as unknown;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('failed to parse config: not a YAML mapping');
-  return v as Tree;
-}
-
 /**
- * The subset of v1alpha1 Config.Validate (v1alpha1_validation.go) the lab checks, with go-multierror's
- * formatting ("1 error occurred:\n\t* ...").
+ * A machine config as configloader.NewFromFile reads it: strictly decoded (lab/talos/config-schema.ts), the
+ * v1alpha1 document returned. Throws the loader's error text.
  */
-export function validateMachineConfig(cfg: Tree, mode: 'metal' | 'cloud' | 'container'): string | undefined {
-  const errs: string[] = [];
-  const machine = cfg.machine as Tree | undefined;
-  if (cfg.version !== 'v1alpha1') errs.push(`unknown version: ${JSON.stringify(cfg.version ?? '')}`);
-  if (!machine) errs.push('machine instructions are required');
-  else {
-    const install = machine.install as Tree | undefined;
-    if (mode === 'metal') {
-      if (!install) errs.push(`install instructions are required in "${mode}" mode`);
-      else if (!install.disk && !install.diskSelector) errs.push('either install disk or diskSelector should be defined');
-    }
-    const ca = machine.ca as Tree | undefined;
-    if (machine.type === 'controlplane' || machine.type === 'init') {
-      const cni = ((cfg.cluster as Tree | undefined)?.network as Tree | undefined)?.cni as Tree | undefined;
-      if (cni && (cni.name === 'none' || cni.name === 'flannel') && Array.isArray(cni.urls) && cni.urls.length) {
-        errs.push(`"urls" field should be empty for "${cni.name}" CNI`);
-      }
-      if (!ca) errs.push('issuing CA is required (.machine.ca)');
-      else if (!ca.key) errs.push('issuing CA key is required for controlplane nodes (.machine.ca.key)');
-    } else if (machine.type === 'worker') {
-      if (ca?.key) errs.push('issuing Talos API CA key is not allowed on non-controlplane nodes (.machine.ca)');
-    } else errs.push(`unknown machine type ${JSON.stringify(machine.type ?? '')}`);
-  }
-  if (!errs.length) return undefined;
-  return `${errs.length} error${errs.length === 1 ? '' : 's'} occurred:\n${errs.map((e) => `\t* ${e}`).join('\n')}\n\n`;
+export function parseMachineConfig(text: string): Tree {
+  const docs = decodeConfigDocuments(text, { allowPatchDelete: false });
+  const v1 = docs.find((d) => d.kind === 'v1alpha1');
+  if (!v1) throw new ConfigDecodeError('failed to parse config: no v1alpha1 document');
+  return v1.value;
 }
 
 /** Kubernetes node labels a machine config implies (machine.nodeLabels plus the role label kubelet gets). */

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { ConfigDecodeError, decodeConfigDocuments } from './config-schema.ts';
 import { toolPath } from '../tools/call-context.ts';
 
 /**
- * Talos machine-config patches as `gen config --config-patch` loads them (siderolabs/talos@v1.9.6
+ * Talos machine-config patches as `gen config --config-patch` loads them (siderolabs/talos@v1.9.5
  * pkg/machinery/config/configpatcher/load.go): `@file` or inline text. The lab applies strategic merge
  * patches (pkg/machinery/config/merge/merge.go): maps merge key by key, lists append except the fields
- * tagged `merge:"replace"` in v1alpha1_types.go, and `$patch: delete` removes a key
+ * tagged `merge:"replace"` in v1alpha1_types.go, a zero value in the patch ("", 0, null) changes nothing (a false
+ * does: booleans are pointers), and `$patch: delete` removes a key
  * (configpatcher/testdata/patchdelete/strategic2.yaml). RFC 6902 patches are not simulated.
  */
 type Tree = Record<string, unknown>;
@@ -18,24 +19,25 @@ export class PatchError extends Error {}
 
 const isMap = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Loads one `--config-patch`/`--patch` value (configpatcher/load.go LoadPatches): `@file` or inline text, decoded
+ * strictly like a machine config (lab/talos/config-schema.ts). Errors are the bare texts; `gen config` prefixes
+ * them with "error parsing config JSON patch: ", apply-config and machineconfig patch print them as they are.
+ */
 export function loadPatch(spec: string): Tree[] {
   let text = spec;
   if (spec.startsWith('@')) {
     const file = spec.slice(1);
-    if (!existsSync(toolPath(file))) throw new PatchError(`error parsing config JSON patch: open ${file}: no such file or directory`);
+    if (!existsSync(toolPath(file))) throw new PatchError(`open ${file}: no such file or directory`);
     text = readFileSync(toolPath(file), 'utf8');
   }
-  const docs = parseAllDocuments(text);
-  const out: Tree[] = [];
-  for (const d of docs) {
-    if (d.errors.length) throw new PatchError(`error parsing config JSON patch: ${d.errors[0]!.message}`);
-    const v = d.toJS() as unknown;
-    if (v === null || v === undefined) continue;
-    if (Array.isArray(v)) throw new PatchError('meshpilot lab: JSON 6902 patches are not simulated (use a strategic merge patch)');
-    if (!isMap(v)) throw new PatchError('error parsing config JSON patch: patch is not a YAML mapping');
-    out.push(v);
+  if (/^\s*\[/.test(text) || /^\s*-\s/.test(text)) throw new PatchError('meshpilot lab: JSON 6902 patches are not simulated (use a strategic merge patch)');
+  try {
+    return decodeConfigDocuments(text, { allowPatchDelete: true }).map((d) => d.value);
+  } catch (err) {
+    if (err instanceof ConfigDecodeError) throw new PatchError(err.message);
+    throw err;
   }
-  return out;
 }
 
 /** Strategic merge of `patch` into `base` (mutates base). Only the v1alpha1 document is patched here. */
@@ -43,6 +45,8 @@ export function strategicMerge(base: Tree, patch: Tree): void {
   for (const [key, right] of Object.entries(patch)) {
     if (key === '$patch') continue;
     const left = base[key];
+    // merge.go: a zero right-hand value (nil pointer, "", 0) leaves the left one as it is
+    if (right === null || right === undefined || right === '' || right === 0) continue;
     if (isMap(right) && right.$patch === 'delete') delete base[key];
     else if (REPLACE_KEYS.has(key)) base[key] = structuredClone(right);
     else if (isMap(right) && (isMap(left) || left === undefined)) {

@@ -1,12 +1,13 @@
 import { CliError, findCommand, parseCommand, type CommandSpec, type FlagSpec, type ParsedCommand } from '../talos/cli.ts';
 import { TalosctlError } from '../talos/connect.ts';
-import { TALOS_VERSION } from '../talos/machine-config.ts';
+import { DEFAULT_KUBERNETES_VERSION, TALOS_VERSION } from '../talos/machine-config.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
 /**
- * The lab's talosctl (Talos v1.9.6): the commands meshpilot uses, with the real flags (each command's init()
- * in siderolabs/talos@v1.9.6 cmd/talosctl/cmd/{talos,mgmt}/...), outputs and errors. Real commands the lab
- * does not simulate fail with a lab message rather than pretending to work. See docs/lab-talosctl.md.
+ * The lab's talosctl (Talos v1.9.5): the commands meshpilot uses, with the real flags (each command's init()
+ * in siderolabs/talos@v1.9.5 cmd/talosctl/cmd/{talos,mgmt}/...), outputs and errors. Real commands the lab
+ * does not simulate fail with a lab message rather than pretending to work. The offline commands are held to
+ * the real talosctl by test/conformance/talos.test.ts. See docs/lab-talosctl.md.
  */
 const b = (name: string, usage: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, kind: 'bool', usage, default: false, ...extra });
 const s = (name: string, usage: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, kind: 'string', usage, ...extra });
@@ -18,7 +19,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['version'],
     use: 'version',
     args: [0, 0],
-    flags: [b('short', 'Print the short version'), b('client', 'Print client version only'), b('insecure', 'use Talos maintenance mode API', { short: 'i' }), b('json', '')],
+    flags: [b('short', 'Print the short version'), b('client', 'Print client version only'), b('insecure', 'use Talos maintenance mode API', { short: 'i' }), b('json', '', { hidden: true })],
   },
   {
     path: ['gen', 'secrets'],
@@ -30,8 +31,8 @@ export const COMMANDS: CommandSpec[] = [
       s('from-controlplane-config', 'use the provided controlplane Talos machine configuration as input'),
       s('from-kubernetes-pki', 'use a Kubernetes PKI directory (e.g. /etc/kubernetes/pki) as input', { short: 'p' }),
       s('kubernetes-bootstrap-token', 'use the provided bootstrap token as input', { short: 't' }),
-      GEN_FORCE,
     ],
+    inherited: [GEN_FORCE],
   },
   {
     path: ['gen', 'config'],
@@ -44,7 +45,7 @@ export const COMMANDS: CommandSpec[] = [
       s('dns-domain', 'the dns domain to use for cluster', { default: 'cluster.local' }),
       s('version', 'the desired machine config version to generate', { default: 'v1alpha1' }),
       s('talos-version', 'the desired Talos version to generate config for (backwards compatibility, e.g. v0.8)'),
-      s('kubernetes-version', 'desired kubernetes version to run', { default: '1.32.4' }),
+      s('kubernetes-version', 'desired kubernetes version to run', { default: DEFAULT_KUBERNETES_VERSION }),
       { name: 'config-patch', kind: 'array', usage: 'patch generated machineconfigs (applied to all node types), use @file to read a patch from file' },
       { name: 'config-patch-control-plane', kind: 'array', usage: "patch generated machineconfigs (applied to 'init' and 'controlplane' types)" },
       { name: 'config-patch-worker', kind: 'array', usage: "patch generated machineconfigs (applied to 'worker' type)" },
@@ -55,12 +56,30 @@ export const COMMANDS: CommandSpec[] = [
       b('with-cluster-discovery', 'enable cluster discovery feature', { default: true }),
       b('with-kubespan', 'enable KubeSpan feature'),
       s('with-secrets', "use a secrets file generated using 'gen secrets'"),
-      { name: 'output-types', short: 't', kind: 'slice', usage: 'types of outputs to be generated', default: undefined },
-      s('output', 'destination to output generated files', { short: 'o' }),
-      s('output-dir', 'destination to output generated files'),
-      GEN_FORCE,
+      {
+        name: 'output-types',
+        short: 't',
+        kind: 'slice',
+        usage: 'types of outputs to be generated. valid types are: ["controlplane" "worker" "talosconfig"]',
+        default: undefined,
+        shownDefault: '[controlplane,worker,talosconfig]',
+      },
+      s('output', 'destination to output generated files. when multiple output types are specified, it must be a directory. for a single output type, it must either be a file path, or "-" for stdout', { short: 'o' }),
+      s('output-dir', 'destination to output generated files', { hidden: true }),
     ],
+    inherited: [GEN_FORCE],
   },
+  ...(['machineconfig', 'mc'] as const).map(
+    (parent): CommandSpec => ({
+      path: [parent, 'patch'],
+      use: 'machineconfig patch <machineconfig-file>',
+      args: [1, 1],
+      flags: [
+        s('output', 'output destination. if not specified, output will be printed to stdout', { short: 'o' }),
+        { name: 'patch', short: 'p', kind: 'array', usage: 'patch generated machineconfigs (applied to all node types), use @file to read a patch from file' },
+      ],
+    }),
+  ),
   {
     path: ['validate'],
     use: 'validate',
@@ -83,7 +102,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'cert-fingerprint', kind: 'slice', usage: 'list of server certificate fingeprints to accept (defaults to no check)' },
       { name: 'config-patch', short: 'p', kind: 'array', usage: 'the list of config patches to apply to the local config file before sending it to the node' },
       { name: 'timeout', kind: 'duration', usage: 'the config will be rolled back after specified timeout (if try mode is selected)', default: '1m0s' },
-      s('mode', 'apply config mode', { short: 'm', default: 'auto' }),
+      s('mode', 'apply config mode', { short: 'm', default: 'auto', varname: 'auto, interactive, no-reboot, reboot, staged, try', shownDefault: 'auto' }),
     ],
   },
   {
@@ -134,13 +153,15 @@ export const COMMANDS: CommandSpec[] = [
 /** Real talosctl v1.9 commands outside the lab's scope, so they fail as "not simulated", not "unknown". */
 const REAL_UNSIMULATED = new Set([
   'cgroups', 'cluster', 'completion', 'config', 'conformance', 'containers', 'copy', 'cp', 'dashboard', 'disks', 'dmesg',
-  'docs', 'edit', 'events', 'image', 'inject', 'inspect', 'list', 'ls', 'logs', 'machineconfig', 'memory', 'meta', 'mounts',
+  'docs', 'edit', 'events', 'image', 'inject', 'inspect', 'list', 'ls', 'logs', 'memory', 'meta', 'mounts',
   'netstat', 'patch', 'pcap', 'processes', 'ps', 'read', 'cat', 'reboot', 'reset', 'restart', 'rollback', 'rotate-ca',
   'service', 'services', 'shutdown', 'stats', 'support', 'time', 'upgrade', 'upgrade-k8s', 'usage', 'du', 'wipe', 'help',
 ]);
 const PARENTS = new Map([
   ['gen', ['secrets', 'config', 'ca', 'crt', 'csr', 'key', 'keypair', 'secureboot']],
   ['etcd', ['members', 'status', 'alarm', 'defrag', 'leave', 'remove-member', 'forfeit-leadership', 'snapshot']],
+  ['machineconfig', ['gen', 'patch']],
+  ['mc', ['gen', 'patch']],
 ]);
 
 async function run(io: ToolIO, p: ParsedCommand): Promise<number> {
@@ -155,6 +176,9 @@ async function run(io: ToolIO, p: ParsedCommand): Promise<number> {
       return local.genConfig(io, p);
     case 'validate':
       return local.validate(io, p);
+    case 'machineconfig patch':
+    case 'mc patch':
+      return local.machineconfigPatch(io, p);
   }
   const node = await import('../talos/commands-node.ts');
   switch (p.spec.path.join(' ')) {

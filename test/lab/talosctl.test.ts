@@ -61,11 +61,11 @@ describe('lab talosctl: command line', () => {
   before(() => (lab = makeLab()));
   after(() => rmSync(lab.work, { recursive: true, force: true }));
 
-  test('version --client prints the v1.9.6 client block, --short the tag', async () => {
+  test('version --client prints the v1.9.5 client block, --short the tag', async () => {
     const [long, short] = await Promise.all([lab.run('version', '--client'), lab.run('version', '--client', '--short')]);
     assert.equal(long.exitCode, 0);
-    assert.match(long.stdout, /^Client:\n\tTag:         v1\.9\.6\n\tSHA:/);
-    assert.equal(short.stdout, 'Client:\nTalos v1.9.6');
+    assert.match(long.stdout, /^Client:\n\tTag:         v1\.9\.5\n\tSHA:/);
+    assert.equal(short.stdout, 'Client:\nTalos v1.9.5');
   });
 
   test('unknown flags and commands fail like cobra: bare message, usage, exit 1; every call is logged', async () => {
@@ -96,7 +96,8 @@ describe('lab talosctl: command line', () => {
     const r = await lab.run('gen', 'config', 'usa', 'https://10.10.0.10:6443', '--with-secrets', 'secrets.yaml', '--config-patch', '@all.yaml',
       '--config-patch-control-plane', '@cp.yaml', '--install-disk', '/dev/sda', '--kubernetes-version', '1.31.4', '--talos-version', 'v1.9', '-o', 'out', '--force');
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.equal(r.stderr, 'Created out/controlplane.yaml\nCreated out/worker.yaml\nCreated out/talosconfig');
+    // bundle.go prints the first line even with --with-secrets
+    assert.equal(r.stderr, 'generating PKI and tokens\nCreated out/controlplane.yaml\nCreated out/worker.yaml\nCreated out/talosconfig');
     const cp = parse(readFileSync(path.join(lab.work, 'out/controlplane.yaml'), 'utf8'));
     const wk = parse(readFileSync(path.join(lab.work, 'out/worker.yaml'), 'utf8'));
     const secrets = parse(readFileSync(path.join(lab.work, 'secrets.yaml'), 'utf8'));
@@ -107,7 +108,7 @@ describe('lab talosctl: command line', () => {
     assert.equal(cp.machine.kubelet.image, 'ghcr.io/siderolabs/kubelet:v1.31.4');
     assert.equal(cp.cluster.secret, secrets.cluster.secret);
     assert.equal(wk.machine.type, 'worker');
-    assert.equal(wk.machine.ca.key, undefined);
+    assert.equal(wk.machine.ca.key, '', 'a worker carries the CA certificate with an empty key, as talosctl writes it');
     const tc = parse(readFileSync(path.join(lab.work, 'out/talosconfig'), 'utf8'));
     assert.equal(tc.context, 'usa');
     assert.deepEqual(tc.contexts.usa.endpoints, []);
@@ -290,12 +291,14 @@ describe('lab talosctl: apply-config --config-patch (a node whose disk differs f
     assert.equal(plain.exitCode, 0, plain.stderr);
     assert.equal(patched.exitCode, 0, patched.stderr);
     assert.equal(bad.exitCode, 1);
-    assert.equal(bad.stderr, 'error parsing config JSON patch: open missing.yaml: no such file or directory');
+    // apply-config returns LoadPatches' error as it is (gen config is the one that prefixes it)
+    assert.equal(bad.stderr, 'open missing.yaml: no such file or directory');
     const state = readLabState(labDir);
     assert.equal(nodeRecord(state, '10.30.0.21')?.installError, 'specified install disk does not exist: "/dev/nvme0n1"', 'the role config names a disk this node lacks');
     assert.equal(nodeRecord(state, '10.30.0.22')?.installDisk, '/dev/sda');
     assert.equal(nodeRecord(state, '10.30.0.22')?.installError, undefined);
-    assert.equal(state.nodes['10.30.0.22']!.stage, 'installing');
+    // left maintenance mode (installing, or already past it on a slow machine)
+    assert.notEqual(state.nodes['10.30.0.22']!.stage, 'maintenance');
     assert.equal(state.nodes['10.30.0.11']!.stage, 'maintenance', 'a failed patch sends nothing');
   });
 });
