@@ -13,6 +13,18 @@ function helmMeta(release: string, ns: string) {
   };
 }
 
+/**
+ * templates/_helpers.tpl "envoyDaemonSetEnabled": off without the L7 proxy, else envoy.enabled, which defaults to
+ * on from 1.16 (upgradeCompatibility permitting).
+ */
+function envoyDaemonSet(values: Values): boolean {
+  if (getPath(values, 'l7Proxy') === false) return false;
+  const explicit = getPath(values, 'envoy.enabled');
+  if (explicit !== undefined && explicit !== null) return explicit === true;
+  const compat = getPath(values, 'upgradeCompatibility');
+  return compat === undefined || compat === null || !/^1\.(?:[0-9]|1[0-5])(?:\.|$)/.test(String(compat));
+}
+
 export function renderCiliumChart(values: Values, chartVersion: string, release: string, ns: string): KubeObject[] {
   const meta = helmMeta(release, ns);
   const image = `quay.io/cilium/cilium:v${chartVersion}`;
@@ -51,6 +63,23 @@ export function renderCiliumChart(values: Values, chartVersion: string, release:
         },
       },
     },
+    ...(envoyDaemonSet(values)
+      ? [
+          {
+            // templates/cilium-envoy/daemonset.yaml
+            apiVersion: 'apps/v1',
+            kind: 'DaemonSet',
+            metadata: { name: 'cilium-envoy', namespace: ns, ...meta, labels: { ...meta.labels, 'k8s-app': 'cilium-envoy', name: 'cilium-envoy' } },
+            spec: {
+              selector: { matchLabels: { 'k8s-app': 'cilium-envoy' } },
+              template: {
+                metadata: { labels: { 'k8s-app': 'cilium-envoy', name: 'cilium-envoy' } },
+                spec: { containers: [{ name: 'cilium-envoy', image: 'quay.io/cilium/cilium-envoy' }] },
+              },
+            },
+          },
+        ]
+      : []),
     {
       // templates/cilium-operator/deployment.yaml
       apiVersion: 'apps/v1',

@@ -1,10 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { bool, FlagError, list, parseDuration, parseFlags, positionals, str, type FlagSpec } from '../kube/cobra.ts';
 import { beginInstallOrUpgrade, finish, getRelease, isPending, lastRevision, rollback, uninstall, type Release, type Revision } from '../kube/releases.ts';
 import { onCluster, pollUntil, type Outcome, type Refusal } from '../kube/session.ts';
 import { keyOf, type KubeObject } from '../kube/store.ts';
 import { mergeValues, setPath, type Values } from '../kube/values.ts';
+import { chartRefusal, MODELLED_CHART_VERSION } from '../kube/chart-validation.ts';
+import { renderCiliumChart } from '../kube/chart.ts';
 import { isReady } from '../kube/view.ts';
 import type { LabCluster } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
@@ -12,7 +17,9 @@ import { toolPath } from './call-context.ts';
 
 /**
  * Simulated helm v3.16.4 (helm/helm@v3.16.4 cmd/helm/*.go, pkg/action/*.go) for the one chart meshpilot
- * installs: cilium/cilium. Release records live in the lab state; `--wait` polls the lab's readiness clocks.
+ * installs: cilium/cilium. Release records live in the lab state; `--wait` polls the lab's readiness clocks. The
+ * chart refuses values as lab/kube/chart-validation.ts says (held to the real chart by
+ * test/conformance/helm.test.ts), or as the real chart itself says when the lab is given one.
  */
 const HELM_VERSION = 'v3.16.4';
 const HELM_COMMIT = '7877b45b63f95635153b29a42c0c2f4273ec45ca';
@@ -52,6 +59,17 @@ const COMMANDS: Record<string, FlagSpec[]> = {
   ],
   upgrade: INSTALL_FLAGS,
   install: INSTALL_FLAGS.filter((f) => !['install', 'reuse-values', 'reset-values', 'reset-then-reuse-values', 'history-max', 'cleanup-on-fail', 'force'].includes(f.name)),
+  template: [
+    { name: 'version', kind: 'string' },
+    { name: 'values', short: 'f', kind: 'strings' },
+    { name: 'set', kind: 'strings' },
+    { name: 'set-string', kind: 'strings' },
+    { name: 'kube-version', kind: 'string' },
+    { name: 'repo', kind: 'string' },
+    { name: 'include-crds', kind: 'bool' },
+    { name: 'skip-tests', kind: 'bool' },
+    { name: 'validate', kind: 'bool' },
+  ],
   status: [
     { name: 'output', short: 'o', kind: 'string' },
     { name: 'revision', kind: 'int' },
@@ -144,6 +162,8 @@ export const helm: SimulatedTool = async (io) => {
       else io.out(`version.BuildInfo{Version:"${HELM_VERSION}", GitCommit:"${HELM_COMMIT}", GitTreeState:"clean", GoVersion:"go1.22.7"}\n`);
       return 0;
     }
+    case 'template':
+      return template(io, args, flags);
     case 'upgrade':
     case 'install':
       if (!needArgs(2, `${cmd} [RELEASE] [CHART]`)) return 1;
@@ -294,22 +314,28 @@ function statusText(rel: Release, rev: Revision): string {
   ].join('\n');
 }
 
-const CLUSTER_NAME = /^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/;
-
-/** stdin: the text of `--values -` (pkg/cli/values/options.go readFile reads stdin for "-"). */
+/**
+ * cmd/helm values.Options MergeValues: -f files in order, then --set (typed by strvals), then --set-string.
+ * stdin: the text of `--values -` (pkg/cli/values/options.go readFile reads stdin for "-").
+ */
 function readValues(flags: ReturnType<typeof parseFlags>['flags'], stdin = ''): Values {
   let values: Values = {};
   for (const f of list(flags, 'values')) {
     if (f !== '-' && !existsSync(toolPath(f))) throw new Error(`open ${f}: no such file or directory`);
     values = mergeValues(values, (parse(f === '-' ? stdin : readFileSync(toolPath(f), 'utf8')) as Values | null) ?? {});
   }
-  for (const kv of [...list(flags, 'set'), ...list(flags, 'set-string')]) {
-    const eq = kv.indexOf('=');
-    if (eq < 0) throw new Error(`failed parsing --set data: key "${kv}" has no value`);
-    const raw = kv.slice(eq + 1);
-    const v = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-    values = setPath(values, kv.slice(0, eq), v);
-  }
+  const pairs = (flag: string, typed: boolean) => {
+    for (const kv of list(flags, flag)) {
+      const eq = kv.indexOf('=');
+      if (eq < 0) throw new Error(`failed parsing --${flag} data: key "${kv}" has no value`);
+      const raw = kv.slice(eq + 1);
+      // pkg/strvals typedVal: true/false/null and base-10 integers; everything else stays a string
+      const v = !typed ? raw : raw === 'true' ? true : raw === 'false' ? false : raw === 'null' ? null : /^(0|-?[1-9]\d*)$/.test(raw) ? Number(raw) : raw;
+      values = setPath(values, kv.slice(0, eq), v);
+    }
+  };
+  pairs('set', true);
+  pairs('set-string', false);
   return values;
 }
 
@@ -324,23 +350,73 @@ function releaseReady(c: LabCluster, rev: Revision, now: number): boolean {
   });
 }
 
-async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name: string, chart: string, flags: ReturnType<typeof parseFlags>['flags'], ns: string): Promise<number> {
-  const failPrefix = (installing: boolean) => (installing ? 'INSTALLATION FAILED: ' : 'UPGRADE FAILED: ');
+/**
+ * helm's command prefix for a failed operation (cmd/helm/install.go, upgrade.go): `install` wraps errors with
+ * "INSTALLATION FAILED", `upgrade` with "UPGRADE FAILED" — except `upgrade --install` of a release that does not
+ * exist yet, which runs the install and returns its error unwrapped.
+ */
+const failPrefix = (cmd: 'upgrade' | 'install', installing: boolean) => (cmd === 'install' ? 'INSTALLATION FAILED: ' : installing ? '' : 'UPGRADE FAILED: ');
+
+/** The chart's verdict on values: the real chart when the lab is given one (realChartCheck), else the lab's rules. */
+async function chartVerdict(io: ToolIO, version: string, values: Values): Promise<string | undefined> {
+  const real = await realChartCheck(io.env, version, values);
+  if (real !== undefined) return real || undefined;
+  return chartRefusal(values)?.message;
+}
+
+/**
+ * With MESHPILOT_LAB_HELM (a real helm 3.16 binary) and MESHPILOT_LAB_CHARTS (a directory holding
+ * cilium-<version>.tgz) the lab validates values by rendering the real chart (`helm template`), and reports the real
+ * error. Returns the error text, "" when the chart takes the values, or undefined when no real chart is at hand.
+ */
+async function realChartCheck(env: NodeJS.ProcessEnv, version: string, values: Values): Promise<string | undefined> {
+  const helmBin = env.MESHPILOT_LAB_HELM;
+  const chart = env.MESHPILOT_LAB_CHARTS ? path.join(env.MESHPILOT_LAB_CHARTS, `cilium-${version}.tgz`) : '';
+  if (!helmBin || !chart || !existsSync(chart)) return undefined;
+  // helm's own state only: the values (key material among them) go through stdin, never to a file
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-helm-'));
+  try {
+    const r = await execa(helmBin, ['template', 'cilium', chart, '--namespace', 'kube-system', '--kube-version', KUBE_VERSION, '--values', '-'], {
+      input: JSON.stringify(values),
+      reject: false,
+      env: { HELM_CACHE_HOME: dir, HELM_CONFIG_HOME: dir, HELM_DATA_HOME: dir, PATH: env.PATH ?? '' },
+      extendEnv: false,
+      timeout: 120_000,
+    });
+    if (r.exitCode === 0) return '';
+    // cmd/helm/helm.go prints "Error: <err>"; `template` adds a --debug hint to render errors
+    const m = /(?:^|\n)Error: ([\s\S]*?)(?:\n\nUse --debug flag to render out invalid YAML)?\n*$/.exec(String(r.stderr));
+    return m ? `${m[1]!.replace(/\n$/, '')}${m[1]!.startsWith('values don') ? '\n' : ''}` : String(r.stderr).trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Kubernetes version the lab's clusters run (the examples' pin); `helm template` needs one the chart accepts. */
+const KUBE_VERSION = '1.32.3';
+
+function locateChart(io: ToolIO, chart: string, flags: ReturnType<typeof parseFlags>['flags']): string | undefined {
   // pkg/action/install.go LocateChart: a bare name needs --repo, else it is a path
   if (chart === 'cilium' && !str(flags, 'repo')) {
     io.err(`Error: non-absolute URLs should be in form of repo_name/path_to_chart, got: ${chart}\n`);
-    return 1;
+    return undefined;
   }
-  if (!/(^|\/)cilium$/.test(chart)) {
+  if (!/(^|\/)cilium(-\d+\.\d+\.\d+\.tgz)?$/.test(chart)) {
     const repo = chart.split('/')[0];
     io.err(chart.includes('/') && !chart.startsWith('.') && !chart.startsWith('/') ? `Error: repo ${repo} not found\n` : `Error: path "${chart}" not found\n`);
-    return 1;
+    return undefined;
   }
-  const version = str(flags, 'version') ?? '1.16.6';
+  const version = str(flags, 'version') ?? /cilium-(\d+\.\d+\.\d+)\.tgz$/.exec(chart)?.[1] ?? MODELLED_CHART_VERSION;
   if (!/^1\.1[4-7]\.\d+$/.test(version)) {
     io.err(`Error: chart "cilium" matching ${version} not found in cilium index. (try 'helm repo update'): no chart version found for cilium-${version}\n`);
-    return 1;
+    return undefined;
   }
+  return version;
+}
+
+async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name: string, chart: string, flags: ReturnType<typeof parseFlags>['flags'], ns: string): Promise<number> {
+  const version = locateChart(io, chart, flags);
+  if (!version) return 1;
   let userValues: Values;
   let timeoutMs: number;
   const stdin = list(flags, 'values').includes('-') ? await io.stdin() : '';
@@ -351,33 +427,39 @@ async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name:
     io.err(`Error: ${(err as Error).message}\n`);
     return 1;
   }
-  // chart templates/validate.yaml
-  const clusterName = (userValues.cluster as { name?: string } | undefined)?.name;
-  if (clusterName !== undefined && (!CLUSTER_NAME.test(clusterName) || clusterName.length > 32)) {
-    io.err(`Error: ${failPrefix(cmd === 'install')}execution error at (cilium/templates/validate.yaml:115:5): The cluster name is invalid: must not be more than 32 characters and must match ^([a-z0-9][-a-z0-9]*)?[a-z0-9]$\n`);
-    return 1;
-  }
   const wait = bool(flags, 'wait') || bool(flags, 'atomic');
-  const started = await onCluster(io.labDir, open, (_s, c, now) => {
+  // the release history first (it needs the cluster), then the chart's verdict on the values, then the change
+  const plan = await onCluster(io.labDir, open, (_s, c) => {
     const existing = getRelease(c, ns, name);
     const last = existing ? lastRevision(existing) : undefined;
     const installing = !last || last.status === 'uninstalled';
     if (cmd === 'install' && !installing) return { err: 'Error: INSTALLATION FAILED: cannot re-use a name that is still in use\n' };
     if (cmd === 'upgrade' && installing && !bool(flags, 'install')) return { err: `Error: UPGRADE FAILED: "${name}" has no deployed releases\n` };
     // pkg/action/upgrade.go prepareUpgrade: a pending last revision blocks every new operation
-    if (last && isPending(last.status)) return { err: `Error: ${failPrefix(false)}another operation (install/upgrade/rollback) is in progress\n` };
-    const reuse = bool(flags, 'reuse-values') || (!installing && !list(flags, 'values').length && !list(flags, 'set').length && !bool(flags, 'reset-values'));
-    const config = reuse && last ? mergeValues(last.config, userValues) : userValues;
-    const { rev } = beginInstallOrUpgrade(c, ns, name, version, config, now);
-    if (!wait) finish(c, ns, name, rev.revision, true, now);
-    return { installing, revision: rev.revision };
+    if (last && isPending(last.status)) return { err: `Error: ${failPrefix(cmd, false)}another operation (install/upgrade/rollback) is in progress\n` };
+    const reuse = bool(flags, 'reuse-values') || (!installing && !list(flags, 'values').length && !list(flags, 'set').length && !list(flags, 'set-string').length && !bool(flags, 'reset-values'));
+    return { installing, config: reuse && last ? mergeValues(last.config, userValues) : userValues };
   });
-  if (!started.ok) return emit(io, { ok: false, refusal: started.refusal }, failPrefix(false));
-  if ('err' in started.value) {
-    io.err(started.value.err!);
+  if (!plan.ok) return emit(io, { ok: false, refusal: plan.refusal }, failPrefix(cmd, false));
+  if ('err' in plan.value) {
+    io.err(plan.value.err!);
     return 1;
   }
-  const { installing, revision } = started.value as { installing: boolean; revision: number };
+  const { installing, config } = plan.value as { installing: boolean; config: Values };
+  // cmd/helm/upgrade.go prints the notice (table output only) before it runs the install
+  if (installing && cmd === 'upgrade' && str(flags, 'output') !== 'json') io.out(`Release "${name}" does not exist. Installing it now.\n`);
+  const refused = await chartVerdict(io, version, config);
+  if (refused) {
+    io.err(`Error: ${failPrefix(cmd, installing)}${refused}\n`);
+    return 1;
+  }
+  const started = await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c, now) => {
+    const { rev } = beginInstallOrUpgrade(c, ns, name, version, config, now);
+    if (!wait) finish(c, ns, name, rev.revision, true, now);
+    return rev.revision;
+  });
+  if (!started.ok) return emit(io, { ok: false, refusal: started.refusal }, failPrefix(cmd, installing));
+  const revision = started.value;
   if (wait) {
     const done = await pollUntil(Date.now() + timeoutMs, async () => {
       const r = await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c, now) => {
@@ -391,7 +473,7 @@ async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name:
     });
     if (!done) {
       await onCluster(io.labDir, { ...open, countFlaky: false }, (_s, c, now) => finish(c, ns, name, revision, false, now, 'context deadline exceeded'));
-      io.err(`Error: ${failPrefix(installing)}context deadline exceeded\n`);
+      io.err(`Error: ${failPrefix(cmd, installing)}context deadline exceeded\n`);
       return 1;
     }
   }
@@ -403,10 +485,50 @@ async function upgrade(io: ToolIO, open: Open, cmd: 'upgrade' | 'install', name:
   const { rel, rev } = final.value;
   if (str(flags, 'output') === 'json') io.out(json(statusJson(rel, rev)));
   else {
-    // cmd/helm/upgrade.go: the install notice is only printed for table output
-    io.out(installing && cmd === 'upgrade' ? `Release "${name}" does not exist. Installing it now.\n` : cmd === 'upgrade' ? `Release "${name}" has been upgraded. Happy Helming!\n` : '');
+    if (!installing && cmd === 'upgrade') io.out(`Release "${name}" has been upgraded. Happy Helming!\n`);
     io.out(statusText(rel, rev));
   }
   return 0;
 }
 
+/** Where each object the lab renders comes from in the chart (the `# Source:` line of `helm template`). */
+function sourceOf(o: KubeObject): string {
+  const n = o.metadata.name;
+  if (o.kind === 'ConfigMap' && n === 'cilium-config') return 'templates/cilium-configmap.yaml';
+  if (n === 'cilium') return 'templates/cilium-agent/daemonset.yaml';
+  if (n === 'cilium-envoy') return 'templates/cilium-envoy/daemonset.yaml';
+  if (n === 'cilium-operator') return 'templates/cilium-operator/deployment.yaml';
+  if (n === 'hubble-relay') return 'templates/hubble-relay/deployment.yaml';
+  if (n === 'clustermesh-apiserver') return `templates/clustermesh-apiserver/${o.kind === 'Service' ? 'service' : 'deployment'}.yaml`;
+  return 'templates/';
+}
+
+/**
+ * `helm template` (cmd/helm/template.go): no cluster; the values are checked like an install, then the objects the
+ * lab models are printed. A render error gets template.go's --debug hint.
+ */
+async function template(io: ToolIO, args: string[], flags: ReturnType<typeof parseFlags>['flags']): Promise<number> {
+  if (args.length < 1 || args.length > 2) {
+    io.err(`Error: "helm template" requires at least 1 argument\n\nUsage:  helm template [NAME] [CHART] [flags]\n`);
+    return 1;
+  }
+  const [name, chart] = args.length === 2 ? [args[0]!, args[1]!] : ['release-name', args[0]!];
+  const version = locateChart(io, chart, flags);
+  if (!version) return 1;
+  let values: Values;
+  const stdin = list(flags, 'values').includes('-') ? await io.stdin() : '';
+  try {
+    values = readValues(flags, stdin);
+  } catch (err) {
+    io.err(`Error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const refused = await chartVerdict(io, version, values);
+  if (refused) {
+    io.err(`Error: ${refused}\n${refused.startsWith('execution error') ? '\nUse --debug flag to render out invalid YAML\n' : ''}`);
+    return 1;
+  }
+  const ns = str(flags, 'namespace') ?? 'default';
+  for (const o of renderCiliumChart(values, version, name, ns)) io.out(`---\n# Source: cilium/${sourceOf(o)}\n${stringify(o)}`);
+  return 0;
+}
