@@ -1,10 +1,10 @@
-import { agentStatus } from '../kube/agent-status.ts';
+import { clusterStatus, unreachableStatus, type CliStatus } from '../kube/cilium-status.ts';
 import { bool, FlagError, parseDuration, parseFlags, positionals, str, type FlagSpec } from '../kube/cobra.ts';
 import { apiServerUp, KubeconfigError, resolveTarget } from '../kube/kubeconfig.ts';
-import { apiserverAddresses, ciliumClusterName, ciliumValues, meshLinks, numGlobalServices } from '../kube/mesh.ts';
+import { apiserverAddresses, ciliumClusterName, ciliumValues, meshLinks, numGlobalServices, type PeerLink } from '../kube/mesh.ts';
 import { reconcileCluster } from '../kube/reconcile.ts';
 import { beginInstallOrUpgrade, finish, getRelease, isPending, lastRevision } from '../kube/releases.ts';
-import { onCluster, pollUntil, type Refusal } from '../kube/session.ts';
+import { onCluster, peekState, pollUntil, type Refusal } from '../kube/session.ts';
 import { getObj } from '../kube/store.ts';
 import { KUBE_TIMING } from '../kube/timing.ts';
 import { getPath, setPath, type Values } from '../kube/values.ts';
@@ -13,15 +13,22 @@ import type { LabCluster, LabState } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 
 /**
- * Simulated cilium-cli v0.16.15 (cilium/cilium-cli@v0.16.15 cli/{cmd,status,clustermesh,version}.go,
- * status/status.go, clustermesh/clustermesh.go). Errors: cli/utils.go fatalf → "\nError: <msg>\n", exit 1.
- * No --kubeconfig flag before v0.16.20: the client reads KUBECONFIG.
+ * Simulated cilium-cli v0.16.24, the last 0.16 release. From v0.16.20 on its source is vendored from
+ * cilium/cilium at vendor/github.com/cilium/cilium/cilium-cli/ (cli/{cmd,status,clustermesh,version}.go,
+ * status/{k8s,status}.go, clustermesh/clustermesh.go). Errors: cli/utils.go fatalf → "\nError: <msg>\n", exit 1;
+ * an error a command returns is printed bare by cmd/cilium/main.go, exit 1. The outputs meshpilot reads are pinned
+ * in test/conformance/fixtures/cilium-cli.ts, each with its source line.
  */
-const CLI_VERSION = 'v0.16.15';
+const CLI_VERSION = 'v0.16.24';
+/** client-go's default when no kubeconfig is found (clientcmd.ClusterDefaults) */
+const NO_KUBECONFIG = { context: '', hostPort: 'localhost:8080', server: 'http://localhost:8080' };
 const GLOBAL: FlagSpec[] = [
   { name: 'context', kind: 'string' },
   { name: 'namespace', short: 'n', kind: 'string' },
   { name: 'helm-release-name', kind: 'string' },
+  { name: 'kubeconfig', kind: 'string' },
+  { name: 'as', kind: 'string' },
+  { name: 'as-group', kind: 'strings' },
 ];
 const STATUS_FLAGS: FlagSpec[] = [
   { name: 'wait', kind: 'bool' },
@@ -82,17 +89,30 @@ export const cilium: SimulatedTool = async (io) => {
     io.err(`Error: ${err.message}\nRun 'cilium ${cmd} --help' for usage.\n`);
     return 1;
   }
-  const open = { tool: 'cilium', context: str(flags, 'context'), env: io.env };
+  const open = { tool: 'cilium', kubeconfig: str(flags, 'kubeconfig'), context: str(flags, 'context'), env: io.env };
+  // cli/cmd.go PersistentPreRunE builds the Kubernetes client before any command but `version --client`
+  if (!(cmd === 'version' && bool(flags, 'client'))) {
+    try {
+      resolveTarget(peekState(io.labDir), io.env, open.kubeconfig, open.context);
+    } catch (err) {
+      if (!(err instanceof KubeconfigError)) throw err;
+      io.err(`unable to create Kubernetes client: ${err.message}\n`);
+      return 1;
+    }
+  }
   switch (cmd) {
     case 'version':
-      // cli/version.go
-      io.out(`cilium-cli: ${CLI_VERSION} compiled with go1.22.5 on linux/amd64\ncilium image (default): v1.16.0\ncilium image (stable): unknown\n`);
+      // cli/version.go: the Go of the release build (.github/workflows/release.yaml go-version 1.23.5); the default
+      // image is the newest chart vendored (github.com/cilium/charts cilium-1.16.6.tgz); "stable" needs the internet
+      io.out(`cilium-cli: ${CLI_VERSION} compiled with go1.23.5 on linux/amd64\ncilium image (default): v1.16.6\ncilium image (stable): unknown\n`);
       if (!bool(flags, 'client')) {
+        // k8s/client.go GetRunningCiliumVersion: the release's chart version, without a "v"
         const r = await onCluster(io.labDir, open, (_s, c) => {
           const rel = getRelease(c, 'kube-system', 'cilium');
-          return rel ? `v${lastRevision(rel).chartVersion}` : undefined;
+          return rel && lastRevision(rel).status !== 'uninstalled' ? lastRevision(rel).chartVersion : undefined;
         });
-        io.out(r.ok && r.value ? `cilium image (running): ${r.value}\n` : `cilium image (running): unknown. Unable to obtain cilium version. Reason: release: not found\n`);
+        const reason = r.ok ? 'release: not found' : refusalMessage(r.refusal, '').replace(/\/apis\/apps.*?":/, '/api/v1/namespaces/kube-system/secrets?labelSelector=name%3Dcilium%2Cowner%3Dhelm":');
+        io.out(r.ok && r.value ? `cilium image (running): ${r.value}\n` : `cilium image (running): unknown. Unable to obtain cilium version. Reason: ${reason}\n`);
       }
       return 0;
     case 'status':
@@ -109,91 +129,81 @@ export const cilium: SimulatedTool = async (io) => {
   return 1;
 };
 
-type Open = { tool: string; context?: string; env: NodeJS.ProcessEnv };
+type Open = { tool: string; kubeconfig?: string; context?: string; env: NodeJS.ProcessEnv };
 type Flags = ReturnType<typeof parseFlags>['flags'];
 
-/** status/status.go Status, marshalled: capitalised pod_state keys, Go errors as {} */
-function ciliumStatus(state: LabState, c: LabCluster, now: number) {
-  const nodes = runningNodes(state, c.name);
-  const pods = podsOf(state, c, now);
-  const rel = getRelease(c, 'kube-system', 'cilium');
-  const version = rel ? lastRevision(rel).chartVersion : undefined;
-  const out: Record<string, any> = { image_count: {}, phase_count: {}, pod_state: {}, pods_count: { all: pods.length + nodes.length * 2, by_cilium: 0 }, cilium_status: {}, errors: {} };
-  const component = (name: string, type: 'DaemonSet' | 'Deployment', key: string, image: string, desired: number) => {
-    if (!c.kube[key]) {
-      if (name === 'cilium') out.errors[name] = { [name]: { Errors: [{}], Warnings: null, Disabled: false } };
-      else out.errors[name] = { [name]: { Errors: null, Warnings: null, Disabled: true } };
-      return true;
-    }
-    const ready = isReady(c, key, now) ? desired : 0;
-    out.image_count[name] = { [`quay.io/cilium/${image}:v${version}`]: desired };
-    out.phase_count[name] = { Running: desired };
-    out.pod_state[name] = { Type: type, Desired: desired, Ready: ready, Available: ready, Unavailable: desired - ready };
-    if (ready < desired) out.errors[name] = { [name]: { Errors: [{}], Warnings: null, Disabled: false } };
-    return ready === desired;
-  };
-  const operatorReplicas = Number((c.kube[operatorKey] as any)?.spec?.replicas ?? 0);
-  const ok = [
-    component('cilium', 'DaemonSet', ciliumDsKey, 'cilium', nodes.length),
-    component('cilium-operator', 'Deployment', operatorKey, 'operator-generic', operatorReplicas),
-    component('clustermesh-apiserver', 'Deployment', meshApiserverKey, 'clustermesh-apiserver', Number((c.kube[meshApiserverKey] as any)?.spec?.replicas ?? 1)),
-    component('hubble-relay', 'Deployment', hubbleRelayKey, 'hubble-relay', Number((c.kube[hubbleRelayKey] as any)?.spec?.replicas ?? 1)),
-  ].every(Boolean) && Boolean(c.kube[ciliumDsKey]);
-  for (const d of ['hubble-ui', 'cilium-envoy']) out.errors[d] = { [d]: { Errors: null, Warnings: null, Disabled: true } };
-  for (const p of pods.filter((p) => p.namespace === 'kube-system' && p.owner === 'DaemonSet/cilium')) {
-    out.cilium_status[p.name] = agentStatus(state, c, nodes.find((n) => n.name === p.node)!, now);
-  }
-  out.pods_count.by_cilium = pods.filter((p) => p.namespace !== 'kube-system').length;
-  if (version) out.helm_chart_version = version;
-  return { ok, json: out };
-}
-
 function statusSummary(s: Record<string, any>): string {
-  const word = (n: string) => (s.errors[n]?.[n]?.Disabled ? 'disabled' : s.errors[n] ? `${s.errors[n][n].Errors?.length ?? 0} errors` : 'OK');
+  const errors = (s.errors ?? {}) as Record<string, Record<string, { Errors: string[]; Warnings: string[]; Disabled: boolean }>>;
+  const word = (n: string) => {
+    const per = Object.values(errors[n] ?? {});
+    if (per.some((e) => e.Disabled)) return 'disabled';
+    const e = per.reduce((a, x) => a + x.Errors.length, 0);
+    const w = per.reduce((a, x) => a + x.Warnings.length, 0);
+    return e ? `${e} errors` : w ? `${w} warnings` : 'OK';
+  };
   const lines = [
     `    /¯¯\\`,
     ` /¯¯\\__/¯¯\\    Cilium:             ${word('cilium')}`,
     ` \\__/¯¯\\__/    Operator:           ${word('cilium-operator')}`,
-    ` /¯¯\\__/¯¯\\    Envoy DaemonSet:    disabled (using embedded mode)`,
+    ` /¯¯\\__/¯¯\\    Envoy DaemonSet:    ${word('cilium-envoy')}`,
     ` \\__/¯¯\\__/    Hubble Relay:       ${word('hubble-relay')}`,
     `    \\__/       ClusterMesh:        ${word('clustermesh-apiserver')}`,
     '',
   ];
-  for (const [name, ps] of Object.entries(s.pod_state as Record<string, any>)) {
+  for (const [name, ps] of Object.entries((s.pod_state ?? {}) as Record<string, any>)) {
     lines.push(`${ps.Type.padEnd(23)}${name.padEnd(25)}Desired: ${ps.Desired}, Ready: ${ps.Ready}/${ps.Desired}, Available: ${ps.Available}/${ps.Desired}${ps.Unavailable ? `, Unavailable: ${ps.Unavailable}/${ps.Desired}` : ''}`);
   }
-  for (const [name, e] of Object.entries(s.errors as Record<string, any>)) {
-    if (!e[name].Disabled && name === 'cilium' && !s.pod_state.cilium) lines.push(`Errors:                cilium             cilium          daemonsets.apps "cilium" not found`);
-    else if (!e[name].Disabled) lines.push(`Errors:                ${name.padEnd(18)} ${name.padEnd(15)} ${s.pod_state[name]?.Unavailable ?? 1} pods of ${s.pod_state[name]?.Type ?? 'DaemonSet'} ${name} are not ready`);
+  for (const [name, per] of Object.entries(errors)) {
+    for (const [pod, e] of Object.entries(per)) {
+      for (const text of e.Errors) lines.push(`Errors:                ${name.padEnd(18)} ${pod.padEnd(15)} ${text}`);
+      for (const text of e.Warnings) lines.push(`Warnings:              ${name.padEnd(18)} ${pod.padEnd(15)} ${text}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * cli/status.go over status/k8s.go Status(): without --wait one collection, JSON (or the summary) printed, then
+ * exit 1 with `status check failed: [...]` when collection errors were recorded; with --wait, a retry every 2 s
+ * until ready, and on timeout the summary on stderr and a fatal error, no JSON.
+ */
 async function status(io: ToolIO, open: Open, flags: Flags): Promise<number> {
   let waitMs: number;
   try {
-    waitMs = bool(flags, 'wait') ? parseDuration(str(flags, 'wait-duration') ?? '5m') : 0;
+    waitMs = parseDuration(str(flags, 'wait-duration') ?? '5m');
   } catch (err) {
     io.err(`Error: invalid argument: ${(err as Error).message}\n`);
     return 1;
   }
-  let refusal: Refusal | undefined;
-  let last: { ok: boolean; json: Record<string, unknown> } | undefined;
-  const done = await pollUntil(Date.now() + waitMs, async (first) => {
-    const r = await onCluster(io.labDir, { ...open, countFlaky: first }, (s, c, now) => ciliumStatus(s, c, now));
-    if (!r.ok) {
-      refusal = r.refusal;
+  const wait = bool(flags, 'wait');
+  const ignoreWarnings = bool(flags, 'ignore-warnings');
+  let last: CliStatus | undefined;
+  let kubeconfigError: string | undefined;
+  const ready = (s: CliStatus) => s.errors === 0 && (ignoreWarnings || s.warnings === 0);
+  const done = await pollUntil(Date.now() + (wait ? waitMs : 0), async (first) => {
+    const r = await onCluster(io.labDir, { ...open, countFlaky: first }, (s, c, now) => clusterStatus(s, c, now));
+    if (!r.ok && r.refusal.kind === 'kubeconfig') {
+      kubeconfigError = r.refusal.message;
       return true;
     }
-    last = r.value;
-    return !bool(flags, 'wait') || r.value.ok ? true : undefined;
+    const now: CliStatus = r.ok ? r.value : r.refusal.kind === 'kubeconfig' ? unreachableStatus(NO_KUBECONFIG, 'refused') : unreachableStatus(r.refusal.target ?? NO_KUBECONFIG, r.refusal.kind);
+    last = now;
+    return !wait || ready(now) ? true : undefined;
   });
-  if (refusal) return fatal(io, refusalMessage(refusal, 'Unable to determine status:  '));
+  // cli/cmd.go PersistentPreRunE: the client is built before the command runs; main.go prints the error bare
+  if (kubeconfigError) {
+    io.err(`unable to create Kubernetes client: ${kubeconfigError}\n`);
+    return 1;
+  }
   if (!done) {
     io.err(statusSummary(last!.json));
     return fatal(io, 'Unable to determine status:  timeout while waiting for status to become successful: context deadline exceeded');
   }
   io.out(str(flags, 'output') === 'json' ? json(last!.json) : statusSummary(last!.json));
+  if (last!.collectionErrors.length) {
+    io.err(`status check failed: [${last!.collectionErrors.join(', ')}]\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -224,108 +234,191 @@ function accessInfo(state: LabState, c: LabCluster): { err: string } | { info: R
   };
 }
 
+/** StatisticalStatus: min starts at -1 (so a mesh without pods reports -1); every field is omitempty */
 const stats = (xs: number[]) => {
-  if (!xs.length) return {};
-  const o: Record<string, number> = { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) };
+  const o: Record<string, number> = xs.length
+    ? { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) }
+    : { min: -1, avg: 0, max: 0 };
   for (const k of Object.keys(o)) if (!o[k]) delete o[k];
   return o;
 };
 
-/** ConnectivityStatus (clustermesh/clustermesh.go): per agent, which configured clusters it is connected to. */
-function connectivity(state: LabState, c: LabCluster, now: number) {
-  const agents = podsOf(state, c, now).filter((p) => p.owner === 'DaemonSet/cilium');
-  const links = meshLinks(state, c, now);
+/**
+ * ConnectivityStatus (clustermesh/clustermesh.go determineStatusConnectivity/parseAgentStatus): per pod (agents,
+ * or clustermesh-apiserver replicas for KVStoreMesh), which of the expected clusters it reaches. Errors carry the
+ * text of remoteClusterStatusToError, marshalled as strings (status/status.go ErrorCount.MarshalJSON).
+ */
+function connectivityOf(pods: string[], links: PeerLink[], globalServices: number) {
   const clusters: Record<string, { configured?: number; connected?: number }> = {};
-  const errors: Record<string, Record<string, unknown>> = {};
+  const errors: Record<string, Record<string, { Errors: string[]; Warnings: string[]; Disabled: boolean }>> = {};
   let notReady = 0;
-  for (const a of agents) {
+  for (const l of links) clusters[l.name] = {};
+  for (const pod of pods) {
     for (const l of links) {
-      const e = (clusters[l.name] ??= {});
+      const e = clusters[l.name]!;
       e.configured = (e.configured ?? 0) + 1;
       if (l.connected) e.connected = (e.connected ?? 0) + 1;
-      else (errors[a.name] ??= {})[l.name] = { Errors: [{}], Warnings: null, Disabled: false };
+      else (errors[pod] ??= {})[l.name] = { Errors: [l.status], Warnings: [], Disabled: false };
     }
     if (links.some((l) => !l.connected)) notReady++;
   }
   const connectedCount = links.filter((l) => l.connected).length;
   const out: Record<string, unknown> = {
-    global_services: stats(agents.map(() => numGlobalServices(c))),
-    connected: stats(agents.map(() => connectedCount)),
-    clusters,
+    global_services: stats(pods.map(() => globalServices)),
+    connected: stats(pods.map(() => connectedCount)),
   };
-  if (agents.length) out.total = agents.length;
+  if (Object.keys(clusters).length) out.clusters = clusters;
+  if (pods.length) out.total = pods.length;
   if (notReady) out.not_ready = notReady;
   if (Object.keys(errors).length) out.errors = errors;
-  return { json: out, links, agents: agents.length, notReady };
+  return { json: out, links, pods: pods.length, notReady, connectedCount };
 }
 
+function connectivity(state: LabState, c: LabCluster, now: number) {
+  const agents = podsOf(state, c, now).filter((p) => p.owner === 'DaemonSet/cilium').map((p) => p.name);
+  return connectivityOf(agents, meshLinks(state, c, now), numGlobalServices(c));
+}
+
+/** KVStoreMesh's view from the clustermesh-apiserver replicas (`kvstoremesh-dbg status -o json` in each) */
+function kvstoremeshConnectivity(state: LabState, c: LabCluster, now: number) {
+  const replicas = podsOf(state, c, now).filter((p) => p.owner === 'Deployment/clustermesh-apiserver').map((p) => p.name);
+  return connectivityOf(replicas, meshLinks(state, c, now), 0);
+}
+
+type Conn = ReturnType<typeof connectivity>;
+
+/**
+ * clustermesh/clustermesh.go Status: cilium-config, the access information, the Deployment, KVStoreMesh, then
+ * the connectivity of agents (and KVStoreMesh). With `-o json` the log lines go to stderr and the JSON is printed
+ * whatever the connectivity, exit 0 — even after a `--wait` that timed out on "N nodes are not ready".
+ */
 async function meshStatus(io: ToolIO, open: Open, flags: Flags): Promise<number> {
   const wait = bool(flags, 'wait');
   const asJson = str(flags, 'output') === 'json';
-  const log = (t: string) => (asJson ? io.err(t) : io.out(t));
+  const log = (t: string) => (asJson ? io.err(`${t}\n`) : io.out(`${t}\n`));
   let waitMs: number;
   try {
-    waitMs = wait ? parseDuration(str(flags, 'wait-duration') ?? '15m') : 0;
+    waitMs = parseDuration(str(flags, 'wait-duration') ?? '15m');
   } catch (err) {
     io.err(`Error: invalid argument: ${(err as Error).message}\n`);
     return 1;
   }
   const started = Date.now();
-  let lastLogged = started;
+  const deadline = started + (wait ? waitMs : 0);
   let refusal: Refusal | undefined;
-  let lastErr = '';
-  type Result = { access: Record<string, unknown>; conn: ReturnType<typeof connectivity>; kvstoremesh: boolean };
-  let lastResult: Result | undefined;
-  // utils/wait/wait.go: retry every 2 s; "⌛ Waiting (Ns) for <what>: <last error>" every 10 s
-  const res = await pollUntil(started + waitMs, async (first) => {
-    const r = await onCluster(io.labDir, { ...open, countFlaky: first }, (s, c, now): { err: string; what: string } | Result => {
-      const a = accessInfo(s, c);
-      if ('err' in a) return { err: a.err, what: 'access information' };
-      if (!isReady(c, meshApiserverKey, now)) return { err: 'deployment clustermesh-apiserver is not ready', what: 'deployment clustermesh-apiserver to become ready' };
-      return { access: a.info, conn: connectivity(s, c, now), kvstoremesh: getPath(ciliumValues(c), 'clustermesh.apiserver.kvstoremesh.enabled') !== false };
+  // utils/wait/wait.go Observer.Retry: logs on the first retry, then every 10 s; retries every 2 s
+  let lastLogged = -Infinity;
+  const retryLog = (what: string, err: string) => {
+    if (Date.now() - lastLogged < 10 * KUBE_TIMING.pollMs) return;
+    lastLogged = Date.now();
+    log(`⌛ Waiting (${Math.floor((Date.now() - started) / 1000)}s) for ${what}: ${err}`);
+  };
+  /** one phase of Status(): retried while --wait and the deadline allow */
+  async function phase<T>(what: string | undefined, step: (s: LabState, c: LabCluster, now: number) => { err: string } | { ok: T }): Promise<{ ok: T } | { err: string }> {
+    let lastErr = '';
+    const r = await pollUntil(deadline, async (first) => {
+      const x = await onCluster(io.labDir, { ...open, countFlaky: first }, step);
+      if (!x.ok) {
+        refusal = x.refusal;
+        return { err: '' };
+      }
+      if ('ok' in x.value || !wait || !what) return x.value;
+      lastErr = x.value.err;
+      retryLog(what, lastErr);
+      return undefined;
     });
-    if (!r.ok) {
-      refusal = r.refusal;
+    return r ?? { err: `timeout while waiting for condition, last error: ${lastErr}` };
+  }
+  const fail = (err: string) => (refusal ? fatal(io, refusalMessage(refusal, 'Unable to determine status:  ')) : fatal(io, `Unable to determine status:  ${err}`));
+
+  const config = await phase<{ name: string; id: string }>(undefined, (_s, c) => {
+    const cm = getObj(c, 'v1', 'ConfigMap', 'kube-system', 'cilium-config');
+    if (!cm) return { err: 'unable to retrieve ConfigMap "cilium-config": configmaps "cilium-config" not found' };
+    return { ok: { name: cm.data?.['cluster-name'] || 'default', id: cm.data?.['cluster-id'] || '0' } };
+  });
+  if ('err' in config) return fail(config.err);
+  if (config.ok.id === '0' || config.ok.name === 'default') {
+    log("⚠️  Cluster not configured for clustermesh, use '--set cluster.id' and '--set cluster.name' with 'cilium install'. External workloads may still be configured.");
+  }
+  const access = await phase<Record<string, unknown>>('access information', (s, c) => {
+    const a = accessInfo(s, c);
+    return 'err' in a ? a : { ok: a.info };
+  });
+  if ('err' in access) return fail(access.err);
+  log(`✅ Service "clustermesh-apiserver" of type "${access.ok.service_type}" found`);
+  log('✅ Cluster access information is available:');
+  for (const ip of access.ok.service_ips as string[]) log(`  - ${ip}:${access.ok.service_port}`);
+  const deployment = await phase<boolean>('deployment clustermesh-apiserver to become ready', (_s, c, now) => {
+    const d = c.kube[meshApiserverKey] as { spec?: { replicas?: number } } | undefined;
+    if (!d) return { err: 'deployments.apps "clustermesh-apiserver" not found' };
+    const replicas = Number(d.spec?.replicas ?? 1);
+    // k8s/client.go CheckDeploymentStatus
+    if (!isReady(c, meshApiserverKey, now)) return { err: `only 0 of ${replicas} replicas are available` };
+    return { ok: true };
+  });
+  if ('err' in deployment) return fail(deployment.err.startsWith('timeout') ? deployment.err : `deployment clustermesh-apiserver is not ready: ${deployment.err}`);
+  log('✅ Deployment clustermesh-apiserver is ready');
+  const kvstoremesh = await phase<boolean>(undefined, (_s, c) => ({
+    ok: ((c.kube[meshApiserverKey] as any)?.spec?.template?.spec?.containers ?? []).some((x: { name: string }) => x.name === 'kvstoremesh') as boolean,
+  }));
+  if ('err' in kvstoremesh) return fail(kvstoremesh.err);
+  log(`ℹ️  KVStoreMesh is ${kvstoremesh.ok ? 'enabled' : 'disabled'}`);
+
+  let conn: { agents: Conn; kvstoremesh?: Conn } | undefined;
+  const connected = await pollUntil(deadline, async (first) => {
+    const x = await onCluster(io.labDir, { ...open, countFlaky: first }, (s, c, now) => ({
+      agents: connectivity(s, c, now),
+      ...(kvstoremesh.ok ? { kvstoremesh: kvstoremeshConnectivity(s, c, now) } : {}),
+    }));
+    if (!x.ok) {
+      refusal = x.refusal;
       return true;
     }
-    const v = r.value;
-    if ('err' in v) {
-      lastErr = v.err;
-      if (Date.now() - lastLogged >= 10 * KUBE_TIMING.pollMs) {
-        lastLogged = Date.now();
-        log(`⌛ Waiting (${Math.round((Date.now() - started) / 1000)}s) for ${v.what}: ${v.err}\n`);
-      }
-      return wait ? undefined : true;
-    }
-    lastResult = v;
-    return !wait || v.conn.notReady === 0 ? true : undefined;
+    conn = x.value;
+    if (!wait) return true;
+    const notReady = conn.kvstoremesh?.notReady ? `${conn.kvstoremesh.notReady} KVStoreMesh replicas are not ready` : conn.agents.notReady ? `${conn.agents.notReady} nodes are not ready` : '';
+    if (!notReady) return true;
+    retryLog('clusters to be connected', notReady);
+    return undefined;
   });
-  if (refusal) return fatal(io, refusalMessage(refusal, 'Unable to determine status:  '));
-  if (!lastResult) {
-    return fatal(io, wait && !res ? `Unable to determine status:  timeout while waiting for condition, last error: ${lastErr}` : `Unable to determine status:  ${lastErr}`);
-  }
-  const { access, conn, kvstoremesh } = lastResult;
+  if (refusal || !conn) return fail('');
   if (asJson) {
-    io.out(json({ access_information: access, connectivity: conn.json, kvstoremesh: { enabled: kvstoremesh } }));
-    return 0; // connectivity problems do not change the exit code in JSON mode
+    io.out(json({ access_information: access.ok, connectivity: conn.agents.json, kvstoremesh: { enabled: kvstoremesh.ok, ...(conn.kvstoremesh ? { status: conn.kvstoremesh.json } : {}) } }));
+    return 0; // connectivity problems, even a --wait that timed out, do not change the exit code in JSON mode
   }
-  const lines = [
-    `✅ Service "clustermesh-apiserver" of type "${access.service_type}" found`,
-    `✅ Cluster access information is available:`,
-    `  - ${(access.service_ips as string[])[0]}:${access.service_port}`,
-    `✅ Deployment clustermesh-apiserver is ready`,
-  ];
-  if (conn.notReady === 0) lines.push(`✅ All ${conn.agents} nodes are connected to all clusters`);
-  else lines.push(`⚠️  ${conn.notReady}/${conn.agents} nodes are not connected to all clusters`);
-  lines.push('🔌 Cluster Connections:');
-  for (const l of conn.links) lines.push(`  - ${l.name}: ${conn.agents}/${conn.agents} configured, ${l.connected ? conn.agents : 0}/${conn.agents} connected`);
-  const bad = conn.links.filter((l) => !l.connected);
-  if (bad.length) {
-    lines.push(`❌ ${bad.length * conn.agents} Errors:`);
-    for (const l of bad) lines.push(`  ❌ ${l.name} is not connected: ${l.status}`);
+  const a = conn.agents;
+  const range = (x: Conn) => {
+    const j = x.json.connected as { min?: number; avg?: number; max?: number };
+    return `[min:${j.min ?? 0} / avg:${(j.avg ?? 0).toFixed(1)} / max:${j.max ?? 0}]`;
+  };
+  const ready = (x: Conn, what: string) => {
+    if (x.notReady) log(`⚠️  ${x.notReady}/${x.pods} ${what} are not connected to all clusters ${range(x)}`);
+    else if (x.links.length) log(`✅ All ${x.pods} ${what} are connected to all clusters ${range(x)}`);
+  };
+  log('');
+  ready(a, 'nodes');
+  if (conn.kvstoremesh) ready(conn.kvstoremesh, 'KVStoreMesh replicas');
+  log('');
+  if (a.links.length) {
+    log('🔌 Cluster Connections:');
+    for (const l of [...a.links].sort((x, y) => x.name.localeCompare(y.name))) {
+      const kv = conn.kvstoremesh ? ` - KVStoreMesh: ${conn.kvstoremesh.pods}/${conn.kvstoremesh.pods} configured, ${l.connected ? conn.kvstoremesh.pods : 0}/${conn.kvstoremesh.pods} connected` : '';
+      log(`  - ${l.name}: ${a.pods}/${a.pods} configured, ${l.connected ? a.pods : 0}/${a.pods} connected${kv}`);
+    }
+  } else log('🔌 No cluster connected');
+  log('');
+  const gs = a.json.global_services as { min?: number; avg?: number; max?: number };
+  log(`🔀 Global services: [ min:${gs.min ?? 0} / avg:${(gs.avg ?? 0).toFixed(1)} / max:${gs.max ?? 0} ]`);
+  log('');
+  const bad = a.links.filter((l) => !l.connected);
+  const errCount = (a.notReady ? Object.keys(a.json.errors as object).length : 0) + (conn.kvstoremesh?.notReady ? Object.keys(conn.kvstoremesh.json.errors as object).length : 0);
+  if (errCount) {
+    log(`❌ ${errCount} Errors:`);
+    for (const l of bad) log(`  ❌ ${l.name} is not connected: ${l.status}`);
   }
-  io.out(`${lines.join('\n')}\n`);
-  return bad.length ? 1 : 0;
+  // summary mode: a --wait that timed out is fatal; without --wait the connectivity never changes the exit code
+  if (wait && !connected) return fatal(io, `Unable to determine status:  timeout while waiting for condition, last error: ${conn.kvstoremesh?.notReady ? `${conn.kvstoremesh.notReady} KVStoreMesh replicas` : `${a.notReady} nodes`} are not ready`);
+  return 0;
 }
 
 /** A cilium-cli values change: helm upgrade of the existing release with ReuseValues, no wait. */

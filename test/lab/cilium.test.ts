@@ -52,21 +52,22 @@ describe('lab cilium-cli v0.16', () => {
 
   test('version --client prints the three cli/version.go lines', async () => {
     const v = await m.run('cilium', ['version', '--client']);
-    assert.equal(v.stdout, 'cilium-cli: v0.16.15 compiled with go1.22.5 on linux/amd64\ncilium image (default): v1.16.0\ncilium image (stable): unknown');
+    assert.equal(v.stdout, 'cilium-cli: v0.16.24 compiled with go1.23.5 on linux/amd64\ncilium image (default): v1.16.6\ncilium image (stable): unknown');
     const bad = await m.run('cilium', ['clustermesh', 'status', '--bogus']);
     assert.equal(bad.exitCode, 1);
     assert.match(bad.stderr, /^Error: unknown flag: --bogus/);
   });
 
-  test('status: the DaemonSet error before install; ready JSON (1-space indent, capitalised pod_state) after', async () => {
+  test('status: the DaemonSet error before install (JSON and exit 1); ready JSON (1-space indent, capitalised pod_state) after', async () => {
     const before = await m.run('cilium', ['status', '-o', 'json', '--context', 'admin@cluster-usa']);
-    assert.equal(before.exitCode, 0);
-    assert.equal(JSON.parse(before.stdout).errors.cilium.cilium.Disabled, false);
+    assert.equal(before.exitCode, 1);
+    assert.deepEqual(JSON.parse(before.stdout).errors.cilium.cilium, { Errors: ['daemonsets.apps "cilium" not found'], Warnings: [], Disabled: false });
+    assert.match(before.stderr, /^status check failed: \[.*daemonsets\.apps "cilium" not found.*\]$/);
     await m.install('cluster-usa');
     await m.install('cluster-europe');
     const s = await waitReady(m.run, 'admin@cluster-usa');
     assert.deepEqual(s.pod_state.cilium, { Type: 'DaemonSet', Desired: 2, Ready: 2, Available: 2, Unavailable: 0 });
-    assert.equal(s.helm_chart_version, '1.16.6');
+    assert.equal(s.helm_chart_version, '1.16.19');
     assert.equal(s.errors['hubble-relay']['hubble-relay'].Disabled, true);
     const agent = Object.values(s.cilium_status)[0] as any;
     assert.equal(agent.cilium.state, 'Ok');
@@ -102,7 +103,7 @@ describe('lab cilium-cli v0.16', () => {
     const s0 = JSON.parse(before.stdout);
     assert.deepEqual(s0.access_information.service_ips, ['10.10.0.200']);
     assert.equal(s0.access_information.service_port, 2379);
-    assert.deepEqual(s0.connectivity.clusters, {});
+    assert.equal(s0.connectivity.clusters, undefined, 'an empty map is omitted (omitempty)');
     const c = await m.run('cilium', ['clustermesh', 'connect', '--context', 'admin@cluster-usa', '--destination-context', 'admin@cluster-europe']);
     assert.equal(c.exitCode, 0, c.stderr);
     assert.equal(c.stdout, '✅ Connected cluster cluster-usa and cluster-europe!');
@@ -172,7 +173,7 @@ describe('lab cilium-cli: Hubble relay', () => {
     assert.equal(h.exitCode, 0, String(h.stderr));
     const s = await waitReady(m.run, 'admin@cluster-usa');
     assert.deepEqual(s.pod_state['hubble-relay'], { Type: 'Deployment', Desired: 1, Ready: 1, Available: 1, Unavailable: 0 });
-    assert.equal(s.errors['hubble-relay'], undefined);
+    assert.deepEqual(s.errors['hubble-relay'], { 'hubble-relay': { Errors: [], Warnings: [], Disabled: false } });
     assert.equal(s.errors['hubble-ui']['hubble-ui'].Disabled, true);
     const text = await m.run('cilium', ['status', '--context', 'admin@cluster-usa']);
     assert.match(String(text.stdout), /Hubble Relay:\s+OK/);
