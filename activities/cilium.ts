@@ -16,38 +16,74 @@ import { pollWithin } from './poll.ts';
  */
 const POLL_MS = 500;
 
-/** cilium-cli status/status.go (pod_state keys are capitalised: no json tags) */
+/**
+ * `cilium status -o json` of cilium-cli v0.16.24 (status/status.go; pod_state keys are capitalised: no json tags;
+ * ErrorCount marshals its errors as strings). Pinned in test/conformance/fixtures/cilium-cli.ts.
+ */
 const statusSchema = z.object({
   pod_state: z.record(z.string(), z.object({ Type: z.string(), Desired: z.number(), Ready: z.number(), Available: z.number() })).optional(),
-  errors: z.record(z.string(), z.record(z.string(), z.object({ Disabled: z.boolean().optional(), Errors: z.array(z.unknown()).nullish() }))).optional(),
+  errors: z
+    .record(z.string(), z.record(z.string(), z.object({ Disabled: z.boolean().optional(), Errors: z.array(z.unknown()).nullish(), Warnings: z.array(z.unknown()).nullish() })))
+    .optional(),
+  collection_errors: z.array(z.unknown()).optional(),
   helm_chart_version: z.string().optional(),
 });
+type CiliumStatus = z.infer<typeof statusSchema>;
+
+/**
+ * Without --wait, cilium-cli always prints the status JSON; when it could not collect part of it (the API does
+ * not answer, the agent DaemonSet does not exist) it then exits 1 with `status check failed: [e1, e2, ...]` on
+ * stderr (cli/status.go). The step polls on its own, so it runs without `--wait`: a `--wait` that times out
+ * prints no JSON at all, only a summary on stderr.
+ */
+const collectionFailure = (stderr: string) => /status check failed: \[(.*)\]\s*$/s.exec(stderr)?.[1]?.trim();
+const UNREACHABLE_API = /connection refused|no route to host|i\/o timeout|TLS handshake timeout|connection reset by peer|no such host|network is unreachable|Client\.Timeout exceeded/i;
+/** consecutive polls that found the cluster's API unreachable before the step pauses (each poll already retried in place) */
+export const UNREACHABLE_POLLS = 3;
 
 export async function ciliumReady(deps: ActivityDeps, i: { kubeconfigRef: string }): Promise<{ summary: string }> {
   return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
-    let last: z.infer<typeof statusSchema> | undefined;
-    const describe = (s: z.infer<typeof statusSchema>) =>
+    let last: CiliumStatus | undefined;
+    let lastCollection = '';
+    let unreachable = 0;
+    const describe = (s: CiliumStatus) =>
       Object.entries(s.pod_state ?? {})
         .map(([name, p]) => `${name} ${p.Ready}/${p.Desired}`)
         .join(', ');
     const ok = await pollWithin(deps.pollBudgetMs, POLL_MS, 'cilium status', async () => {
       const r = await callTool(deps, 'cilium', ['status', '-o', 'json'], { env: access.env, retries: 2 });
-      if (r.exitCode !== 0) {
-        if (r.stdout.trim().startsWith('{')) last = statusSchema.parse(parseJson(r));
-        else throw classify(r, 'cilium status');
-        return undefined;
-      }
+      const collection = r.exitCode === 1 ? collectionFailure(r.stderr) : undefined;
+      if (r.exitCode !== 0 && !(collection !== undefined && r.stdout.trim().startsWith('{'))) throw classify(r, 'cilium status');
       const s = statusSchema.parse(parseJson(r));
       last = s;
+      lastCollection = collection ?? '';
+      if (collection && UNREACHABLE_API.test(collection)) {
+        if (++unreachable >= UNREACHABLE_POLLS) {
+          throw blocked({
+            reason: `Cilium status: cannot reach the cluster's API (${collection.split(', ')[0]!.slice(0, 300)})`,
+            hint: "the Kubernetes API of this cluster does not answer: check the control plane (`talosctl health`), the cluster endpoint and this worker's route to it, then resume",
+            evidence: { polls: unreachable, error: collection.slice(0, 300) },
+          });
+        }
+        return undefined;
+      }
+      unreachable = 0;
+      if (collection) return undefined;
       const agents = s.pod_state?.cilium;
       const failing = Object.entries(s.errors ?? {}).filter(([, per]) => Object.values(per).some((e) => !e.Disabled && (e.Errors?.length ?? 0) > 0));
       return agents && agents.Desired > 0 && agents.Ready === agents.Desired && failing.length === 0 ? s : undefined;
     });
     if (ok) return { summary: `Cilium ${ok.helm_chart_version ?? ''} ready: ${describe(ok)}`.replace('  ', ' ') };
+    const missingDs = /daemonsets\.apps "cilium" not found/.test(lastCollection);
     throw blocked({
-      reason: `Cilium is not ready: ${last ? describe(last) || 'the cilium DaemonSet does not exist' : 'no status'}`,
-      hint: 'check `cilium status` and the agent logs (kubectl -n kube-system logs ds/cilium); on Talos the nodes stay NotReady until the agents run',
-      evidence: Object.fromEntries(Object.entries(last?.pod_state ?? {}).map(([k, p]) => [k, `${p.Ready}/${p.Desired}`])),
+      reason: `Cilium is not ready: ${missingDs ? 'the cilium DaemonSet does not exist' : last ? describe(last) || lastCollection || 'no agent reports' : 'no status'}`,
+      hint: missingDs
+        ? 'the Cilium release has no agent DaemonSet: check `helm status cilium -n kube-system` and install Cilium (re-running the rollout does)'
+        : 'check `cilium status` and the agent logs (kubectl -n kube-system logs ds/cilium); on Talos the nodes stay NotReady until the agents run',
+      evidence: {
+        ...Object.fromEntries(Object.entries(last?.pod_state ?? {}).map(([k, p]) => [k, `${p.Ready}/${p.Desired}`])),
+        ...(lastCollection ? { collectionErrors: lastCollection.slice(0, 300) } : {}),
+      },
     });
   });
 }

@@ -10,7 +10,8 @@ import { bootstrappedLab, labActivityDeps } from '../../lab/kube/test-fixture.ts
 import { blockedDetailsOf, FailureType } from '../../contracts/failures.ts';
 import { ensureCilium, ensureMeshCa } from '../../activities/helm.ts';
 import { applyManifests, clustermeshApiserverAddress, ensureLbIpam } from '../../activities/kube.ts';
-import { ciliumReady, clustermeshConnect, clustermeshStatus, globalServiceBackends } from '../../activities/cilium.ts';
+import { ciliumReady, clustermeshConnect, clustermeshStatus, globalServiceBackends, UNREACHABLE_POLLS } from '../../activities/cilium.ts';
+import { withLabState } from '../../lab/state.ts';
 
 const CLUSTERS = {
   'cluster-usa': { id: 1, pool: '10.10.0.200/30', podCidr: '10.1.0.0/16' },
@@ -43,11 +44,11 @@ describe('cilium adapters: a two-cluster mesh in the lab', () => {
     const quick = { ...deps, pollBudgetMs: 600 };
     const err = await ciliumReady(quick, { kubeconfigRef: refs['cluster-usa']! }).catch((e) => e as ApplicationFailure);
     assert.equal((err as ApplicationFailure).type, FailureType.blocked);
-    assert.match(blockedDetailsOf(err)!.reason, /Cilium is not ready/);
+    assert.equal(blockedDetailsOf(err)!.reason, 'Cilium is not ready: the cilium DaemonSet does not exist');
     const caRef = (await ensureMeshCa(deps, { mesh: 'usa-europe' })).caRef;
     await Promise.all(NAMES.map((c) => ensureCilium(deps, { kubeconfigRef: refs[c]!, chartVersion: '1.16.6', values: base(c), secretValuesRefs: [caRef] })));
     const r = await ciliumReady(deps, { kubeconfigRef: refs['cluster-usa']! });
-    assert.equal(r.summary, 'Cilium 1.16.6 ready: cilium 2/2, cilium-operator 2/2');
+    assert.equal(r.summary, 'Cilium 1.16.6 ready: cilium 2/2, cilium-envoy 2/2, cilium-operator 2/2');
   });
 
   test('clustermeshStatus before the mesh is wired: every expected peer is missing', async () => {
@@ -99,6 +100,30 @@ describe('cilium adapters: a pending apiserver blocks connect with the LB diagno
       assert.match(blockedDetailsOf(err)!.reason, /clustermesh-apiserver is <pending>: there is no CiliumLoadBalancerIPPool/);
       const st = await clustermeshStatus(deps, { kubeconfigRef: refs['cluster-usa']!, expectPeers: ['cluster-europe'] }).catch((e) => e as ApplicationFailure);
       assert.equal((st as ApplicationFailure).type, FailureType.blocked);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cilium adapters: an API that does not answer', () => {
+  test('ciliumReady pauses after a few polls with "cannot reach the cluster\'s API", not after the whole budget', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'cilium-unreachable-'));
+    try {
+      const labDir = path.join(work, 'lab');
+      const kcs = await bootstrappedLab(labDir, 'happy');
+      // a budget far longer than the test: only an early pause lets it end
+      const { deps, refs } = await labActivityDeps(work, labDir, kcs, 600_000);
+      await withLabState(labDir, (s) => {
+        s.clusters['cluster-usa']!.bootstrappedAt = undefined;
+      });
+      const err = await ciliumReady(deps, { kubeconfigRef: refs['cluster-usa']! }).catch((e) => e as ApplicationFailure);
+      assert.equal((err as ApplicationFailure).type, FailureType.blocked, String(err));
+      const details = blockedDetailsOf(err)!;
+      assert.match(details.reason, /^Cilium status: cannot reach the cluster's API \(Get "https:\/\/10\.10\.0\.10:6443\/api\/v1\/namespaces\/kube-system\/pods\?labelSelector=k8s-app%3Dcilium": dial tcp 10\.10\.0\.10:6443: connect: connection refused\)$/);
+      assert.match(details.hint, /talosctl health/);
+      // UNREACHABLE_POLLS polls, each retried in place twice (callTool retries: 2)
+      assert.equal(callsMatching(readCalls(labDir), 'cilium', ['status']).length, UNREACHABLE_POLLS * 3);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
