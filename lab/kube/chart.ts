@@ -3,7 +3,7 @@ import { KUBE_TIMING } from './timing.ts';
 import { allocateClusterIp, deleteObj, getObj, k8sLab, keyOf, putObj, type KubeObject } from './store.ts';
 import { getPath, type Values } from './values.ts';
 
-/** What the cilium chart (chart 1.16.6 templates/) renders that the lab models, for the given user values. */
+/** What the cilium chart (chart 1.16.19 templates/) renders that the lab models, for the given user values. */
 export const CHART_APP_VERSION = (chartVersion: string) => chartVersion;
 
 function helmMeta(release: string, ns: string) {

@@ -34,7 +34,7 @@ export function table(kind: string, objs: KubeObject[], now: number, withNs: boo
       head(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
       for (const o of objs) {
         const roles = Object.keys(o.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.split('/')[1]);
-        row(o, [o.metadata.name, cond(o, 'Ready')?.status === 'True' ? 'Ready' : 'NotReady', roles.join(',') || '<none>', age(o.metadata.creationTimestamp, now), 'v1.31.4']);
+        row(o, [o.metadata.name, cond(o, 'Ready')?.status === 'True' ? 'Ready' : 'NotReady', roles.join(',') || '<none>', age(o.metadata.creationTimestamp, now), 'v1.32.3']);
       }
       break;
     case 'Pod':

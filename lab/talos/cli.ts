@@ -1,7 +1,7 @@
 /**
  * talosctl's command line as cobra/pflag parse it (spf13/pflag flag.go parseLongArg/parseShortArg; cobra
  * args.go for positional checks). talosctl sets SilenceErrors and prints the bare error, then, when the text
- * mentions "arg(s)", "flag" or "command", a blank line and the usage (siderolabs/talos@v1.9.6
+ * mentions "arg(s)", "flag" or "command", a blank line and the usage (siderolabs/talos@v1.9.5
  * cmd/talosctl/cmd/root.go Execute) — so there is no "Error: " prefix.
  */
 export type FlagKind = 'bool' | 'string' | 'slice' | 'array' | 'duration';

@@ -6,7 +6,7 @@ import { TALOS_VERSION } from './machine-config.ts';
 /**
  * COSI resources as `talosctl get -o json` prints them: one 4-space-indented object per resource, keys
  * sorted (a Go map through encoding/json), `node` = the -n value ("" with --insecure, whose client sets no
- * node metadata) (siderolabs/talos@v1.9.6 cmd/talosctl/cmd/talos/output/json.go, helpers/resources.go).
+ * node metadata) (siderolabs/talos@v1.9.5 cmd/talosctl/cmd/talos/output/json.go, helpers/resources.go).
  */
 export interface ResourceDef {
   type: string;

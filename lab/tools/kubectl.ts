@@ -14,7 +14,7 @@ import type { SimulatedTool, ToolIO } from './io.ts';
 import { toolPath } from './call-context.ts';
 
 /**
- * Simulated kubectl v1.31 (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
+ * Simulated kubectl v1.32 (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
  * json.MarshalIndent with 4 spaces (k8s.io/cli-runtime/pkg/printers/json.go); errors go to stderr, exit 1.
  */
 const GLOBAL: FlagSpec[] = [
@@ -116,19 +116,21 @@ export const kubectl: SimulatedTool = async (io) => {
 
   if (cmd === 'version') {
     // staging/src/k8s.io/kubectl/pkg/cmd/version/version.go (+ k8s.io/apimachinery/pkg/version.Info)
+    // the pinned v1.32.3 release: its tag commit and build, Go from the tree's .go-version (1.23.6), kustomize from
+    // go.mod (sigs.k8s.io/kustomize/kustomize/v5 v5.5.0)
     const info = {
       clientVersion: {
         major: '1',
-        minor: '31',
-        gitVersion: 'v1.31.4',
-        gitCommit: 'a78aa47129b8539636eb86a9d00e31b2720fe06b',
+        minor: '32',
+        gitVersion: 'v1.32.3',
+        gitCommit: '32cc146f75aad04beaaa245a7157eb35063a9f99',
         gitTreeState: 'clean',
-        buildDate: '2024-12-10T11:43:21Z',
-        goVersion: 'go1.22.10',
+        buildDate: '2025-03-11T19:52:21Z',
+        goVersion: 'go1.23.6',
         compiler: 'gc',
         platform: 'linux/amd64',
       },
-      kustomizeVersion: 'v5.4.2',
+      kustomizeVersion: 'v5.5.0',
     };
     const out = str(flags, 'output');
     if (!bool(flags, 'client')) {
@@ -137,7 +139,7 @@ export const kubectl: SimulatedTool = async (io) => {
     }
     if (out === 'json') io.out(`${JSON.stringify(info, null, 2)}\n`);
     else if (out === 'yaml') io.out(stringify(info));
-    else io.out(`Client Version: v1.31.4\nKustomize Version: v5.4.2\n`);
+    else io.out(`Client Version: v1.32.3\nKustomize Version: v5.5.0\n`);
     return 0;
   }
 

@@ -63,7 +63,7 @@ describe('kube adapters against the lab', () => {
   test('toolVersions reads the three clients', async () => {
     const e = await env('happy');
     try {
-      assert.deepEqual(await toolVersions(e.deps), { helm: 'v3.16.4', kubectl: 'v1.31.4', cilium: 'v0.16.15' });
+      assert.deepEqual(await toolVersions(e.deps), { helm: 'v3.16.4', kubectl: 'v1.32.3', cilium: 'v0.16.24' });
       const r1 = await applyManifests(e.deps, { kubeconfigRef: e.ref, manifests: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n' });
       assert.deepEqual(r1.results, ['namespace/demo created']);
       const r2 = await applyManifests(e.deps, { kubeconfigRef: e.ref, manifests: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n' });

@@ -88,7 +88,7 @@ describe('Talos adapters against the lab: a cluster from nothing to etcd', () =>
   after(() => rmSync(env.work, { recursive: true, force: true }));
 
   test('talosClientVersion reads the client tag', async () => {
-    assert.deepEqual(await talosClientVersion(env.deps), { version: 'v1.9.6' });
+    assert.deepEqual(await talosClientVersion(env.deps), { version: 'v1.9.5' });
   });
 
   test('ensureTalosSecrets generates once, ever', async () => {

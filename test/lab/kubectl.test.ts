@@ -62,7 +62,7 @@ describe('lab kubectl: the client contract', () => {
     const r = await run('kubectl', ['version', '--client', '-o', 'json']);
     assert.equal(r.exitCode, 0);
     const v = JSON.parse(r.stdout);
-    assert.equal(v.clientVersion.gitVersion, 'v1.31.4');
+    assert.equal(v.clientVersion.gitVersion, 'v1.32.3');
     assert.equal(v.clientVersion.major, '1');
     assert.match(v.kustomizeVersion, /^v5\./);
   });

@@ -124,7 +124,7 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
     const before = server.served();
     await bootstrappedLab(srv.labDir, 'happy');
     const r = await srv.run('talosctl', ['version', '--client', '--short']);
-    assert.equal(r.stdout, 'Client:\nTalos v1.9.6');
+    assert.equal(r.stdout, 'Client:\nTalos v1.9.5');
     assert.equal(server.served(), before + 1);
     assert.equal(readCalls(srv.labDir).length, 1, 'the new lab has a new call log');
   });
@@ -149,7 +149,7 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
     slow.kill('SIGKILL');
     await slow;
     const next = await srv.run('talosctl', ['version', '--client', '--short']);
-    assert.equal(next.stdout, 'Client:\nTalos v1.9.6');
+    assert.equal(next.stdout, 'Client:\nTalos v1.9.5');
 
     const dead = path.join(srv.work, 'dead.sock');
     const holder = net.createServer();
@@ -162,6 +162,6 @@ describe('lab tool server: the same answers as a tool process, from one long-liv
       env: { PATH: `${BIN}:${process.env.PATH}`, MESHPILOT_LAB_DIR: srv.labDir, HOME: srv.work, [LAB_SOCKET_ENV]: dead },
     });
     assert.equal(viaFallback.exitCode, 0, String(viaFallback.stderr));
-    assert.equal(viaFallback.stdout, 'Client:\nTalos v1.9.6');
+    assert.equal(viaFallback.stdout, 'Client:\nTalos v1.9.5');
   });
 });
