@@ -3,8 +3,13 @@ import { blocked, fatal, transient } from '../../contracts/failures.ts';
 import type { ToolResult } from '../exec/run-tool.ts';
 
 /**
- * What a failed talosctl call means, read from its stderr (texts: /work/shared/reference/cli-contracts.md §1 and
- * lab/talos/rpc-errors.ts, which cite the real sources).
+ * What a failed talosctl call means, read from its stderr. The texts are talosctl v1.9's: gRPC status errors as
+ * grpc-go prints them (`rpc error: code = … desc = …`), the maintenance service's refusals
+ * (siderolabs/talos@v1.9.5 internal/app/maintenance/server.go), bootstrap's (internal/app/machined/internal/server/
+ * v1alpha1/v1alpha1_server.go Bootstrap), the client's (cmd/talosctl/pkg/talos/global/client.go), and
+ * go-multierror's "N error(s) occurred:" from config validation (pkg/machinery/config/types/v1alpha1/
+ * v1alpha1_validation.go); lab/talos/rpc-errors.ts reproduces them, and test/conformance/talos.test.ts holds the
+ * offline ones to the real talosctl.
  */
 export type TalosProblem =
   | 'missing-tool'
