@@ -60,12 +60,8 @@ const COMMANDS: Record<string, FlagSpec[]> = {
   upgrade: INSTALL_FLAGS,
   install: INSTALL_FLAGS.filter((f) => !['install', 'reuse-values', 'reset-values', 'reset-then-reuse-values', 'history-max', 'cleanup-on-fail', 'force'].includes(f.name)),
   template: [
-    { name: 'version', kind: 'string' },
-    { name: 'values', short: 'f', kind: 'strings' },
-    { name: 'set', kind: 'strings' },
-    { name: 'set-string', kind: 'strings' },
+    ...INSTALL_FLAGS.filter((f) => ['version', 'values', 'set', 'set-string', 'repo', 'create-namespace', 'skip-crds', 'description'].includes(f.name)),
     { name: 'kube-version', kind: 'string' },
-    { name: 'repo', kind: 'string' },
     { name: 'include-crds', kind: 'bool' },
     { name: 'skip-tests', kind: 'bool' },
     { name: 'validate', kind: 'bool' },
