@@ -138,60 +138,138 @@ const UPGRADE_NOTES = (v: string) => `For details please refer to https://docs.c
 
 /** templates/validate.yaml, in file order: [line, column of `fail`, the check] */
 const RULES: Array<[number, number, (v: Values) => string | undefined]> = [
-  [10, 5, (v) => (['keyFile', 'mountPath', 'secretName', 'interface'].some((k) => truthy(getPath(v, `encryption.${k}`))) ? `encryption.{keyFile,mountPath,secretName,interface} were deprecated in v1.14 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}` : undefined)],
-  [16, 5, (v) => {
-    const enabled = getPath(v, 'proxy.prometheus.enabled');
-    return truthy(enabled === undefined || enabled === null ? '' : String(enabled)) || truthy(getPath(v, 'proxy.prometheus.port'))
-      ? `proxy.prometheus.enabled and proxy.prometheus.port were deprecated in v1.14 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}`
-      : undefined;
-  }],
+  [
+    10,
+    5,
+    (v) =>
+      ['keyFile', 'mountPath', 'secretName', 'interface'].some((k) => truthy(getPath(v, `encryption.${k}`)))
+        ? `encryption.{keyFile,mountPath,secretName,interface} were deprecated in v1.14 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}`
+        : undefined,
+  ],
+  [
+    16,
+    5,
+    (v) => {
+      const enabled = getPath(v, 'proxy.prometheus.enabled');
+      return truthy(enabled === undefined || enabled === null ? '' : String(enabled)) || truthy(getPath(v, 'proxy.prometheus.port'))
+        ? `proxy.prometheus.enabled and proxy.prometheus.port were deprecated in v1.14 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}`
+        : undefined;
+    },
+  ],
   [19, 5, (v) => (truthy(getPath(v, 'endpointStatus')) ? `endpointStatus has been removed in v1.16. ${UPGRADE_NOTES('1.16')}` : undefined)],
   [22, 5, (v) => (truthy(getPath(v, 'remoteNodeIdentity')) ? `remoteNodeIdentity was deprecated in v1.15 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}` : undefined)],
   [25, 5, (v) => (truthy(getPath(v, 'containerRuntime.integration')) ? `containerRuntime.integration was deprecated in v1.14 and has been removed in v1.16. ${UPGRADE_NOTES('1.16')}` : undefined)],
   [28, 5, (v) => (truthy(getPath(v, 'etcd.managed')) ? `etcd.managed was deprecated in v1.10 has been removed in v1.16. ${UPGRADE_NOTES('1.16')}` : undefined)],
   [33, 5, (v) => (truthy(getPath(v, 'tunnel')) ? `tunnel was deprecated in v1.14 and has been removed in v1.15. ${UPGRADE_NOTES('1.15')}` : undefined)],
-  [36, 5, (v) => (truthy(getPath(v, 'clustermesh.apiserver.tls.ca.cert')) || truthy(getPath(v, 'clustermesh.apiserver.tls.ca.key'))
-    ? `clustermesh.apiserver.tls.ca.cert and clustermesh.apiserver.tls.ca.key were deprecated in v1.14 and has been removed in v1.15. ${UPGRADE_NOTES('1.15')}`
-    : undefined)],
+  [
+    36,
+    5,
+    (v) =>
+      truthy(getPath(v, 'clustermesh.apiserver.tls.ca.cert')) || truthy(getPath(v, 'clustermesh.apiserver.tls.ca.key'))
+        ? `clustermesh.apiserver.tls.ca.cert and clustermesh.apiserver.tls.ca.key were deprecated in v1.14 and has been removed in v1.15. ${UPGRADE_NOTES('1.15')}`
+        : undefined,
+  ],
   [39, 5, (v) => (truthy(getPath(v, 'enableK8sEventHandover')) ? `enableK8sEventHandover was deprecated in v1.14 and has been removed in v1.15. ${UPGRADE_NOTES('1.15')}` : undefined)],
   [42, 5, (v) => (truthy(getPath(v, 'enableCnpStatusUpdates')) ? `enableCnpStatusUpdates was deprecated in v1.14 and has been removed in v1.15. ${UPGRADE_NOTES('1.15')}` : undefined)],
-  [48, 7, (v) => (truthy(getPath(v, 'hubble.ui.enabled')) && !truthy(getPath(v, 'hubble.ui.standalone.enabled')) && !truthy(getPath(v, 'hubble.relay.enabled')) ? 'Hubble UI requires .Values.hubble.relay.enabled=true' : undefined)],
+  [
+    48,
+    7,
+    (v) =>
+      truthy(getPath(v, 'hubble.ui.enabled')) && !truthy(getPath(v, 'hubble.ui.standalone.enabled')) && !truthy(getPath(v, 'hubble.relay.enabled'))
+        ? 'Hubble UI requires .Values.hubble.relay.enabled=true'
+        : undefined,
+  ],
   [58, 7, (v) => (truthy(getPath(v, 'hubble.relay.enabled')) && !truthy(getPath(v, 'hubble.enabled')) ? 'Hubble Relay requires .Values.hubble.enabled=true' : undefined)],
-  [83, 7, (v) => ((truthy(getPath(v, 'externalWorkloads.enabled')) || truthy(getPath(v, 'clustermesh.useAPIServer'))) && truthy(getPath(v, 'clustermesh.apiserver.tls.auto.enabled')) && getPath(v, 'clustermesh.apiserver.tls.auto.method') === 'certmanager' && !truthy(getPath(v, 'clustermesh.apiserver.tls.auto.certManagerIssuerRef'))
-    ? 'ClusterMesh TLS certgen method=certmanager requires that user specifies .Values.clustermesh.apiserver.tls.auto.certManagerIssuerRef'
-    : undefined)],
-  [134, 7, (v) => ((truthy(getPath(v, 'ciliumEndpointSlice.enabled')) || truthy(getPath(v, 'enableCiliumEndpointSlice'))) && getPath(v, 'disableEndpointCRD') === true
-    ? 'if Cilium Endpoint Slice is enabled (.Values.ciliumEndpointSlice.enabled=true), it requires .Values.disableEndpointCRD=false'
-    : undefined)],
+  [
+    83,
+    7,
+    (v) =>
+      (truthy(getPath(v, 'externalWorkloads.enabled')) || truthy(getPath(v, 'clustermesh.useAPIServer'))) &&
+      truthy(getPath(v, 'clustermesh.apiserver.tls.auto.enabled')) &&
+      getPath(v, 'clustermesh.apiserver.tls.auto.method') === 'certmanager' &&
+      !truthy(getPath(v, 'clustermesh.apiserver.tls.auto.certManagerIssuerRef'))
+        ? 'ClusterMesh TLS certgen method=certmanager requires that user specifies .Values.clustermesh.apiserver.tls.auto.certManagerIssuerRef'
+        : undefined,
+  ],
+  [
+    134,
+    7,
+    (v) =>
+      (truthy(getPath(v, 'ciliumEndpointSlice.enabled')) || truthy(getPath(v, 'enableCiliumEndpointSlice'))) && getPath(v, 'disableEndpointCRD') === true
+        ? 'if Cilium Endpoint Slice is enabled (.Values.ciliumEndpointSlice.enabled=true), it requires .Values.disableEndpointCRD=false'
+        : undefined,
+  ],
   [140, 5, (v) => (getPath(v, 'cluster.name') === '' ? 'The cluster name is invalid: cannot be empty' : undefined)],
-  [144, 5, (v) => (compatAtLeast116(v) && String(getPath(v, 'cluster.name') ?? '').length > 32
-    ? "The cluster name is invalid: must not be more than 32 characters. Configure 'upgradeCompatibility' to 1.15 or earlier to temporarily skip this check at your own risk"
-    : undefined)],
-  [147, 5, (v) => (compatAtLeast116(v) && !/^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/.test(String(getPath(v, 'cluster.name') ?? ''))
-    ? "The cluster name is invalid: must consist of lower case alphanumeric characters and '-', and must start and end with an alphanumeric character. Configure 'upgradeCompatibility' to 1.15 or earlier to temporarily skip this check at your own risk"
-    : undefined)],
+  [
+    144,
+    5,
+    (v) =>
+      compatAtLeast116(v) && String(getPath(v, 'cluster.name') ?? '').length > 32
+        ? "The cluster name is invalid: must not be more than 32 characters. Configure 'upgradeCompatibility' to 1.15 or earlier to temporarily skip this check at your own risk"
+        : undefined,
+  ],
+  [
+    147,
+    5,
+    (v) =>
+      compatAtLeast116(v) && !/^([a-z0-9][-a-z0-9]*)?[a-z0-9]$/.test(String(getPath(v, 'cluster.name') ?? ''))
+        ? "The cluster name is invalid: must consist of lower case alphanumeric characters and '-', and must start and end with an alphanumeric character. Configure 'upgradeCompatibility' to 1.15 or earlier to temporarily skip this check at your own risk"
+        : undefined,
+  ],
   [151, 5, (v) => (getPath(v, 'cluster.name') === 'default' && int(getPath(v, 'cluster.id')) !== 0 ? 'The cluster name is invalid: cannot use default value with cluster.id != 0' : undefined)],
-  [157, 5, (v) => {
-    const id = int(getPath(v, 'cluster.id'));
-    const affected = (id >= 128 && id <= 255) || (id >= 384 && id <= 511);
-    const eni = truthy(getPath(v, 'eni.enabled')) || truthy(getPath(v, 'alibabacloud.enabled')) || getPath(v, 'cni.chainingMode') === 'aws-cni';
-    return (getPath(v, 'extraConfig') as Values | undefined)?.['allow-unsafe-policy-skb-usage'] !== 'true' && affected && eni
-      ? 'Cilium is currently affected by a bug that causes traffic matched by network policies to be incorrectly dropped when running in either ENI mode (both AWS and AlibabaCloud) or AWS VPC CNI chaining mode, if the cluster ID is 128-255 (and 384-511 when maxConnectedClusters=511). Please refer to https://github.com/cilium/cilium/issues/21330 for additional details.'
-      : undefined;
-  }],
-  [163, 7, (v) => (truthy(getPath(v, 'clustermesh.useAPIServer')) && getPath(v, 'identityAllocationMode') !== 'crd'
-    ? `The clustermesh-apiserver cannot be enabled in combination with .Values.identityAllocationMode=${goString(getPath(v, 'identityAllocationMode'))}. To establish a Cluster Mesh, directly configure the parameters to access the remote kvstore through .Values.clustermesh.config`
-    : undefined)],
-  [166, 7, (v) => (truthy(getPath(v, 'clustermesh.useAPIServer')) && truthy(getPath(v, 'disableEndpointCRD')) ? 'The clustermesh-apiserver cannot be enabled in combination with .Values.disableEndpointCRD=true' : undefined)],
-  [171, 7, (v) => (truthy(getPath(v, 'externalWorkloads.enabled')) && getPath(v, 'identityAllocationMode') !== 'crd'
-    ? `External workloads support cannot be enabled in combination with .Values.identityAllocationMode=${goString(getPath(v, 'identityAllocationMode'))}`
-    : undefined)],
-  [174, 7, (v) => (truthy(getPath(v, 'externalWorkloads.enabled')) && truthy(getPath(v, 'disableEndpointCRD')) ? 'External workloads support cannot be enabled in combination with .Values.disableEndpointCRD=true' : undefined)],
+  [
+    157,
+    5,
+    (v) => {
+      const id = int(getPath(v, 'cluster.id'));
+      const affected = (id >= 128 && id <= 255) || (id >= 384 && id <= 511);
+      const eni = truthy(getPath(v, 'eni.enabled')) || truthy(getPath(v, 'alibabacloud.enabled')) || getPath(v, 'cni.chainingMode') === 'aws-cni';
+      return (getPath(v, 'extraConfig') as Values | undefined)?.['allow-unsafe-policy-skb-usage'] !== 'true' && affected && eni
+        ? 'Cilium is currently affected by a bug that causes traffic matched by network policies to be incorrectly dropped when running in either ENI mode (both AWS and AlibabaCloud) or AWS VPC CNI chaining mode, if the cluster ID is 128-255 (and 384-511 when maxConnectedClusters=511). Please refer to https://github.com/cilium/cilium/issues/21330 for additional details.'
+        : undefined;
+    },
+  ],
+  [
+    163,
+    7,
+    (v) =>
+      truthy(getPath(v, 'clustermesh.useAPIServer')) && getPath(v, 'identityAllocationMode') !== 'crd'
+        ? `The clustermesh-apiserver cannot be enabled in combination with .Values.identityAllocationMode=${goString(getPath(v, 'identityAllocationMode'))}. To establish a Cluster Mesh, directly configure the parameters to access the remote kvstore through .Values.clustermesh.config`
+        : undefined,
+  ],
+  [
+    166,
+    7,
+    (v) =>
+      truthy(getPath(v, 'clustermesh.useAPIServer')) && truthy(getPath(v, 'disableEndpointCRD'))
+        ? 'The clustermesh-apiserver cannot be enabled in combination with .Values.disableEndpointCRD=true'
+        : undefined,
+  ],
+  [
+    171,
+    7,
+    (v) =>
+      truthy(getPath(v, 'externalWorkloads.enabled')) && getPath(v, 'identityAllocationMode') !== 'crd'
+        ? `External workloads support cannot be enabled in combination with .Values.identityAllocationMode=${goString(getPath(v, 'identityAllocationMode'))}`
+        : undefined,
+  ],
+  [
+    174,
+    7,
+    (v) =>
+      truthy(getPath(v, 'externalWorkloads.enabled')) && truthy(getPath(v, 'disableEndpointCRD'))
+        ? 'External workloads support cannot be enabled in combination with .Values.disableEndpointCRD=true'
+        : undefined,
+  ],
   [180, 6, (v) => (![255, 511].includes(int(getPath(v, 'clustermesh.maxConnectedClusters'))) ? 'max-connected-clusters must be set to 255 or 511' : undefined)],
-  [185, 6, (v) => {
-    const id = int(getPath(v, 'envoy.baseID'));
-    return id >= 0 && id <= 4294967295 ? undefined : 'envoy.baseID must be an int. Supported values 0 - 4294967295';
-  }],
+  [
+    185,
+    6,
+    (v) => {
+      const id = int(getPath(v, 'envoy.baseID'));
+      return id >= 0 && id <= 4294967295 ? undefined : 'envoy.baseID must be an int. Supported values 0 - 4294967295';
+    },
+  ],
 ];
 
 /** printf "%s" of a value the way text/template shows it */

@@ -99,7 +99,10 @@ class Collector {
     put('cilium_status', s.cilium_status);
     put('cilium_endpoints', s.cilium_endpoints);
     put('errors', s.errors);
-    put('collection_errors', s.collection.map((e) => e.json));
+    put(
+      'collection_errors',
+      s.collection.map((e) => e.json),
+    );
     put('helm_chart_version', s.helm_chart_version);
     return { json, collectionErrors: s.collection.map((e) => e.text), errors, warnings };
   }
@@ -126,7 +129,10 @@ export function clusterStatus(state: LabState, c: LabCluster, now: number): CliS
     k.s.cilium_status[p.name] = st;
     k.s.cilium_endpoints[p.name] = [];
     // status.go parseStatusResponse: a subsystem in state Failure is an error, Warning a warning
-    for (const [subsystem, sub] of [['Cilium', st.cilium], ['Health', st.cluster?.ciliumHealth]] as const) {
+    for (const [subsystem, sub] of [
+      ['Cilium', st.cilium],
+      ['Health', st.cluster?.ciliumHealth],
+    ] as const) {
       if (sub?.state === 'Failure') k.error('cilium', p.name, `${subsystem}: ${sub.msg}`);
       if (sub?.state === 'Warning') k.warning('cilium', p.name, `${subsystem}: ${sub.msg}`);
     }
@@ -197,9 +203,7 @@ export function unreachableStatus(target: KubeTarget, why: 'refused' | 'flaky'):
   const fail = (path: string): GoError => {
     const url = `${base}${path}`;
     const cause = why === 'refused' ? `dial tcp ${target.hostPort}: connect: connection refused` : 'net/http: TLS handshake timeout';
-    const err = why === 'refused'
-      ? { Op: 'dial', Net: 'tcp', Source: null, Addr: { IP: host, Port: Number(port), Zone: '' }, Err: { Syscall: 'connect', Err: 111 } }
-      : {};
+    const err = why === 'refused' ? { Op: 'dial', Net: 'tcp', Source: null, Addr: { IP: host, Port: Number(port), Zone: '' }, Err: { Syscall: 'connect', Err: 111 } } : {};
     return { text: `Get "${url}": ${cause}`, json: { Op: 'Get', URL: url, Err: err } };
   };
   const ns = '/api/v1/namespaces/kube-system';
@@ -217,7 +221,11 @@ export function unreachableStatus(target: KubeTarget, why: 'refused' | 'flaky'):
   k.disabled('cilium-operator', false);
   k.error('cilium-operator', 'cilium-operator', operator.text);
   k.collectionError(operator);
-  for (const [name, what] of [['hubble-relay', 'hubble relay'], ['hubble-ui', 'hubble ui'], ['clustermesh-apiserver', 'clustermesh']] as const) {
+  for (const [name, what] of [
+    ['hubble-relay', 'hubble relay'],
+    ['hubble-ui', 'hubble ui'],
+    ['clustermesh-apiserver', 'clustermesh'],
+  ] as const) {
     k.disabled(name, false);
     k.warning(name, name, `${what} is not deployed`);
   }

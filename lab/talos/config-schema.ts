@@ -12,11 +12,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, stringify, type
  * machine.disks, machine.files, machine.registries, … passes the lab but not Talos; every section meshpilot renders
  * is modelled, and test/conformance/talos.test.ts holds this model to the real talosctl.
  */
-type FieldType =
-  | { kind: 'string' | 'bool' | 'int' | 'opaque' }
-  | { kind: 'list'; of: FieldType; go: string }
-  | { kind: 'map'; of: FieldType; go: string }
-  | StructType;
+type FieldType = { kind: 'string' | 'bool' | 'int' | 'opaque' } | { kind: 'list'; of: FieldType; go: string } | { kind: 'map'; of: FieldType; go: string } | StructType;
 interface StructType {
   kind: 'struct';
   go: string;
@@ -35,8 +31,7 @@ const list = (of: FieldType, go: string): FieldType => ({ kind: 'list', of, go }
 const certAndKey = struct('x509.PEMEncodedCertificateAndKey', { crt: str, key: str });
 const pemKey = struct('x509.PEMEncodedKey', { key: str });
 /** fields in v1alpha1_types.go order: the encoder writes a struct's keys in that order */
-const component = (go: string, extra: Record<string, FieldType> = {}) =>
-  struct(go, { image: str, extraArgs: stringMap, extraVolumes: opaque, env: opaque, resources: opaque, ...extra });
+const component = (go: string, extra: Record<string, FieldType> = {}) => struct(go, { image: str, extraArgs: stringMap, extraVolumes: opaque, env: opaque, resources: opaque, ...extra });
 
 const install = struct('v1alpha1.InstallConfig', {
   disk: str,
@@ -219,7 +214,7 @@ function unknownKeys(node: YamlNode | null | undefined, t: FieldType): unknown {
     for (const pair of n.items) {
       const key = String((pair.key as { value?: unknown }).value);
       const f = t.fields[key];
-      const inner = f ? unknownKeys(pair.value as YamlNode, f) : (pair.value as YamlNode | null)?.toJSON?.() ?? (pair.value as unknown);
+      const inner = f ? unknownKeys(pair.value as YamlNode, f) : ((pair.value as YamlNode | null)?.toJSON?.() ?? (pair.value as unknown));
       if (inner !== undefined) (out ??= {})[key] = inner === null && !f ? null : inner;
     }
     return out;
@@ -306,7 +301,12 @@ function order(v: unknown, t: FieldType): unknown {
   if (Array.isArray(v)) return v;
   const o = v as Record<string, unknown>;
   // a Go map is written with its keys sorted
-  if (t.kind === 'map') return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, order(x, t.of)]));
+  if (t.kind === 'map')
+    return Object.fromEntries(
+      Object.entries(o)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, order(x, t.of)]),
+    );
   if (t.kind !== 'struct') return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(t.fields)) if (k in o) out[k] = order(o[k], t.fields[k]!);

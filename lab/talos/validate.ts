@@ -15,8 +15,7 @@ export function multierror(errs: string[]): string {
 }
 
 const obj = (v: unknown): Tree | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Tree) : undefined);
-const strMap = (v: unknown): Record<string, string> =>
-  Object.fromEntries(Object.entries(obj(v) ?? {}).map(([k, x]) => [k, x === null || x === undefined ? '' : String(x)]));
+const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v) ?? {}).map(([k, x]) => [k, x === null || x === undefined ? '' : String(x)]));
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_LABEL}(\\.${DNS1123_LABEL})*$`);

@@ -8,7 +8,7 @@ import { onCluster, peekState, pollUntil, type Refusal } from '../kube/session.t
 import { getObj } from '../kube/store.ts';
 import { KUBE_TIMING } from '../kube/timing.ts';
 import { getPath, setPath, type Values } from '../kube/values.ts';
-import { isReady, meshApiserverKey, podsOf, runningNodes, ciliumDsKey, operatorKey, hubbleRelayKey } from '../kube/view.ts';
+import { isReady, meshApiserverKey, podsOf } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 

@@ -85,15 +85,23 @@ async function holds(name: string, f: CliFixture = CILIUM_CLI[name]!): Promise<v
 
 const values = (c: 'cluster-usa' | 'cluster-europe', id: number, extra = '') => {
   const f = path.join(dir, `${c}-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(f, `cluster: {name: ${c}, id: ${id}}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nhubble: {relay: {enabled: true}}\ntls: {ca: {cert: U0hBUkVELUNB, key: U0hBUkVELUtFWQ==}}\n${extra}`);
+  writeFileSync(
+    f,
+    `cluster: {name: ${c}, id: ${id}}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nhubble: {relay: {enabled: true}}\ntls: {ca: {cert: U0hBUkVELUNB, key: U0hBUkVELUtFWQ==}}\n${extra}`,
+  );
   return f;
 };
 const helm = (c: string, file: string, wait = true) =>
   tool('helm', ['upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.16.19', '-n', 'kube-system', '-f', file, ...(wait ? ['--wait'] : []), '--kube-context', `admin@${c}`]);
 const pool = (c: string, cidr: string) =>
-  tool('kubectl', ['apply', '-f', '-', '--context', `admin@${c}`], `apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: p}\nspec:\n  blocks: [{cidr: ${cidr}}]\n---\napiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: l2}\nspec: {loadBalancerIPs: true}\n`);
+  tool(
+    'kubectl',
+    ['apply', '-f', '-', '--context', `admin@${c}`],
+    `apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: p}\nspec:\n  blocks: [{cidr: ${cidr}}]\n---\napiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: l2}\nspec: {loadBalancerIPs: true}\n`,
+  );
 const mesh = 'clustermesh: {useAPIServer: true, apiserver: {service: {type: LoadBalancer}}}\n';
-const peers = (peer: string, ip: string) => `clustermesh:\n  useAPIServer: true\n  apiserver: {service: {type: LoadBalancer}}\n  config: {enabled: true, clusters: [{name: ${peer}, ips: [${ip}], port: 2379}]}\n`;
+const peers = (peer: string, ip: string) =>
+  `clustermesh:\n  useAPIServer: true\n  apiserver: {service: {type: LoadBalancer}}\n  config: {enabled: true, clusters: [{name: ${peer}, ips: [${ip}], port: 2379}]}\n`;
 
 before(ensureLabBundle);
 before(async () => {

@@ -92,7 +92,7 @@ const workloads = (yaml: string) =>
 const planOf = (name: string) => planRollout(blueprintSchema.parse(parse(readFileSync(path.join(ROOT, 'examples', `${name}.yaml`), 'utf8'))));
 
 describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', () => {
-  test('the lab\'s table of the chart: every type, default and rule position is the real chart\'s', async () => {
+  test("the lab's table of the chart: every type, default and rule position is the real chart's", async () => {
     const schema = JSON.parse(await chartFile('values.schema.json'));
     const defaults = parse(await chartFile('values.yaml'));
     const typeAt = (p: string) => p.split('.').reduce((n: any, k) => n?.properties?.[k], schema)?.type;
@@ -102,7 +102,11 @@ describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', 
         v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
       );
     for (const [p, v] of leaves(CHART_DEFAULTS)) {
-      assert.deepEqual(p.split('.').reduce((n: any, k) => n?.[k], defaults), v, `values.yaml default of ${p}`);
+      assert.deepEqual(
+        p.split('.').reduce((n: any, k) => n?.[k], defaults),
+        v,
+        `values.yaml default of ${p}`,
+      );
     }
     const lines = (await chartFile('templates/validate.yaml')).split('\n');
     for (const [line, col] of RULE_POSITIONS) assert.equal(lines[line - 1]!.indexOf('fail'), col, `validate.yaml:${line}: a fail at column ${col}`);
@@ -160,10 +164,24 @@ describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', 
     assert.equal(fine.lab.exitCode, 0, fine.lab.stderr);
   });
 
-  test('upgrade --install in the lab: the chart\'s message with helm\'s prefix for the operation', async () => {
-    const args = (values: unknown, ...more: string[]) => ['upgrade', '--install', 'cilium', 'cilium/cilium', '--version', MODELLED_CHART_VERSION, '-n', 'kube-system', '-f', valuesFile(values), ...more];
+  test("upgrade --install in the lab: the chart's message with helm's prefix for the operation", async () => {
+    const args = (values: unknown, ...more: string[]) => [
+      'upgrade',
+      '--install',
+      'cilium',
+      'cilium/cilium',
+      '--version',
+      MODELLED_CHART_VERSION,
+      '-n',
+      'kube-system',
+      '-f',
+      valuesFile(values),
+      ...more,
+    ];
     const bad = { cluster: { name: 'c1', id: 1 }, clustermesh: { maxConnectedClusters: 300 } };
-    const expected = refusal((await template([bad])).real).head.split('\n')[0]!.replace(/^Error: /, '');
+    const expected = refusal((await template([bad])).real)
+      .head.split('\n')[0]!
+      .replace(/^Error: /, '');
     // a release that does not exist yet: the install runs and its error is returned unwrapped
     const first = await run(LAB_HELM, args(bad));
     assert.equal(first.exitCode, 1);
@@ -176,7 +194,10 @@ describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', 
     const status = JSON.parse((await run(LAB_HELM, ['status', 'cilium', '-n', 'kube-system', '-o', 'json'])).stdout);
     assert.equal(status.version, 1, 'a refused upgrade records no revision');
     const typed = await run(LAB_HELM, ['install', 'other', 'cilium/cilium', '-n', 'kube-system', '--set', 'ipam.mode=7']);
-    assert.match(typed.stderr, /^Error: INSTALLATION FAILED: values don't meet the specifications of the schema\(s\) in the following chart\(s\):\ncilium:\n- ipam.mode: Invalid type\. Expected: string, given: integer\n/);
+    assert.match(
+      typed.stderr,
+      /^Error: INSTALLATION FAILED: values don't meet the specifications of the schema\(s\) in the following chart\(s\):\ncilium:\n- ipam.mode: Invalid type\. Expected: string, given: integer\n/,
+    );
   });
 
   test('given the real chart, the lab reports what the real chart says, also beyond its table', async () => {

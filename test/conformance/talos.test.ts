@@ -86,8 +86,7 @@ function assertSame(p: Pair, what: string, opts: { stdout?: boolean } = {}) {
 const read = (side: 'real' | 'lab', file: string) => readFileSync(path.join(dirs[side], file), 'utf8');
 const docsOf = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
 /** key structure of a YAML tree: values replaced by their type, so random key material compares equal */
-const shapeOf = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(shapeOf) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shapeOf(x)])) : typeof v;
+const shapeOf = (v: unknown): unknown => (Array.isArray(v) ? v.map(shapeOf) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shapeOf(x)])) : typeof v);
 
 /** The args activities/talos.ts genMachineConfigs passes, for one cluster of a plan. */
 function genConfigArgs(c: ClusterPlan, out: string): string[] {
@@ -121,7 +120,14 @@ describe('talosctl: the lab against the real v1.9.5', () => {
   });
 
   test('command-line mistakes: the same error and usage', async () => {
-    for (const args of [['gen', 'config'], ['gen', 'config', 'c1', '10.9.0.1'], ['gen', 'secrets', 'extra'], ['machineconfig', 'patch'], ['apply-config', 'config', 'x'], ['validate', '--bogus']]) {
+    for (const args of [
+      ['gen', 'config'],
+      ['gen', 'config', 'c1', '10.9.0.1'],
+      ['gen', 'secrets', 'extra'],
+      ['machineconfig', 'patch'],
+      ['apply-config', 'config', 'x'],
+      ['validate', '--bogus'],
+    ]) {
       assertSame(await both(args), args.join(' '));
     }
   });
@@ -212,11 +218,32 @@ describe('talosctl: the lab against the real v1.9.5', () => {
     for (const [what, c] of Object.entries(VALIDATE_CASES)) {
       const slug = what.replace(/\W+/g, '-');
       const patch = put(`invalid/${slug}.yaml`, c.patch);
-      const gen = await execa(REAL, ['gen', 'config', 'c1', 'https://10.9.0.1:6443', '--with-secrets', 'secrets.yaml', '--config-patch', `@${patch}`, '-o', `invalid/${slug}`, '--force', '--with-docs=false', '--with-examples=false'], { cwd: dirs.real, reject: false });
+      const gen = await execa(
+        REAL,
+        [
+          'gen',
+          'config',
+          'c1',
+          'https://10.9.0.1:6443',
+          '--with-secrets',
+          'secrets.yaml',
+          '--config-patch',
+          `@${patch}`,
+          '-o',
+          `invalid/${slug}`,
+          '--force',
+          '--with-docs=false',
+          '--with-examples=false',
+        ],
+        { cwd: dirs.real, reject: false },
+      );
       assert.equal(gen.exitCode, 0, `${what}: gen config accepts it (${gen.stderr})`);
       const file = put(`invalid/${slug}/${c.role}.yaml`, read('real', `invalid/${slug}/${c.role}.yaml`));
       let refused = false;
-      for (const mode of [['-m', 'metal'], ['-m', 'metal', '--strict']]) {
+      for (const mode of [
+        ['-m', 'metal'],
+        ['-m', 'metal', '--strict'],
+      ]) {
         const v = await both(['validate', '-c', file, ...mode]);
         assertSame(v, `${what}: validate ${mode.join(' ')}`);
         refused ||= v.real.exitCode !== 0;
@@ -228,7 +255,11 @@ describe('talosctl: the lab against the real v1.9.5', () => {
     for (const mode of ['metal', 'cloud', 'container']) assertSame(await both(['validate', '-c', noInstall, '-m', mode]), `no install section, ${mode} mode`);
     const noHostDns = put('invalid/no-hostdns.yaml', read('real', 'usa-europe/cluster-usa/worker.yaml').replace(/\n {8}hostDNS:\n(?: {12}.*\n)+/, '\n'));
     assertSame(await both(['validate', '-c', noHostDns, '-m', 'container']), 'no HostDNS, container mode');
-    for (const args of [['validate', '-c', 'no-such.yaml', '-m', 'metal'], ['validate', '-c', 'secrets.yaml', '-m', 'bogus'], ['validate', '-c', 'secrets.yaml']]) {
+    for (const args of [
+      ['validate', '-c', 'no-such.yaml', '-m', 'metal'],
+      ['validate', '-c', 'secrets.yaml', '-m', 'bogus'],
+      ['validate', '-c', 'secrets.yaml'],
+    ]) {
       assertSame(await both(args), args.join(' '));
     }
   });
@@ -247,7 +278,8 @@ describe('talosctl: the lab against the real v1.9.5', () => {
       'per-node install disk': JSON.stringify({ machine: { install: { disk: '/dev/nvme0n1' } } }),
       'labels and a new section': 'machine:\n  nodeLabels:\n    rack: r1\n    "on": "y"\ncluster:\n  network:\n    cni:\n      name: none\n',
       'delete a label': 'machine:\n  nodeLabels:\n    topology.kubernetes.io/zone:\n      $patch: delete\n',
-      'zero values change nothing, false does': 'machine:\n  install:\n    disk: ""\n    wipe: true\n  features:\n    rbac: false\n    kubePrism: {port: 0}\ncluster:\n  network:\n    podSubnets: []\n',
+      'zero values change nothing, false does':
+        'machine:\n  install:\n    disk: ""\n    wipe: true\n  features:\n    rbac: false\n    kubePrism: {port: 0}\ncluster:\n  network:\n    podSubnets: []\n',
       ...BAD_PATCHES,
     };
     for (const [what, text] of Object.entries(patches)) {
