@@ -90,11 +90,15 @@ export interface GenOptions {
   withClusterDiscovery: boolean;
 }
 
-/** `--talos-version` → version contract (config.ParseContractFromVersion): "v1.8", "1.9.6". */
+/**
+ * `--talos-version` → version contract (pkg/machinery/config/contract.go ParseContractFromVersion): "v1.8",
+ * "1.9.6"; the error quotes the version with its "v" put in front.
+ */
 export function parseContract(v: string | undefined): [number, number] {
   if (!v) return [1, 9];
-  const m = /^v?(\d+)\.(\d+)/.exec(v);
-  if (!m) throw new Error(`invalid talos-version: error parsing version "${v}"`);
+  const version = `v${v.replace(/^v/, '')}`;
+  const m = /^v(\d+)\.(\d+)($|\.)/.exec(version);
+  if (!m) throw new Error(`invalid talos-version: error parsing version "${version}"`);
   return [Number(m[1]), Number(m[2])];
 }
 const atLeast = (c: [number, number], major: number, minor: number) => c[0] > major || (c[0] === major && c[1] >= minor);

@@ -138,6 +138,14 @@ describe('talosctl: the lab against the real v1.9.5', () => {
     assertSame(fresh, 'gen secrets');
     assert.deepEqual(shapeOf(parse(read('lab', 'fresh-secrets.yaml'))), shapeOf(parse(read('real', 'fresh-secrets.yaml'))));
     assertSame(await both(['gen', 'secrets', '-o', 'fresh-secrets.yaml']), 'gen secrets over an existing file');
+    // as generateSecrets calls it: with the blueprint's Talos version, and a version talosctl cannot parse
+    const pinned = await both(['gen', 'secrets', '-o', 'pinned-secrets.yaml', '--talos-version', 'v1.9.5']);
+    assertSame(pinned, 'gen secrets --talos-version v1.9.5');
+    assert.equal(pinned.real.exitCode, 0, pinned.real.stderr);
+    assert.deepEqual(shapeOf(parse(read('lab', 'pinned-secrets.yaml'))), shapeOf(parse(read('real', 'pinned-secrets.yaml'))));
+    for (const v of ['one.nine', '1.9x', 'v2']) {
+      assertSame(await both(['gen', 'secrets', '-o', 'bad-version-secrets.yaml', '--talos-version', v]), `gen secrets --talos-version ${v}`);
+    }
   });
 
   for (const name of EXAMPLES) {
