@@ -39,6 +39,12 @@ const envSchema = z
     MESHPILOT_SECRET_KEY: z.string().min(1).optional(),
     MESHPILOT_SECRET_TMPDIR: z.string().min(1).optional(),
     MESHPILOT_LAB_PROCESS_PER_CALL: z.enum(['0', '1'], { message: 'expected 1 (one process per simulated call) or 0' }).default('0').transform((v) => v === '1'),
+    // Worker sizing (docs/deployment.md, "Sizing"): unset = the SDK's defaults, except 64 activity slots.
+    MESHPILOT_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(64),
+    MESHPILOT_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).optional(),
+    MESHPILOT_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+    MESHPILOT_WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(1_000).optional(),
+    MESHPILOT_WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(1_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {
@@ -73,6 +79,24 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): MeshpilotEnv {
 
 function redactIfSecret(key: string, value: string): string {
   return /KEY|SECRET|TOKEN/.test(key) && !key.endsWith('_PATH') ? '<redacted>' : value;
+}
+
+/** Slots, pollers and sticky cache of a worker, from MESHPILOT_WORKER_*; what is unset stays the SDK's default. */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskPolls?: number;
+  maxConcurrentActivityTaskPolls?: number;
+}
+
+export function workerTuning(env: MeshpilotEnv): WorkerTuning {
+  const tuning: WorkerTuning = { maxConcurrentActivityTaskExecutions: env.MESHPILOT_WORKER_ACTIVITY_SLOTS };
+  if (env.MESHPILOT_WORKER_WORKFLOW_TASK_SLOTS !== undefined) tuning.maxConcurrentWorkflowTaskExecutions = env.MESHPILOT_WORKER_WORKFLOW_TASK_SLOTS;
+  if (env.MESHPILOT_WORKER_MAX_CACHED_WORKFLOWS !== undefined) tuning.maxCachedWorkflows = env.MESHPILOT_WORKER_MAX_CACHED_WORKFLOWS;
+  if (env.MESHPILOT_WORKER_WORKFLOW_POLLERS !== undefined) tuning.maxConcurrentWorkflowTaskPolls = env.MESHPILOT_WORKER_WORKFLOW_POLLERS;
+  if (env.MESHPILOT_WORKER_ACTIVITY_POLLERS !== undefined) tuning.maxConcurrentActivityTaskPolls = env.MESHPILOT_WORKER_ACTIVITY_POLLERS;
+  return tuning;
 }
 
 export interface TemporalConnectionSettings {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { dataConverterFromEnv } from '../codec/data-converter.ts';
-import { temporalSettings, type MeshpilotEnv } from '../config/env.ts';
+import { temporalSettings, workerTuning, type MeshpilotEnv } from '../config/env.ts';
 import { DEFAULT_TASK_QUEUE, siteTaskQueue } from '../contracts/names.ts';
 import { connectWorker } from '../temporal/connection.ts';
 import { recoverLostAttempts } from './crash-recovery.ts';
@@ -62,6 +62,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<RunningWorker> 
       deps,
       dataConverter: await dataConverterFromEnv(opts.rawEnv, deps.secrets),
       identity,
+      tuning: workerTuning(opts.env),
     });
   } catch (err) {
     await close();

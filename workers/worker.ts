@@ -6,6 +6,7 @@ import type { ActivityDeps } from '../activities/deps.ts';
 import { activityHygiene } from './activity-hygiene.ts';
 import { runtimeLog } from './runtime.ts';
 import { cachedWorkflowBundle } from './workflow-bundle.ts';
+import type { WorkerTuning } from '../config/env.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -33,6 +34,8 @@ export interface MeshpilotWorkerOptions {
   deps: ActivityDeps;
   dataConverter?: DataConverter;
   identity?: string;
+  /** slots, pollers, sticky cache (config/env.ts workerTuning); default: 64 activity slots, the rest the SDK's */
+  tuning?: WorkerTuning;
 }
 
 export async function createMeshpilotWorker(opts: MeshpilotWorkerOptions): Promise<Worker> {
@@ -55,5 +58,6 @@ export async function createMeshpilotWorker(opts: MeshpilotWorkerOptions): Promi
     shutdownGraceTime: '3s',
     shutdownForceTime: '15s',
     maxConcurrentActivityTaskExecutions: 64,
+    ...opts.tuning,
   });
 }
