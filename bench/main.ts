@@ -1,5 +1,6 @@
 // `npm run bench`: meshpilot vs the seed's sequential runbook vs the critical path, for growing meshes, on one
 // Temporal dev server in one run; prints the table and rewrites bench/README.md with it.
+// `npm run bench -- --capacity`: many rollouts at once on the production stack and the dev server (bench/capacity.ts).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -15,6 +16,12 @@ import { measureResume } from './resume-latency.ts';
 import { renderReadme } from './readme.ts';
 import { writeBenchCharts } from './charts.ts';
 import { installRuntime } from '../workers/runtime.ts';
+
+if (process.argv.includes('--capacity')) {
+  const { capacityBench } = await import('./capacity.ts');
+  await capacityBench(process.argv.slice(2).filter((a) => a !== '--capacity'));
+  process.exit(0);
+}
 
 const optsSchema = z.object({
   sizes: z.string().regex(/^\d+(,\d+)*$/, 'sizes: a comma-separated list of cluster counts, e.g. 2,4,8,16').transform((v) => v.split(',').map(Number)),

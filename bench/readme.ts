@@ -2,6 +2,7 @@
 import { CHART_FILES } from './charts.ts';
 import type { BenchResult } from './report.ts';
 import { table, targets } from './report.ts';
+import { capacitySectionOf } from './capacity-report.ts';
 
 const METHOD = `## What is measured
 
@@ -57,7 +58,8 @@ are drawn from the same figures; \`npm run bench -- --charts-only\` redraws them
 without running anything.
 `;
 
-export function renderReadme(r: BenchResult, _previous: string): string {
+export function renderReadme(r: BenchResult, previous: string): string {
+  const capacity = capacitySectionOf(previous);
   return [
     '# meshpilot benchmark',
     '',
@@ -74,5 +76,6 @@ export function renderReadme(r: BenchResult, _previous: string): string {
     ...targets(r),
     '',
     METHOD,
+    ...(capacity ? [capacity, ''] : []),
   ].join('\n');
 }
