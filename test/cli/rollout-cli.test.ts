@@ -8,11 +8,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
-import { main } from '../../cli/main.ts';
-import type { CliIO } from '../../cli/io.ts';
 import { projectRoot } from '../../config/env.ts';
 import { buildActivityDeps } from '../../workers/deps.ts';
 import { createMeshpilotWorker } from '../../workers/worker.ts';
+import { runCli } from '../helpers/cli.ts';
 import { healLab } from '../helpers/lab-worker.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 
@@ -53,13 +52,7 @@ describe('meshpilot CLI on a lab rollout', () => {
     await env?.teardown();
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, color: false, env: cliEnv };
-    const code = await main(argv, io);
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCli(cliEnv, ...argv);
 
   test('start → watch → pause → refused action → resume → completed', async () => {
     const blueprint = path.join(projectRoot, 'examples/usa-europe.yaml');

@@ -11,8 +11,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
-import { main } from '../../cli/main.ts';
-import type { CliIO } from '../../cli/io.ts';
 import { getRolloutView } from '../../client/rollouts.ts';
 import { dataConverterFromEnv } from '../../codec/data-converter.ts';
 import { projectRoot } from '../../config/env.ts';
@@ -20,6 +18,7 @@ import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { readLabState } from '../../lab/state.ts';
 import { venvTemporalPath } from '../../temporal/cli-binary.ts';
 import type { VerifyReport } from '../../workflows/verify/report.ts';
+import { runCli } from '../helpers/cli.ts';
 import { healLab, SEED_BLUEPRINT } from '../helpers/lab-worker.ts';
 import { isFinished, waitFor } from '../helpers/rollout.ts';
 import { sendSigned, slashCommand } from '../chat/slack-requests.ts';
@@ -65,13 +64,7 @@ describe('production stack: Temporal server on PostgreSQL, site workers, codec s
     await slack?.close();
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, color: false, env: cliEnv };
-    const code = await main(argv, io);
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCli(cliEnv, ...argv);
 
   test('every service is up, on the ports it was given; the server is the one built from go.temporal.io/server', async () => {
     const status = await stack.run('status');
