@@ -209,7 +209,7 @@ start_postgresql() {
     -o "-c listen_addresses=127.0.0.1 -p $DB_PORT -k $sock -c max_connections=200" >/dev/null ||
     { tail -n 20 "$(logfile postgresql)" >&2; die "postgresql did not start"; }
   head -n 1 "$data/postmaster.pid" > "$(pidfile postgresql)"
-  wait_until postgresql 60 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$DB_PORT"
+  wait_until postgresql 120 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$DB_PORT"
 }
 
 stop_postgresql() {
@@ -238,7 +238,7 @@ start_temporal() {
     DYNAMIC_CONFIG_FILE_PATH="$MESHPILOT_ROOT/deploy/temporal/dynamicconfig/meshpilot.yaml" \
     POSTGRES_SEEDS=127.0.0.1 BIND_ON_IP=127.0.0.1 TEMPORAL_ALLOW_NO_AUTH=true \
     spawn temporal temporal-server start
-  wait_until temporal 180 temporal operator cluster health --address "$TEMPORAL_ADDRESS"
+  wait_until temporal 300 temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 }
 
 # compose: temporal-init (the same script)
@@ -254,7 +254,7 @@ start_codec() {
   say "codec server on 127.0.0.1:$MESHPILOT_CODEC_PORT"
   # shellcheck disable=SC2046
   spawn codec-server "${NODE_CLI[@]}" codec-server --host 127.0.0.1 --port "$MESHPILOT_CODEC_PORT" --ui-origin $(ui_origins)
-  wait_until codec-server 60 curl -fsS "http://127.0.0.1:$MESHPILOT_CODEC_PORT/healthz"
+  wait_until codec-server 120 curl -fsS "http://127.0.0.1:$MESHPILOT_CODEC_PORT/healthz"
 }
 
 start_ui() {
@@ -263,7 +263,7 @@ start_ui() {
   TEMPORAL_UI_HOST=127.0.0.1 TEMPORAL_CODEC_ENDPOINT="http://localhost:$MESHPILOT_CODEC_PORT" \
     TEMPORAL_DEFAULT_NAMESPACE="$TEMPORAL_NAMESPACE" TEMPORAL_CORS_ORIGINS="$(ui_origins | tr ' ' ',')" \
     spawn temporal-ui temporal-ui-server --root "$MESHPILOT_ROOT/deploy/temporal" --config ui --env docker start
-  wait_until temporal-ui 60 curl -fsS "http://127.0.0.1:$TEMPORAL_UI_PORT/healthz"
+  wait_until temporal-ui 120 curl -fsS "http://127.0.0.1:$TEMPORAL_UI_PORT/healthz"
 }
 
 # compose: worker / worker-usa / worker-europe. All three share the data directory: in site-queue mode the
@@ -275,7 +275,7 @@ start_worker() {
   if [ "$(cat "$STATE/mode")" = lab ]; then args+=(--lab); fi
   say "$name: meshpilot ${args[*]}"
   spawn "$name" "${NODE_CLI[@]}" "${args[@]}"
-  wait_until "$name" 120 log_has "$name" 'worker polling task queue'
+  wait_until "$name" 300 log_has "$name" 'worker polling task queue'
 }
 
 chat_configured() { [ -n "${SLACK_SIGNING_SECRET:-}" ] && [ -n "${SLACK_BOT_TOKEN:-}" ]; }
@@ -290,7 +290,7 @@ start_chat() {
   say "chat app on 127.0.0.1:$MESHPILOT_CHAT_PORT"
   MESHPILOT_BLUEPRINT_DIR=${MESHPILOT_BLUEPRINT_DIR:-$MESHPILOT_ROOT/blueprints} \
     spawn chat "${NODE_CLI[@]}" chat --host 127.0.0.1 --port "$MESHPILOT_CHAT_PORT"
-  wait_until chat 60 curl -fsS "http://127.0.0.1:$MESHPILOT_CHAT_PORT/healthz"
+  wait_until chat 120 curl -fsS "http://127.0.0.1:$MESHPILOT_CHAT_PORT/healthz"
 }
 
 start_service() {

@@ -176,7 +176,7 @@ describe('production stack: Temporal server on PostgreSQL, site workers, codec s
     const body = slashCommand({ text: `status ${rolloutId}`, user_id: OPS_USER, channel_id: OPS_CHANNEL, response_url: slack.responseUrl('status') });
     const r = await sendSigned(`${cliEnv.MESHPILOT_CHAT_URL}/slack/events`, body, { secret: SIGNING_SECRET });
     assert.equal(r.status, 200);
-    const answer = await slack.waitFor('the status reply', () => slack.responses.find((x) => x.id === 'status'), 60_000);
+    const answer = await slack.waitFor('the status reply', () => slack.responses.find((x) => x.id === 'status'), 120_000);
     assert.match(JSON.stringify(answer.body), /completed/);
   });
 
