@@ -28,6 +28,23 @@ export function capacityTable(r: CapacityResult): string {
   return [head, `|${'---|'.repeat(13)}`, ...rows].join('\n');
 }
 
+/**
+ * What one rollout costs, from the largest run on each server: CPU seconds of the two workers, of the server (with
+ * PostgreSQL) and of the lab, and worker memory per rollout in flight — the figures docs/deployment.md sizes with.
+ */
+export function perRolloutTable(r: CapacityResult): string {
+  const rows = [...new Set(r.rows.map((x) => x.backend))].map((backend) => {
+    const x = r.rows.filter((y) => y.backend === backend).reduce((a, b) => (b.n > a.n ? b : a));
+    const per = (v: number) => (v / x.n).toFixed(2);
+    return `| ${backend} | ${x.n} | ${per(x.workers.cpuS)} | ${per(x.server.cpuS)} | ${per(x.lab.cpuS)} | ${((x.workers.cpuS + x.server.cpuS) / x.wallS).toFixed(2)} | ${x.workers.peakMemMb} MB |`;
+  });
+  return [
+    '| server | rollouts | worker CPU s per rollout | server CPU s per rollout | lab CPU s per rollout | cores busy (workers + server) over the run | peak memory of one worker |',
+    `|${'---|'.repeat(7)}`,
+    ...rows,
+  ].join('\n');
+}
+
 /** The 250-rollout target of issue #18, judged per server. */
 export function capacityVerdicts(r: CapacityResult): string[] {
   return r.rows
@@ -50,6 +67,10 @@ export function capacitySection(r: CapacityResult, method: string): string {
     capacityTable(r),
     '',
     ...capacityVerdicts(r),
+    '',
+    'Per rollout, from the largest run on each server:',
+    '',
+    perRolloutTable(r),
     '',
     method,
     CAPACITY_END,

@@ -135,6 +135,10 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
       ),
     );
     const usage = sampler.stop();
+    // A run cut by the time limit must not keep loading the next one.
+    await Promise.all(
+      started.filter((_, i) => !results[i]).map((st) => client.workflow.getHandle(st.workflowId).terminate('capacity run cut at its time limit').catch(() => undefined)),
+    );
     const loadAvg1m = Number(os.loadavg()[0]!.toFixed(1));
     log(`${backend.name} N=${n}: ${results.filter((r) => r?.state === 'completed').length}/${n} completed; reading ${n * 3} histories`);
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { projectRoot } from '../config/env.ts';
 import { startBackend, type BackendName, type CapacityBackend } from './capacity-backends.ts';
 import { sampleGroups } from './capacity-procs.ts';
-import { capacitySection, capacityTable, capacityVerdicts, withCapacitySection, type CapacityResult } from './capacity-report.ts';
+import { capacitySection, capacityTable, capacityVerdicts, perRolloutTable, withCapacitySection, type CapacityResult } from './capacity-report.ts';
 import { runCapacity, type CapacityRow } from './capacity-run.ts';
 
 const METHOD = `How it is measured (\`bench/capacity*.ts\`): for each N and each server, N independent 2-cluster meshes (the
@@ -33,7 +33,7 @@ run measures both servers: the production stack (\`scripts/prod-stack.sh up --no
   **CPU**: seconds used during the run, workers including the tool shims they started.
 - **events**: history events per rollout (parent + children), and the largest parent and child history.
 
-Options: \`npm run bench -- --capacity --rollouts 25,100,250 --latency 500 --servers prod,dev --timeout-min 30
+Options: \`npm run bench -- --capacity --rollouts 25,100,250 --latency 500 --servers prod,dev --timeout-min 45
 --no-readme\`; worker sizing from \`MESHPILOT_WORKER_*\` in the environment. Raw figures:
 \`bench/results/capacity.json\`.`;
 
@@ -57,7 +57,7 @@ export async function capacityBench(argv: string[]): Promise<void> {
     .option('--rollouts <list>', 'concurrent rollout counts', '25,100,250')
     .option('--latency <ms>', 'fixed latency of every simulated tool call', '500')
     .option('--servers <list>', 'which Temporal servers, in this order', 'prod,dev')
-    .option('--timeout-min <minutes>', 'cut a run after this long', '30')
+    .option('--timeout-min <minutes>', 'cut a run after this long (what has not finished counts as not completed)', '45')
     .option('--no-readme', 'print only; leave bench/README.md alone')
     .parse(argv, { from: 'user' });
   const parsed = optsSchema.safeParse(program.opts());
@@ -92,7 +92,7 @@ export async function capacityBench(argv: string[]): Promise<void> {
       rows,
       totalMs: Date.now() - started,
     };
-    process.stdout.write(`${capacityTable(result)}\n\n${capacityVerdicts(result).join('\n')}\n`);
+    process.stdout.write(`${capacityTable(result)}\n\n${capacityVerdicts(result).join('\n')}\n\n${perRolloutTable(result)}\n`);
     writeFileSync(path.join(projectRoot, 'bench', 'results', 'capacity.json'), `${JSON.stringify(result, null, 2)}\n`);
     if (opts.readme) {
       const file = path.join(projectRoot, 'bench', 'README.md');
