@@ -131,7 +131,7 @@ spawn() {
   echo $! > "$(pidfile "$name")"
 }
 
-# stop_pid NAME SECONDS : SIGTERM to the service's process group, SIGKILL after SECONDS.
+# stop_service NAME SECONDS : SIGTERM to the service's process group, SIGKILL after SECONDS.
 stop_service() {
   local name=$1 grace=${2:-20} f pid
   f=$(pidfile "$name")
@@ -205,7 +205,7 @@ start_postgresql() {
   say "postgresql on 127.0.0.1:$DB_PORT"
   : > "$(logfile postgresql)"
   if [ "$(id -u)" = 0 ]; then chown postgres "$(logfile postgresql)"; fi
-  as_pg "$PGBIN/pg_ctl" -D "$data" -l "$(logfile postgresql)" -w -t 60 start \
+  as_pg "$PGBIN/pg_ctl" -D "$data" -l "$(logfile postgresql)" -w -t 120 start \
     -o "-c listen_addresses=127.0.0.1 -p $DB_PORT -k $sock -c max_connections=200" >/dev/null ||
     { tail -n 20 "$(logfile postgresql)" >&2; die "postgresql did not start"; }
   head -n 1 "$data/postmaster.pid" > "$(pidfile postgresql)"
