@@ -44,25 +44,34 @@ function tree(root: number): number[] {
 }
 
 export interface GroupUsage {
-  /** CPU seconds over the run: the group's live processes plus what its members reaped */
+  /** CPU seconds over the run: the group's processes, their children included */
   cpuS: number;
+  /** of which the roots' own (for a worker: orchestration, without the tool processes it started) */
+  ownCpuS: number;
   peakMemMb: number;
+}
+
+interface Cpu {
+  total: number;
+  own: number;
 }
 
 /** Samples named process groups (a root pid and its descendants) until stop(). */
 export function sampleGroups(groups: Record<string, number[]>): { stop(): Record<string, GroupUsage> } {
-  const cpu0 = new Map<string, number>();
+  const cpu0 = new Map<string, Cpu>();
   const peak = new Map<string, number>();
-  const cpuOf = (roots: number[]) => {
-    let total = 0;
+  const cpuOf = (roots: number[]): Cpu => {
+    const cpu = { total: 0, own: 0 };
     for (const root of roots) {
       for (const pid of tree(root)) {
         const s = stat(pid);
-        // a live child's own CPU is counted here; once reaped it moves into its parent's children CPU
-        if (s) total += s.cpuS + (pid === root || roots.includes(pid) ? s.childrenCpuS : 0);
+        if (!s) continue;
+        // a live descendant's CPU is counted as its own; once reaped it moves into its parent's children CPU
+        cpu.total += s.cpuS + (pid === root ? s.childrenCpuS : 0);
+        if (pid === root) cpu.own += s.cpuS;
       }
     }
-    return total;
+    return cpu;
   };
   const sample = () => {
     for (const [name, roots] of Object.entries(groups)) {
@@ -73,12 +82,17 @@ export function sampleGroups(groups: Record<string, number[]>): { stop(): Record
   for (const [name, roots] of Object.entries(groups)) cpu0.set(name, cpuOf(roots));
   sample();
   const timer = setInterval(sample, 1_000);
+  const round = (v: number) => Math.round(v * 10) / 10;
   return {
     stop() {
       clearInterval(timer);
       sample();
       return Object.fromEntries(
-        Object.entries(groups).map(([name, roots]) => [name, { cpuS: Math.round((cpuOf(roots) - cpu0.get(name)!) * 10) / 10, peakMemMb: Math.round(peak.get(name)! / 1024) }]),
+        Object.entries(groups).map(([name, roots]) => {
+          const now = cpuOf(roots);
+          const before = cpu0.get(name)!;
+          return [name, { cpuS: round(now.total - before.total), ownCpuS: round(now.own - before.own), peakMemMb: Math.round(peak.get(name)! / 1024) }];
+        }),
       );
     },
   };

@@ -36,10 +36,10 @@ export function perRolloutTable(r: CapacityResult): string {
   const rows = [...new Set(r.rows.map((x) => x.backend))].map((backend) => {
     const x = r.rows.filter((y) => y.backend === backend).reduce((a, b) => (b.n > a.n ? b : a));
     const per = (v: number) => (v / x.n).toFixed(2);
-    return `| ${backend} | ${x.n} | ${per(x.workers.cpuS)} | ${per(x.server.cpuS)} | ${per(x.lab.cpuS)} | ${((x.workers.cpuS + x.server.cpuS) / x.wallS).toFixed(2)} | ${x.workers.peakMemMb} MB |`;
+    return `| ${backend} | ${x.n} | ${per(x.workers.orchestrationCpuS)} + ${per(x.workers.cpuS - x.workers.orchestrationCpuS)} | ${per(x.server.cpuS)} | ${per(x.lab.cpuS)} | ${((x.workers.cpuS + x.server.cpuS) / x.wallS).toFixed(2)} | ${x.workers.peakMemMb} MB |`;
   });
   return [
-    '| server | rollouts | worker CPU s per rollout | server CPU s per rollout | lab CPU s per rollout | cores busy (workers + server) over the run | peak memory of one worker |',
+    '| server | rollouts | worker CPU s per rollout (orchestration + tool shims) | server CPU s per rollout | lab CPU s per rollout | cores busy (workers + server) over the run | peak memory of one worker |',
     `|${'---|'.repeat(7)}`,
     ...rows,
   ].join('\n');

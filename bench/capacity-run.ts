@@ -39,7 +39,8 @@ export interface CapacityRow {
   workflowTaskWaitMs: { p50: number; p99: number; max: number; count: number };
   activityWaitMs: { p50: number; p99: number; max: number; count: number };
   events: { parentMax: number; childMax: number; perRolloutAvg: number };
-  workers: { peakMemMb: number; cpuS: number };
+  /** cpuS includes the tool shims the workers started; orchestrationCpuS is the worker processes alone */
+  workers: { peakMemMb: number; cpuS: number; orchestrationCpuS: number };
   server: GroupUsage;
   lab: GroupUsage;
   loadAvg1m: number;
@@ -172,7 +173,11 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
       workflowTaskWaitMs: summary(all.flatMap((f) => f.workflowTaskWaitMs)),
       activityWaitMs: summary(all.flatMap((f) => f.activityWaitMs)),
       events: { parentMax, childMax, perRolloutAvg: Math.round(all.reduce((t, f) => t + f.events, 0) / n) },
-      workers: { peakMemMb: Math.max(usage.worker1!.peakMemMb, usage.worker2!.peakMemMb), cpuS: Math.round((usage.worker1!.cpuS + usage.worker2!.cpuS) * 10) / 10 },
+      workers: {
+        peakMemMb: Math.max(usage.worker1!.peakMemMb, usage.worker2!.peakMemMb),
+        cpuS: Math.round((usage.worker1!.cpuS + usage.worker2!.cpuS) * 10) / 10,
+        orchestrationCpuS: Math.round((usage.worker1!.ownCpuS + usage.worker2!.ownCpuS) * 10) / 10,
+      },
       server: usage.server!,
       lab: usage.lab!,
       loadAvg1m,
