@@ -17,7 +17,7 @@ go_build_tool() {
   rmdir "$gobin"
 }
 build_server() {
-  log "go install $MODULE/cmd/server@$VERSION (10-20 minutes on a cold cache and 2 cores)"
+  log "go install $MODULE/cmd/server@$VERSION (about 12 CPU-minutes: some 7 minutes on 2 idle cores, far longer on a busy machine)"
   go mod download "$MODULE@$VERSION"
   local dir; dir=$(go mod download -json "$MODULE@$VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [ -d "$dir/schema/postgresql/v12" ] || { echo "80-temporal-server: no schema/postgresql/v12 in $dir" >&2; return 1; }
