@@ -17,7 +17,7 @@ import { projectRoot } from '../../config/env.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { readLabState } from '../../lab/state.ts';
 import { venvTemporalPath } from '../../temporal/cli-binary.ts';
-import type { VerifyReport } from '../../workflows/verify/report.ts';
+import type { VerifyReport } from '../../contracts/verify/report.ts';
 import { runCli } from '../helpers/cli.ts';
 import { healLab, SEED_BLUEPRINT } from '../helpers/lab-worker.ts';
 import { isFinished, waitFor } from '../helpers/rollout.ts';
