@@ -127,19 +127,18 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
     const sampler = sampleGroups({ worker1: [workers[0]!.pid!], worker2: [workers[1]!.pid!], server: backend.serverPids(), lab: [lab.pid!] });
     log(`${backend.name} N=${n}: starting ${n} rollouts`);
     const started = await Promise.all(plans.map((plan) => startRollout(client, { plan, requestedBy: { by: 'bench', via: 'bench' }, taskQueue, bootOverride: 'none' })));
+    const outcomes = started.map((s) => (client.workflow.getHandle(s.workflowId).result() as Promise<MeshRolloutResult>).catch(() => undefined));
     const results = await Promise.all(
-      started.map((s) =>
-        Promise.race([
-          client.workflow.getHandle(s.workflowId).result() as Promise<MeshRolloutResult>,
-          new Promise<undefined>((r) => setTimeout(() => r(undefined), settings.timeoutMs).unref()),
-        ]).catch(() => undefined),
-      ),
+      outcomes.map((o) => Promise.race([o, new Promise<undefined>((r) => setTimeout(() => r(undefined), settings.timeoutMs).unref())])),
     );
     const usage = sampler.stop();
     // A run cut by the time limit must not keep loading the next one.
     await Promise.all(
       started.filter((_, i) => !results[i]).map((st) => client.workflow.getHandle(st.workflowId).terminate('capacity run cut at its time limit').catch(() => undefined)),
     );
+    // The result() calls of cut rollouts end with their termination; none may still be retrying when the
+    // connection closes (grpc-js throws from a timer then, which ends the process).
+    await Promise.race([Promise.all(outcomes), new Promise((r) => setTimeout(r, 300_000).unref())]);
     const loadAvg1m = Number(os.loadavg()[0]!.toFixed(1));
     log(`${backend.name} N=${n}: ${results.filter((r) => r?.state === 'completed').length}/${n} completed; reading ${n * 3} histories`);
 
@@ -148,19 +147,34 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
     let childMax = 0;
     let first = Infinity;
     let last = 0;
+    let unread = 0;
+    let lastError = '';
     for (const [i, s] of started.entries()) {
-      const d = await client.workflow.getHandle(s.workflowId).describe();
-      first = Math.min(first, d.startTime.getTime());
-      last = Math.max(last, d.closeTime?.getTime() ?? Date.now());
-      const parent = historyFacts((await client.workflow.getHandle(s.workflowId).fetchHistory()).events ?? []);
-      parentMax = Math.max(parentMax, parent.events);
-      all.push(parent);
+      try {
+        const d = await client.workflow.getHandle(s.workflowId).describe();
+        first = Math.min(first, d.startTime.getTime());
+        last = Math.max(last, d.closeTime?.getTime() ?? Date.now());
+        const parent = historyFacts((await client.workflow.getHandle(s.workflowId).fetchHistory()).events ?? []);
+        parentMax = Math.max(parentMax, parent.events);
+        all.push(parent);
+      } catch (err) {
+        unread++;
+        lastError = String(err);
+      }
       for (const c of plans[i]!.clusters) {
-        const child = historyFacts((await client.workflow.getHandle(clusterWorkflowId(s.workflowId, c.name)).fetchHistory()).events ?? []);
-        childMax = Math.max(childMax, child.events);
-        all.push(child);
+        try {
+          const child = historyFacts((await client.workflow.getHandle(clusterWorkflowId(s.workflowId, c.name)).fetchHistory()).events ?? []);
+          childMax = Math.max(childMax, child.events);
+          all.push(child);
+        } catch (err) {
+          // a rollout cut before it started this cluster has no child history
+          unread++;
+          lastError = String(err);
+        }
       }
     }
+    if (unread) log(`${backend.name} N=${n}: ${unread} of ${n * 3} histories unreadable or never started (last: ${lastError})`);
+    if (first === Infinity) first = last;
     return {
       backend: backend.label,
       n,

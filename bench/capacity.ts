@@ -35,7 +35,8 @@ run measures both servers: the production stack (\`scripts/prod-stack.sh up --no
 
 Options: \`npm run bench -- --capacity --rollouts 25,100,250 --latency 500 --servers prod,dev --timeout-min 45
 --no-readme\`; worker sizing from \`MESHPILOT_WORKER_*\` in the environment. Raw figures:
-\`bench/results/capacity.json\`.`;
+\`bench/results/capacity.json\`; \`--render a.json,b.json\` rewrites this section from saved runs (their rows side by
+side) without running anything.`;
 
 const optsSchema = z.object({
   rollouts: z
@@ -50,7 +51,38 @@ const optsSchema = z.object({
     .refine((v): v is BackendName[] => v.length > 0 && v.every((x) => x === 'prod' || x === 'dev'), '--servers: prod, dev or prod,dev'),
   timeoutMin: z.coerce.number().min(1).max(240),
   readme: z.boolean(),
+  render: z.string().optional(),
 });
+
+const resultSchema = z.object({
+  at: z.string(),
+  machine: z.object({ cores: z.number(), cpu: z.string(), node: z.string(), loadAvg1mStart: z.number(), loadAvg1mEnd: z.number() }),
+  toolLatencyMs: z.number(),
+  workerEnv: z.record(z.string(), z.string()),
+  idleServerCpuS: z.record(z.string(), z.number()),
+  rows: z.array(z.custom<CapacityRow>((v) => typeof v === 'object' && v !== null && 'backend' in v && 'n' in v)),
+  totalMs: z.number(),
+});
+
+/** Saved runs (bench/results/capacity.json of each) as one result: rows in the order given, the widest load range. */
+function mergeResults(files: string[]): CapacityResult {
+  const runs = files.map((f) => {
+    const parsed = resultSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+    if (!parsed.success) throw new Error(`--render ${f}: not a capacity result (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  });
+  const last = runs[runs.length - 1]!;
+  return {
+    ...last,
+    machine: {
+      ...last.machine,
+      loadAvg1mStart: Math.min(...runs.map((r) => r.machine.loadAvg1mStart)),
+      loadAvg1mEnd: Math.max(...runs.map((r) => r.machine.loadAvg1mEnd)),
+    },
+    rows: runs.flatMap((r) => r.rows).sort((a, b) => a.n - b.n),
+    totalMs: runs.reduce((t, r) => t + r.totalMs, 0),
+  };
+}
 
 export async function capacityBench(argv: string[]): Promise<void> {
   const program = new Command('bench --capacity')
@@ -59,11 +91,20 @@ export async function capacityBench(argv: string[]): Promise<void> {
     .option('--servers <list>', 'which Temporal servers, in this order', 'prod,dev')
     .option('--timeout-min <minutes>', 'cut a run after this long (what has not finished counts as not completed)', '45')
     .option('--no-readme', 'print only; leave bench/README.md alone')
+    .option('--render <files>', 'run nothing: rewrite the README section from saved results (comma-separated JSON files)')
     .parse(argv, { from: 'user' });
   const parsed = optsSchema.safeParse(program.opts());
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('\n'));
   const opts = parsed.data;
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+  if (opts.render) {
+    const result = mergeResults(opts.render.split(','));
+    process.stdout.write(`${capacityTable(result)}\n\n${capacityVerdicts(result).join('\n')}\n\n${perRolloutTable(result)}\n`);
+    const file = path.join(projectRoot, 'bench', 'README.md');
+    writeFileSync(file, withCapacitySection(readFileSync(file, 'utf8'), capacitySection(result, METHOD)));
+    log(`wrote ${path.relative(projectRoot, file)}`);
+    return;
+  }
   const started = Date.now();
   const loadAvg1mStart = Number(os.loadavg()[0]!.toFixed(1));
   const workerEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('MESHPILOT_WORKER_') && v)) as Record<string, string>;
