@@ -2,7 +2,7 @@
 // scripts/prod-stack.sh starts the native server and UI with, and the real server binary accepts them. Bad input
 // to the script is refused naming what is wrong, before anything starts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -51,8 +51,9 @@ describe('production stack configuration', () => {
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /warning/i, "every key is known and well-typed");
   });
 
-  test('bad input is refused before anything starts', async () => {
+  test('bad input is refused before anything starts', async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'meshpilot-prod-args-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const run = (args: string[], env: Record<string, string> = {}) =>
       execa('bash', [path.join(projectRoot, 'scripts/prod-stack.sh'), ...args], { env: { MESHPILOT_PROD_DIR: dir, ...env }, reject: false });
     const usage = await run([]);
