@@ -22,6 +22,19 @@ export function clusterWorkflowId(parentId: string, cluster: string): string {
   return `${parentId}-cluster-${cluster}`;
 }
 
+/**
+ * One upgrade per (mesh, blueprint revision): starting the same revision again attaches to the running upgrade; a
+ * finished one may run again (it surveys the live versions first, so it converges).
+ */
+export function upgradeWorkflowId(mesh: string, revision: string): string {
+  return `upgrade-${mesh}-${revision}`;
+}
+
+/** `upgrade --plan`: a read-only survey of the live versions; several may run side by side. */
+export function upgradeSurveyWorkflowId(mesh: string, revision: string, suffix: string): string {
+  return `upgrade-plan-${mesh}-${revision}-${suffix}`;
+}
+
 /** One verify run per trigger; schedule-started runs get Temporal's own suffix. */
 export function verifyWorkflowId(mesh: string, suffix: string): string {
   return `verify-${mesh}-${suffix}`;
@@ -36,6 +49,9 @@ export function verifyScheduleId(mesh: string): string {
 export const RUN_KIND = {
   rollout: 'rollout',
   clusterRollout: 'cluster-rollout',
+  upgrade: 'upgrade',
+  clusterUpgrade: 'cluster-upgrade',
+  upgradeSurvey: 'upgrade-survey',
   verify: 'verify',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];

@@ -1,4 +1,4 @@
-import { currentStep, isPassed, STEP_ICON, type RolloutView, type StepStatus } from '../../contracts/status.ts';
+import { currentStep, isPassed, isTerminal, STEP_ICON, stepLabel, type RolloutView, type StepStatus } from '../../contracts/status.ts';
 import { colors, type CliIO } from '../io.ts';
 
 const MARK = STEP_ICON;
@@ -16,14 +16,16 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   const width = Math.max(4, ...v.clusters.map((x) => x.name.length));
   for (const cl of v.clusters) {
     const step = currentStep(cl.steps);
+    // a cluster whose workflow has not started yet (an upgrade runs clusters one at a time) is waiting its turn
+    const waiting = cl.step === 'not started' && cl.steps.length === 0 && !isTerminal(cl.state);
     lines.push(
-      `  ${cl.name.padEnd(width)}  ${stateColor(cl.state).padEnd(io.color ? 18 : 9)}  ${progress(cl.steps).padStart(5)}  ${step ? `${MARK[step.state]} ${step.name}` : ''}`,
+      `  ${cl.name.padEnd(width)}  ${(waiting ? c.dim('waiting') : stateColor(cl.state)).padEnd(io.color ? 18 : 9)}  ${(waiting ? '' : progress(cl.steps)).padStart(5)}  ${step ? `${MARK[step.state]} ${stepLabel(step)}` : ''}`,
     );
   }
   const meshStep = currentStep(v.meshSteps);
-  lines.push(`  ${'mesh'.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${meshStep.name}` : ''}`);
+  lines.push(`  ${'mesh'.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${stepLabel(meshStep)}` : ''}`);
   if (v.blocked) {
-    lines.push('', c.yellow(`⏸ paused at ${v.blocked.cluster ? `${v.blocked.cluster}/` : ''}${v.blocked.step} since ${v.blocked.since}`));
+    lines.push('', c.yellow(`⏸ paused at ${v.blocked.cluster ? `${v.blocked.cluster}/` : ''}${stepLabel(v.blocked)} since ${v.blocked.since}`));
     lines.push(`  reason: ${v.blocked.reason}`, `  hint:   ${v.blocked.hint}`);
     const acts = [`meshpilot resume ${v.workflowId}`];
     if (v.blocked.skippable) acts.push(`meshpilot skip ${v.workflowId} --step ${v.blocked.step} --reason "..."`);
