@@ -22,6 +22,12 @@ export interface LabFaults {
   wireguardOffNodes?: string[];
   /** cp-only-excluded: control-plane nodes keep node.kubernetes.io/exclude-from-external-load-balancers whatever the config says. */
   keepCpExcludeLabel?: boolean;
+  /** upgrade-node-stuck: these node addresses do not come back from the reboot that installs a Talos upgrade. */
+  upgradeNeverReturns?: string[];
+  /** upgrade-etcd-unhealthy: once upgraded, the etcd member on these node addresses does not answer (its node runs). */
+  etcdUnhealthyAfterUpgrade?: string[];
+  /** upgrade-mesh-disconnect: once their Cilium chart version changed, these clusters lose their ClusterMesh links. */
+  meshDisconnectOnCiliumUpgrade?: string[];
 }
 
 export const SCENARIOS = {
@@ -36,6 +42,12 @@ export const SCENARIOS = {
     "A previous interrupted run left the first cluster's cilium release in pending-install: meshpilot must recover it, not fail with 'another operation is in progress'.",
   'cp-only-excluded':
     "Control-plane nodes keep Talos' node.kubernetes.io/exclude-from-external-load-balancers label: no node announces the LB IPs, and nothing errors. The pause must name the label.",
+  'upgrade-node-stuck':
+    "The first cluster's second control plane does not come back from the reboot that installs its Talos upgrade: `meshpilot upgrade` pauses at talos-upgrade on that node, with etcd still at quorum.",
+  'upgrade-etcd-unhealthy':
+    "The first cluster's first control plane comes back from its Talos upgrade with an etcd member that does not answer: `meshpilot upgrade` pauses at etcd-gate-after for that node.",
+  'upgrade-mesh-disconnect':
+    "Once the first cluster's Cilium is upgraded, its ClusterMesh links drop and stay down (cilium/cilium#42841): `meshpilot upgrade` pauses at mesh-verify after that cluster.",
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -67,5 +79,16 @@ export function scenarioFaults(name: ScenarioName, fleet: FleetSpec): LabFaults 
       return { helmStuckPending: first ? [first.name] : [] };
     case 'cp-only-excluded':
       return { keepCpExcludeLabel: true };
+    case 'upgrade-node-stuck': {
+      const cps = first?.nodes.filter((n) => n.role === 'controlplane') ?? [];
+      const victim = cps[1] ?? cps[0];
+      return { upgradeNeverReturns: victim ? [victim.address] : [] };
+    }
+    case 'upgrade-etcd-unhealthy': {
+      const victim = first?.nodes.find((n) => n.role === 'controlplane');
+      return { etcdUnhealthyAfterUpgrade: victim ? [victim.address] : [] };
+    }
+    case 'upgrade-mesh-disconnect':
+      return { meshDisconnectOnCiliumUpgrade: first ? [first.name] : [] };
   }
 }

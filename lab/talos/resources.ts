@@ -1,7 +1,7 @@
 import type { LabCluster, LabNode, LabState } from '../state.ts';
 import { nodeRecord } from './node-record.ts';
-import { effectiveStage, isEtcdMember } from './stages.ts';
-import { TALOS_VERSION } from './machine-config.ts';
+import { effectiveStage, hasEtcdMembership } from './stages.ts';
+import { talosVersionOf } from './versions.ts';
 
 /**
  * COSI resources as `talosctl get -o json` prints them: one 4-space-indented object per resource, keys
@@ -67,7 +67,7 @@ function members(state: LabState, node: LabNode, now: number) {
         addresses: [n.address],
         hostname: n.name,
         machineType: n.role,
-        operatingSystem: `Talos (${TALOS_VERSION})`,
+        operatingSystem: `Talos (${talosVersionOf(state, n)})`,
         ...(n.role === 'controlplane' ? { controlPlane: { port: 6443 } } : {}),
       },
     }));
@@ -112,9 +112,9 @@ export function resolveResource(name: string): ResourceDef | undefined {
 }
 
 /** `talosctl etcd members` (cmd/talosctl/cmd/talos/etcd.go): tabwriter with 3-space padding, ids `%016x`. */
-export function etcdMembersTable(state: LabState, node: string, clusterName: string, now: number): string {
+export function etcdMembersTable(state: LabState, node: string, clusterName: string, _now?: number): string {
   const rows = Object.values(state.nodes)
-    .filter((n) => n.cluster === clusterName && isEtcdMember(state, n, now))
+    .filter((n) => n.cluster === clusterName && hasEtcdMembership(state, n))
     .map((n) => [node, n.etcdMemberId!.padStart(16, '0'), n.name, `https://${n.address}:2380`, `https://${n.address}:2379`, 'false']);
   const table = [['NODE', 'ID', 'HOSTNAME', 'PEER URLS', 'CLIENT URLS', 'LEARNER'], ...rows];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));

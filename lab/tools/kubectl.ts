@@ -10,6 +10,7 @@ import { deleteObj, labelQueryMatches, type KubeObject } from '../kube/store.ts'
 import { table } from '../kube/table.ts';
 import { allObjects, podsOf, runningNodes } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
+import { controlPlaneVersionOf } from '../talos/versions.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 import { toolPath } from './call-context.ts';
 
@@ -134,8 +135,32 @@ export const kubectl: SimulatedTool = async (io) => {
     };
     const out = str(flags, 'output');
     if (!bool(flags, 'client')) {
-      io.err('error: the lab kubectl serves only `kubectl version --client`\n');
-      return 1;
+      // the server's version: kube-apiserver's /version (k8s.io/apimachinery/pkg/version.Info), as `talosctl upgrade-k8s` left it
+      const r = await onCluster(io.labDir, open, (state, c) => controlPlaneVersionOf(state, c.name));
+      if (!r.ok) {
+        // version.go prints the client's part, then the error getting the server's
+        if (out === 'json' || out === 'yaml') io.out(out === 'json' ? `${JSON.stringify(info, null, 2)}\n` : stringify(info));
+        else io.out('Client Version: v1.31.4\nKustomize Version: v5.4.2\n');
+        io.err(refusalText(r.refusal));
+        return 1;
+      }
+      const [major, minor] = r.value.split('.');
+      const serverVersion = {
+        major,
+        minor,
+        gitVersion: `v${r.value}`,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2025-03-11T19:52:32Z',
+        goVersion: 'go1.23.6',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      };
+      const all = { ...info, serverVersion };
+      if (out === 'json') io.out(`${JSON.stringify(all, null, 2)}\n`);
+      else if (out === 'yaml') io.out(stringify(all));
+      else io.out(`Client Version: v1.31.4\nKustomize Version: v5.4.2\nServer Version: v${r.value}\n`);
+      return 0;
     }
     if (out === 'json') io.out(`${JSON.stringify(info, null, 2)}\n`);
     else if (out === 'yaml') io.out(stringify(info));
