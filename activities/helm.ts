@@ -94,7 +94,7 @@ export async function ensureCilium(
     secretDocs.push(doc);
   }
   const secrets = secretDocs.flatMap((d) => stringLeaves(d));
-  const desired = mergeValues(i.values, ...secretDocs);
+  let values = i.values;
   return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
     let h = await history(deps, access, RELEASE, NS);
     let recovered = false;
@@ -104,13 +104,21 @@ export async function ensureCilium(
       h = await history(deps, access, RELEASE, NS);
     }
     const last = h[h.length - 1];
-    if (last?.status === 'deployed' && chartVersionOf(last.chart) === i.chartVersion) {
+    if (last?.status === 'deployed') {
       const r = await callTool(deps, 'helm', ['get', 'values', RELEASE, '-n', NS, '-o', 'json'], { env: access.env, secrets, retries: 2 });
       if (r.exitCode !== 0) throw classify(r, 'helm get values cilium');
-      // Both sides go through the same redaction, so secret values compare without ever being logged.
-      const current = JSON.stringify(canonical(parseJson(r) ?? {}));
-      const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(desired), secrets))));
-      if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
+      const deployed = (parseJson(r) ?? {}) as Values;
+      // upgradeCompatibility records the minor Cilium was first installed at (set by meshpilot upgrade): a later
+      // change that does not name it keeps it, or the ConfigMap would switch to the new minor's defaults.
+      if (typeof deployed.upgradeCompatibility === 'string' && values.upgradeCompatibility === undefined) {
+        values = { ...values, upgradeCompatibility: deployed.upgradeCompatibility };
+      }
+      if (chartVersionOf(last.chart) === i.chartVersion) {
+        // Both sides go through the same redaction, so secret values compare without ever being logged.
+        const current = JSON.stringify(canonical(deployed));
+        const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(mergeValues(values, ...secretDocs)), secrets))));
+        if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
+      }
     }
     // The blueprint's values are no secret: a file in the worker's scratch space, in the same serialisation as
     // `meshpilot plan --out` writes (the plan's file is this file, byte for byte). The values holding key material
@@ -118,7 +126,7 @@ export async function ensureCilium(
     // touch a disk.
     return withSecretDir(async (dir) => {
       const valuesFile = path.join(dir, 'values.yaml');
-      await writeFile(valuesFile, toYaml(i.values), { mode: 0o600 });
+      await writeFile(valuesFile, toYaml(values), { mode: 0o600 });
       const args = ['upgrade', '--install', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', i.chartVersion, '-n', NS, '--values', valuesFile];
       const secretValues = secretDocs.length ? stringify(mergeValues(...secretDocs)) : undefined;
       if (secretValues) args.push('--values', '-');

@@ -7,6 +7,10 @@ import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
+import * as upgradeCilium from './upgrade/cilium.ts';
+import * as upgradeKubernetes from './upgrade/kubernetes.ts';
+import * as upgradeSurvey from './upgrade/survey.ts';
+import * as upgradeTalos from './upgrade/talos.ts';
 import { createVerifyActivities } from './verify.ts';
 
 type Adapter<I, O> = (deps: ActivityDeps, input: I) => Promise<O>;
@@ -41,6 +45,12 @@ export function createActivities(deps: ActivityDeps) {
     clustermeshStatus: bind(deps, cilium.clustermeshStatus),
     clustermeshConnect: bind(deps, cilium.clustermeshConnect),
     applyManifests: bind(deps, kube.applyManifests),
+    // day two: upgrade
+    surveyCluster: bind(deps, upgradeSurvey.surveyCluster),
+    etcdUpgradeGate: bind(deps, upgradeTalos.etcdUpgradeGate),
+    upgradeTalosNode: bind(deps, upgradeTalos.upgradeTalosNode),
+    upgradeKubernetes: bind(deps, upgradeKubernetes.upgradeKubernetes),
+    ciliumAtVersion: bind(deps, upgradeCilium.ciliumAtVersion),
     ...createVerifyActivities(deps),
   };
 }

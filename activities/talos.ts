@@ -19,12 +19,13 @@ import { secretValuesOf, withScratchDir, withSecretFile } from './talos/secret-f
  */
 
 /** `configured`: Talos answers but refuses the maintenance API for want of a client certificate, i.e. it is installed. */
-export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'rebooting' | 'configured' | 'unreachable' | 'unknown';
+export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'upgrading' | 'rebooting' | 'configured' | 'unreachable' | 'unknown';
 
 const QUICK_MS = 30_000;
-const talosctl = (deps: ActivityDeps, args: string[], secrets: string[] = [], timeoutMs = QUICK_MS) =>
+export const talosctl = (deps: ActivityDeps, args: string[], secrets: string[] = [], timeoutMs = QUICK_MS) =>
   runTool(deps.tools, 'talosctl', args, { timeoutMs, secrets });
-const secure = (address: string, talosconfig: string) => ['-n', address, '-e', address, '--talosconfig', talosconfig];
+/** The authenticated client's target: this node, through its own apid, with the cluster's talosconfig. */
+export const secure = (address: string, talosconfig: string) => ['-n', address, '-e', address, '--talosconfig', talosconfig];
 
 export async function talosClientVersion(deps: ActivityDeps): Promise<{ version: string }> {
   const r = await talosctl(deps, ['version', '--client', '--short']);
@@ -132,7 +133,7 @@ async function storedFrom(deps: ActivityDeps, refs: Record<string, string>, hash
   return cp.startsWith(`${INPUTS_MARKER}${hash}\n`);
 }
 
-const STAGES = new Set<NodeStage>(['maintenance', 'installing', 'booting', 'running', 'rebooting']);
+const STAGES = new Set<NodeStage>(['maintenance', 'installing', 'booting', 'running', 'upgrading', 'rebooting']);
 
 function stageFrom(r: ToolResult): NodeStage {
   const doc = parseJsonStream(r.stdout)[0];
