@@ -9,6 +9,7 @@ import * as plan from './commands/plan.ts';
 import * as report from './commands/report.ts';
 import * as rollout from './commands/rollout.ts';
 import * as schedule from './commands/schedule.ts';
+import * as upgrade from './commands/upgrade.ts';
 import * as validate from './commands/validate.ts';
 import * as verify from './commands/verify.ts';
 import * as worker from './commands/worker.ts';
@@ -22,7 +23,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, report, validate, plan, verify, schedule, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, report, validate, plan, verify, schedule, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

@@ -347,13 +347,13 @@ export interface RolloutListing {
   status: string;
 }
 
-/** Rollouts from Temporal visibility (search attributes), newest first. */
+/** Rollouts and upgrades (the runs an operator acts on) from Temporal visibility (search attributes), newest first. */
 export async function listRollouts(client: Client, opts: { state?: string; mesh?: string; limit?: number } = {}): Promise<RolloutListing[]> {
   return reachable(client, () => listRolloutsNow(client, opts));
 }
 
 async function listRolloutsNow(client: Client, opts: { state?: string; mesh?: string; limit?: number }): Promise<RolloutListing[]> {
-  const clauses = [`${SA.kind.name} = '${RUN_KIND.rollout}'`];
+  const clauses = [`${SA.kind.name} IN ('${RUN_KIND.rollout}', '${RUN_KIND.upgrade}')`];
   if (opts.state) clauses.push(`${SA.state.name} = '${opts.state.replace(/'/g, '')}'`);
   if (opts.mesh) clauses.push(`${SA.mesh.name} = '${opts.mesh.replace(/'/g, '')}'`);
   const out: RolloutListing[] = [];

@@ -2,3 +2,6 @@
 export { meshRollout } from './mesh-rollout.ts';
 export { clusterRollout } from './cluster-rollout.ts';
 export { verifyMesh } from './verify.ts';
+export { meshUpgrade } from './mesh-upgrade.ts';
+export { clusterUpgrade } from './cluster-upgrade.ts';
+export { upgradeSurvey } from './upgrade-survey.ts';
