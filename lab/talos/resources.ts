@@ -1,4 +1,5 @@
 import type { LabCluster, LabNode, LabState } from '../state.ts';
+import { getRelease } from '../kube/releases.ts';
 import { nodeRecord } from './node-record.ts';
 import { effectiveStage, hasEtcdMembership } from './stages.ts';
 import { talosVersionOf } from './versions.ts';
@@ -36,8 +37,10 @@ export function jsonResource(node: string, def: ResourceDef, r: { id: string; sp
 
 /** A deployed Cilium is the CNI: without it kubelet's node never turns Ready (Talos docs, deploying-cilium.md). */
 export function ciliumDeployed(cluster: LabCluster | undefined): boolean {
-  const rel = cluster?.helm['kube-system/cilium'] as { status?: string; info?: { status?: string } } | undefined;
-  return (rel?.status ?? rel?.info?.status) === 'deployed';
+  // a release is a list of revisions (lab/kube/releases.ts): Cilium runs once one of them was deployed (a later
+  // upgrade leaves it superseded, and the agents keep running through a pending or failed upgrade)
+  const rel = cluster && getRelease(cluster, 'kube-system', 'cilium');
+  return Boolean(rel?.revisions.some((r) => r.status === 'deployed' || r.status === 'superseded'));
 }
 
 /** pkg/machinery/resources/runtime/machine_status.go + controllers/runtime/machine_status.go readiness checks. */
