@@ -118,7 +118,8 @@ async function waitBack(deps: ActivityDeps, i: UpgradeTalosNodeInput, tc: TalosC
       evidence,
     });
   }
-  const where = last.stage === 'running' && sameVersion(last.talos, i.version) ? `runs ${i.version} but is not Ready${kubeReady ? '' : ' in Kubernetes'}` : `is ${last.stage}`;
+  const runsIt = last.stage === 'running' && sameVersion(last.talos, i.version);
+  const where = !runsIt ? `is ${last.stage}` : !last.ready ? `runs ${i.version} but Talos reports it not ready (machine status)` : `runs ${i.version} but its Node is not Ready in Kubernetes`;
   throw blocked({
     reason: `Node ${i.node} (${i.address}) did not come back from its upgrade to ${i.version}: it ${where} after ${waited}s`,
     hint: (STUCK_HINTS[last.stage] ?? STUCK_HINTS.running!).replace('ADDRESS', i.address).replace('NAME', i.node),
