@@ -115,12 +115,22 @@ describe('upgrade plan', () => {
 
 describe('skew guard (validate)', () => {
   test('clusters two Cilium minors apart are an error naming the way forward; one minor apart is a warning', () => {
-    const two = withChange((d) => (d.clusters[1].versions = { cilium: '1.14.5' }));
+    // cluster-europe held back on 1.16 while the mesh-wide version moves on
+    const two = withChange((d) => {
+      d.versions.cilium = '1.18.1';
+      d.clusters[1].versions = { cilium: '1.16.19' };
+    });
     assert.equal(two.ok, false);
-    findIssue(two.errors, 'clusters[1].versions.cilium', /at most one Cilium minor apart/);
-    const one = withChange((d) => (d.clusters[1].versions = { cilium: '1.15.12' }));
-    assert.equal(one.ok, true);
-    findIssue(one.warnings, 'clusters[1].versions.cilium', /two Cilium minors/);
+    findIssue(two.errors, 'clusters[1].versions.cilium', /cluster-europe runs Cilium 1\.16\.19 and cluster-usa 1\.18\.1: ClusterMesh supports clusters at most one Cilium minor apart/);
+    const one = withChange((d) => {
+      d.versions.cilium = '1.17.6';
+      d.clusters[1].versions = { cilium: '1.16.19' };
+    });
+    assert.equal(one.ok, true, JSON.stringify(one.errors));
+    findIssue(one.warnings, 'clusters[1].versions.cilium', /two Cilium minors \(1\.16 and 1\.17\)/);
+    // a cluster's own version is held to the same floor as the mesh-wide one
+    const old = withChange((d) => (d.clusters[1].versions = { cilium: '1.15.12' }));
+    findIssue(old.errors, 'clusters[1].versions.cilium', /older than 1\.16/);
   });
   test('an installer image tagged with another Talos version, and an unknown canary, are errors', () => {
     const r = withChange((d) => {
