@@ -141,7 +141,7 @@ function unreachableDetail(err: unknown): string | undefined {
 }
 
 /** Runs one client call, turning "no server there" into an error that names Temporal and its address. */
-async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+export async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

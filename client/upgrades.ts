@@ -13,6 +13,7 @@ import type { PauseLimits } from '../contracts/steps.ts';
 import { meshUpgrade, type MeshUpgradeInput } from '../workflows/mesh-upgrade.ts';
 import { upgradeSurvey } from '../workflows/upgrade-survey.ts';
 import { RolloutNotFound } from './errors.ts';
+import { reachable } from './rollouts.ts';
 
 export interface LivePlan {
   survey: MeshSurvey;
@@ -24,7 +25,7 @@ export interface LivePlan {
  * plans the upgrade from them with the pure function the upgrade itself runs.
  */
 export async function planUpgradeLive(client: Client, opts: { plan: RolloutPlan; taskQueue?: string; siteQueues?: boolean }): Promise<LivePlan> {
-  const survey = await client.workflow.execute(upgradeSurvey, {
+  const survey = await reachable(client, () => client.workflow.execute(upgradeSurvey, {
     workflowId: upgradeSurveyWorkflowId(opts.plan.mesh, opts.plan.revision, randomUUID().slice(0, 8)),
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     args: [{ plan: opts.plan, siteQueues: opts.siteQueues }],
@@ -33,7 +34,7 @@ export async function planUpgradeLive(client: Client, opts: { plan: RolloutPlan;
       { key: SA.mesh, value: opts.plan.mesh },
       { key: SA.kind, value: RUN_KIND.upgradeSurvey },
     ],
-  });
+  }));
   return { survey, plan: planUpgrade(opts.plan, survey) };
 }
 
@@ -63,11 +64,15 @@ async function isRunning(client: Client, workflowId: string): Promise<boolean> {
 
 /** Whether an upgrade of this revision runs now (a second start attaches to it). */
 export function upgradeRunning(client: Client, plan: RolloutPlan): Promise<boolean> {
-  return isRunning(client, upgradeWorkflowId(plan.mesh, plan.revision));
+  return reachable(client, () => isRunning(client, upgradeWorkflowId(plan.mesh, plan.revision)));
 }
 
 /** Starts (or attaches to) the upgrade to one blueprint revision. */
-export async function startUpgrade(client: Client, opts: StartUpgradeOptions): Promise<StartedUpgrade> {
+export function startUpgrade(client: Client, opts: StartUpgradeOptions): Promise<StartedUpgrade> {
+  return reachable(client, () => startUpgradeNow(client, opts));
+}
+
+async function startUpgradeNow(client: Client, opts: StartUpgradeOptions): Promise<StartedUpgrade> {
   const upgradeId = opts.plan.revision;
   const workflowId = upgradeWorkflowId(opts.plan.mesh, upgradeId);
   if (await isRunning(client, workflowId)) return { workflowId, upgradeId, started: false };
@@ -97,7 +102,7 @@ export async function startUpgrade(client: Client, opts: StartUpgradeOptions): P
 /** What a running or finished upgrade read and planned (absent before its survey step finished). */
 export async function getUpgradePlan(client: Client, id: string): Promise<{ survey?: MeshSurvey; plan?: UpgradePlan }> {
   try {
-    return await client.workflow.getHandle(id).query(upgradePlanQuery);
+    return await reachable(client, () => client.workflow.getHandle(id).query(upgradePlanQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new RolloutNotFound(id);
     throw err;
