@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The real cilium-operator-generic at the Cilium version the blueprints pin, for the LB-IPAM conformance tests
+# (test/conformance/, scripts/real-stack.sh); the demo never needs it. Built from the Go module
+# github.com/cilium/cilium once per machine (machine cache), linked as .tools/bin/cilium-operator-generic.
+# `-tags ipam_provider_operator ./operator` is what the operator Makefile builds as cilium-operator-generic.
+source "$(dirname "$0")/../../lib.sh"
+VERSION=1.16.19
+go_env cilium-operator
+export CGO_ENABLED=0
+
+src="$CACHE_DIR/src/cilium-v$VERSION"
+
+prepare_module() {
+  [ -f "$src/.complete" ] && return 0
+  log "github.com/cilium/cilium@v$VERSION: module copy for the operator build"
+  local dir
+  dir=$(go mod download -json "github.com/cilium/cilium@v$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -f "$dir/go.mod" ] || { echo "71-cilium-operator: go mod download github.com/cilium/cilium@v$VERSION gave no module" >&2; exit 1; }
+  rm -rf "$src"
+  mkdir -p "$(dirname -- "$src")"
+  cp -r "$dir" "$src"
+  chmod -R u+w "$src"
+  rm -rf "$src/vendor"
+  # Cilium replaces k8s.io/apimachinery with its fork github.com/cilium/apimachinery v0.30.2-1, which the Go module
+  # proxy refuses to serve. The fork only teaches apimachinery's unstructured converters the `omitzero` json tag;
+  # LB-IPAM reads pools and Services through typed clients and writes Service and pool status with
+  # encoding/json patches, so upstream k8s.io/apimachinery v0.30.2 (the version go.mod requires) behaves the same
+  # for everything these tests exercise.
+  sed -i '/^[[:space:]]*k8s\.io\/apimachinery => github\.com\/cilium\/apimachinery /d' "$src/go.mod"
+  if grep -q 'cilium/apimachinery' "$src/go.mod"; then
+    echo "71-cilium-operator: the apimachinery fork replace is still in go.mod" >&2
+    exit 1
+  fi
+  (cd "$src" && GOFLAGS="$GOFLAGS -mod=mod" go mod download)
+  touch "$src/.complete"
+}
+
+build_operator() {
+  log "go build github.com/cilium/cilium/operator v$VERSION -tags ipam_provider_operator (the first build on a machine takes many minutes)"
+  (cd "$src" && GOFLAGS="$GOFLAGS -mod=mod" go build -trimpath -tags ipam_provider_operator \
+    -ldflags "-s -w -X 'github.com/cilium/cilium/pkg/version.ciliumVersion=$VERSION'" -o "$1" ./operator)
+}
+
+bin="$CACHE_DIR/bin/cilium-operator-generic-v$VERSION/cilium-operator-generic"
+[ -x "$bin" ] || with_lock "src-cilium-v$VERSION" prepare_module
+go_binary cilium-operator-generic "v$VERSION" "$TOOLS_DIR/bin/cilium-operator-generic" build_operator
+
+"$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null | grep -q "^cilium-operator-generic $VERSION" \
+  || { echo "71-cilium-operator: $TOOLS_DIR/bin/cilium-operator-generic is not $VERSION" >&2; exit 1; }
