@@ -45,5 +45,5 @@ bin="$CACHE_DIR/bin/cilium-operator-generic-v$VERSION/cilium-operator-generic"
 [ -x "$bin" ] || with_lock "src-cilium-v$VERSION" prepare_module
 go_binary cilium-operator-generic "v$VERSION" "$TOOLS_DIR/bin/cilium-operator-generic" build_operator
 
-"$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null | grep -q "^cilium-operator-generic $VERSION" \
+"$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null | grep -q "^Cilium-Operator $VERSION " \
   || { echo "71-cilium-operator: $TOOLS_DIR/bin/cilium-operator-generic is not $VERSION" >&2; exit 1; }
