@@ -19,8 +19,12 @@ export interface ApplyLine {
   text: string;
 }
 
+/**
+ * kubectl decodes manifests with sigs.k8s.io/yaml (go-yaml v2): YAML 1.1, where an unquoted yes/no/on/off is a
+ * boolean, not a string (`allowFirstLastIPs: No` is `false`).
+ */
 export function parseManifests(text: string): KubeObject[] {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { version: '1.1' });
   const out: KubeObject[] = [];
   for (const d of docs) {
     if (d.errors.length) throw new Error(`error converting YAML to JSON: ${d.errors[0]!.message}`);

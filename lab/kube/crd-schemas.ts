@@ -89,6 +89,8 @@ function schemaErrors(v: unknown, s: Schema, path: string, out: string[]): void 
   }
   if (t !== s.type) {
     out.push(`${path}: Invalid value: "${t}": ${path} in body must be of type ${s.type}: "${t}"`);
+    // an enum is checked on the value whatever its type (the value printed as JSON)
+    if (s.type === 'string' && s.enum) out.push(`${path}: Unsupported value: ${JSON.stringify(v)}: supported values: ${s.enum.map((e) => `"${e}"`).join(', ')}`);
     return;
   }
   if (s.type === 'object') {

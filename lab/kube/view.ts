@@ -1,5 +1,5 @@
 import type { LabCluster, LabNode, LabState } from '../state.ts';
-import { CILIUM_CRDS } from './resources.ts';
+import { CILIUM_BGP_CRDS, CILIUM_CRDS } from './resources.ts';
 import { getObj, isoTime, k8sLab, keyOf, listObjs, podSuffix, type KubeObject } from './store.ts';
 import { KUBE_TIMING } from './timing.ts';
 
@@ -198,9 +198,15 @@ export function crdsRegistered(c: LabCluster, now: number): boolean {
   const at = k8sLab(c).crdsAt;
   return at !== undefined && now >= at;
 }
+/** The CRDs the cluster's operator registers: the BGP ones only with bgpControlPlane.enabled (enable-bgp-control-plane). */
+export function ciliumCrds(c: LabCluster): string[] {
+  const rel = c.helm['kube-system/cilium'] as { revisions: { config: any }[] } | undefined;
+  return rel?.revisions.at(-1)?.config?.bgpControlPlane?.enabled === true ? [...CILIUM_BGP_CRDS, ...CILIUM_CRDS].sort() : CILIUM_CRDS;
+}
+
 export function crdEstablished(c: LabCluster, crd: string, now: number): boolean {
   const at = k8sLab(c).crdsAt;
-  return CILIUM_CRDS.includes(crd) && at !== undefined && now >= at + KUBE_TIMING.crdEstablishedMs;
+  return ciliumCrds(c).includes(crd) && at !== undefined && now >= at + KUBE_TIMING.crdEstablishedMs;
 }
 
 /** Every object of the cluster as the apiserver would return it now. */
@@ -220,7 +226,7 @@ export function allObjects(state: LabState, c: LabCluster, now: number): KubeObj
     out.push(stored ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, creationTimestamp: isoTime(c.bootstrappedAt ?? now) } });
   }
   for (const o of Object.values(c.kube) as KubeObject[]) if (o.kind === 'Namespace' && !namespaces.has(o.metadata.name)) out.push(o);
-  if (crdsRegistered(c, now)) for (const name of CILIUM_CRDS) out.push(crdObject(name, c, now));
+  if (crdsRegistered(c, now)) for (const name of ciliumCrds(c)) out.push(crdObject(name, c, now));
   for (const p of podsOf(state, c, now)) out.push(podObject(p, now));
   return out;
 }

@@ -188,7 +188,15 @@ async function get(io: ToolIO, open: Open, args: string[], flags: Flags, ns: str
   return 0;
 }
 
-function render(r: ResourceType, objs: KubeObject[], output: string | undefined, now: number, withNs: boolean, single: boolean): string {
+/** Custom resources are unstructured maps to the apiserver, and Go marshals maps with sorted keys. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => byteOrder(a, b)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}
+
+function render(r: ResourceType, found: KubeObject[], output: string | undefined, now: number, withNs: boolean, single: boolean): string {
+  const objs = r.crd && (output === 'json' || output === 'yaml') ? (found.map(sortKeys) as KubeObject[]) : found;
   const list = { apiVersion: 'v1', items: objs, kind: 'List', metadata: { resourceVersion: '' } };
   if (output === 'json') return json(single ? objs[0] : list);
   if (output === 'yaml') return stringify(single ? objs[0] : list);
