@@ -40,6 +40,7 @@ export interface LbFacts {
 export type LbVerdict = { ok: true; address: string; announcedBy?: string; summary: string } | { ok: false; address?: string; details: BlockedDetails };
 
 type Evidence = Record<string, string | number | boolean>;
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 interface Range {
   v6: boolean;
@@ -81,7 +82,10 @@ const conflictOf = (p: Pool) => {
   const c = conditionOf(p, POOL_CONFLICT);
   return c?.status === 'True' ? (c.message ?? c.reason ?? 'conflicting') : undefined;
 };
-const selectorText = (p: Pool) => (p.spec.serviceSelector ? JSON.stringify(p.spec.serviceSelector) : 'none (selects every Service)');
+/** JSON with sorted keys: the same text whatever order the API returned the map in. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => byteOrder(a, b))) : x));
+const selectorText = (p: Pool) => (p.spec.serviceSelector ? canonical(p.spec.serviceSelector) : 'none (selects every Service)');
 const sameSlash24 = (a: string, b: string) => {
   try {
     return new Address4(`${a}/24`).startAddress().correctForm() === new Address4(`${b}/24`).startAddress().correctForm();
@@ -90,7 +94,6 @@ const sameSlash24 = (a: string, b: string) => {
   }
 };
 const svcId = (s: Service) => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const hint = (what: string) => `${what} (${SEED_HINT})`;
 
 /** Where a Service's specific IP request comes from, for the operator to know what to edit. */
@@ -157,7 +160,7 @@ function ipamCause(f: LbFacts, s: Service, id: string, what: string, cond: { rea
   if (/doesn't select this service$/.test(message) && quoted) {
     const holder = f.pools.find((p) => poolHolds(p, quoted) && !p.spec.disabled && !conflictOf(p));
     return blockedBy(
-      `LoadBalancer ${id} ${what}: the IP ${quoted} it requests (${requestSource(s, quoted)}) is in pool ${holder?.metadata.name ?? '?'}, whose serviceSelector ${holder ? selectorText(holder) : ''} does not select it (labels ${JSON.stringify(s.metadata.labels ?? {})})`,
+      `LoadBalancer ${id} ${what}: the IP ${quoted} it requests (${requestSource(s, quoted)}) is in pool ${holder?.metadata.name ?? '?'}, whose serviceSelector ${holder ? selectorText(holder) : ''} does not select it (labels ${canonical(s.metadata.labels ?? {})})`,
       `make the pool ${holder?.metadata.name ?? 'holding the IP'} select the Service (spec.serviceSelector), or request an IP from a pool that does`,
       { ...evidence, requestedIp: quoted, ...(holder ? { pool: holder.metadata.name } : {}) },
     );
@@ -192,7 +195,7 @@ function ipamCause(f: LbFacts, s: Service, id: string, what: string, cond: { rea
     if (!selecting.length) {
       return blockedBy(
         `LoadBalancer ${id} ${what}: no IP pool selects it (pools: ${f.pools.map((p) => `${p.metadata.name} selector ${selectorText(p)}`).join('; ')})`,
-        `fix the pool's serviceSelector so it matches ${id} (labels ${JSON.stringify(s.metadata.labels ?? {})}; io.kubernetes.service.namespace and io.kubernetes.service.name also match)`,
+        `fix the pool's serviceSelector so it matches ${id} (labels ${canonical(s.metadata.labels ?? {})}; io.kubernetes.service.namespace and io.kubernetes.service.name also match)`,
         evidence,
       );
     }

@@ -51,7 +51,7 @@ export function parseTarget(text: string): LbTarget {
 
 const kubeconfigShape = z.object({
   'current-context': z.string().optional(),
-  contexts: z.array(z.object({ name: z.string() })).nullish(),
+  contexts: z.array(z.object({ name: z.string() })),
 });
 
 /** Checks the kubeconfig file and the context without ever printing the file's content (it holds credentials). */
@@ -70,7 +70,7 @@ export async function checkKubeconfig(file: string, context?: string): Promise<{
   } catch {
     throw new CliError(`--kubeconfig ${file}: not a kubeconfig (YAML with contexts)`, 2);
   }
-  const names = (doc.contexts ?? []).map((c) => c.name);
+  const names = doc.contexts.map((c) => c.name);
   if (context !== undefined) {
     if (!names.includes(context)) throw new CliError(`--context ${context}: no such context in ${file} (contexts: ${names.join(', ') || 'none'})`, 2);
     return { file: abs, context };
