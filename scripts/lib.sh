@@ -94,3 +94,16 @@ _go_binary_build() {
   "$build_fn" "$tmp"
   mv "$tmp" "$out"
 }
+
+# go_module_copy MODULE@VERSION DEST : a writable copy of a module from the Go module proxy, without vendor/, for
+# builds that must edit its go.mod first (replaces the proxy cannot serve).
+go_module_copy() {
+  local dir
+  dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -f "$dir/go.mod" ] || { echo "setup: go mod download $1 gave no module" >&2; exit 1; }
+  rm -rf "$2"
+  mkdir -p "$(dirname -- "$2")"
+  cp -r "$dir" "$2"
+  chmod -R u+w "$2"
+  rm -rf "$2/vendor"
+}

@@ -36,8 +36,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 dir=${dir:-${MESHPILOT_DATA_DIR:-$MESHPILOT_ROOT/.data}/real-stack}
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+[ "$cmd" = up ] && mkdir -p "$dir"
+[ -d "$dir" ] && dir=$(cd "$dir" && pwd)
 COMPONENTS=(etcd kube-apiserver cilium-operator)
 
 say() { printf 'real-stack: %s\n' "$*" >&2; }

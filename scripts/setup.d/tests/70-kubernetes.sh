@@ -19,14 +19,8 @@ src="$CACHE_DIR/src/kubernetes-$VERSION"
 prepare_module() {
   [ -f "$src/.complete" ] && return 0
   log "k8s.io/kubernetes@$VERSION: module with its staging replaces pointed at the published k8s.io/* $STAGING_VERSION"
-  local dir
-  dir=$(go mod download -json "k8s.io/kubernetes@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -f "$dir/go.mod" ] || { echo "70-kubernetes: go mod download k8s.io/kubernetes@$VERSION gave no module" >&2; exit 1; }
-  rm -rf "$src"
-  mkdir -p "$(dirname -- "$src")"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
-  rm -rf "$src/go.work" "$src/go.work.sum" "$src/vendor"
+  go_module_copy "k8s.io/kubernetes@$VERSION" "$src"
+  rm -f "$src/go.work" "$src/go.work.sum"
   sed -i -E "s#^([[:space:]]*k8s\.io/[a-z0-9-]+) => \./staging/src/k8s\.io/[a-z0-9-]+\$#\1 => \1 $STAGING_VERSION#" "$src/go.mod"
   if grep -q '=> ./staging' "$src/go.mod"; then
     echo "70-kubernetes: go.mod still has ./staging replaces after the rewrite:" >&2

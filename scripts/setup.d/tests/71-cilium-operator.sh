@@ -13,14 +13,7 @@ src="$CACHE_DIR/src/cilium-v$VERSION"
 prepare_module() {
   [ -f "$src/.complete" ] && return 0
   log "github.com/cilium/cilium@v$VERSION: module copy for the operator build"
-  local dir
-  dir=$(go mod download -json "github.com/cilium/cilium@v$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -f "$dir/go.mod" ] || { echo "71-cilium-operator: go mod download github.com/cilium/cilium@v$VERSION gave no module" >&2; exit 1; }
-  rm -rf "$src"
-  mkdir -p "$(dirname -- "$src")"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
-  rm -rf "$src/vendor"
+  go_module_copy "github.com/cilium/cilium@v$VERSION" "$src"
   # Cilium replaces k8s.io/apimachinery with its fork github.com/cilium/apimachinery v0.30.2-1, which the Go module
   # proxy refuses to serve. The fork only teaches apimachinery's unstructured converters the `omitzero` json tag;
   # LB-IPAM reads pools and Services through typed clients and writes Service and pool status with
