@@ -15,8 +15,7 @@ import { conditionOf, ingressIps, internalIp, selectorMatches, serviceLabels, ty
  */
 export const SEED_HINT = 'on bare metal a LoadBalancer stays <pending> unless an IP pool and L2 announcements or BGP are configured';
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-export const TALOS_KEEP_LB_PATCH =
-  'machine:\n  nodeLabels:\n    node.kubernetes.io/exclude-from-external-load-balancers:\n      $patch: delete';
+export const TALOS_KEEP_LB_PATCH = 'machine:\n  nodeLabels:\n    node.kubernetes.io/exclude-from-external-load-balancers:\n      $patch: delete';
 const IPAM_CONDITIONS = ['cilium.io/IPAMRequestSatisfied', 'io.cilium/lb-ipam-request-satisfied'];
 const POOL_CONFLICT = 'cilium.io/PoolConflict';
 const REQUEST_ANNOTATIONS = ['lbipam.cilium.io/ips', 'io.cilium/lb-ipam-ips'];
@@ -99,7 +98,14 @@ const hint = (what: string) => `${what} (${SEED_HINT})`;
 /** Where a Service's specific IP request comes from, for the operator to know what to edit. */
 function requestSource(s: Service, ip: string): string {
   if (s.spec.loadBalancerIP === ip) return 'spec.loadBalancerIP';
-  for (const a of REQUEST_ANNOTATIONS) if ((s.metadata.annotations?.[a] ?? '').split(',').map((x) => x.trim()).includes(ip)) return `annotation ${a}`;
+  for (const a of REQUEST_ANNOTATIONS)
+    if (
+      (s.metadata.annotations?.[a] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .includes(ip)
+    )
+      return `annotation ${a}`;
   return 'its request';
 }
 
@@ -181,7 +187,10 @@ function ipamCause(f: LbFacts, s: Service, id: string, what: string, cond: { rea
       const n = ingressIps(o).filter((ip) => usable.some((p) => poolHolds(p, ip))).length;
       if (n) holders.set(svcId(o), n);
     }
-    const who = [...holders.entries()].sort(([a], [b]) => byteOrder(a, b)).map(([k, n]) => `${k} (${n})`).join(', ');
+    const who = [...holders.entries()]
+      .sort(([a], [b]) => byteOrder(a, b))
+      .map(([k, n]) => `${k} (${n})`)
+      .join(', ');
     return blockedBy(
       `LoadBalancer ${id} ${what}: every IP of pool ${usable.map((p) => p.metadata.name).join(', ')} is taken${who ? ` by ${who}` : ''}`,
       'give the pool more or different addresses (meshpilot amend with a new clusters[].loadBalancer.pool), or free addresses held by other Services',
@@ -190,7 +199,11 @@ function ipamCause(f: LbFacts, s: Service, id: string, what: string, cond: { rea
   }
   if (/no enabled CiliumLoadBalancerIPPools that match this service/.test(message)) {
     if (!f.pools.length) {
-      return blockedBy(`LoadBalancer ${id} ${what}: there is no CiliumLoadBalancerIPPool in the cluster any more`, 'add an IP pool (clusters[].loadBalancer.pool in the blueprint) for this cluster', evidence);
+      return blockedBy(
+        `LoadBalancer ${id} ${what}: there is no CiliumLoadBalancerIPPool in the cluster any more`,
+        'add an IP pool (clusters[].loadBalancer.pool in the blueprint) for this cluster',
+        evidence,
+      );
     }
     if (!selecting.length) {
       return blockedBy(
@@ -224,12 +237,18 @@ function ipamCause(f: LbFacts, s: Service, id: string, what: string, cond: { rea
       const missing = fam.v6 && !hasV6 ? 'IPv6' : 'IPv4';
       return blockedBy(
         `LoadBalancer ${id} ${what}: it asks for an ${missing} address (spec.ipFamilies ${JSON.stringify(s.spec.ipFamilies ?? [])}), and no enabled pool that selects it has an ${missing} block (${usable.map((p) => `${p.metadata.name}: ${blocksText(p)}`).join('; ')})`,
-        `add an ${missing} block to ${usable[0]!.metadata.name}, or change the Service's ipFamilyPolicy/ipFamilies; ${missing === 'IPv6' ? 'Cilium hands out IPv6 addresses only with ipv6.enabled: true' : ''}`.trim().replace(/;$/, ''),
+        `add an ${missing} block to ${usable[0]!.metadata.name}, or change the Service's ipFamilyPolicy/ipFamilies; ${missing === 'IPv6' ? 'Cilium hands out IPv6 addresses only with ipv6.enabled: true' : ''}`
+          .trim()
+          .replace(/;$/, ''),
         evidence,
       );
     }
   }
-  return blockedBy(`LoadBalancer ${id} ${what}: ${cond.reason ?? 'unknown'} ${message}`.trim(), 'read the Service condition cilium.io/IPAMRequestSatisfied and the pools\' conditions (kubectl get ippools)', evidence);
+  return blockedBy(
+    `LoadBalancer ${id} ${what}: ${cond.reason ?? 'unknown'} ${message}`.trim(),
+    "read the Service condition cilium.io/IPAMRequestSatisfied and the pools' conditions (kubectl get ippools)",
+    evidence,
+  );
 }
 
 export function diagnoseLoadBalancer(facts: LbFacts, want: { namespace: string; name: string }): LbVerdict {
@@ -246,7 +265,10 @@ export function diagnoseLoadBalancer(facts: LbFacts, want: { namespace: string; 
     );
   }
   if (s.spec.type !== 'LoadBalancer') {
-    return blockedBy(`Service ${id} is of type ${s.spec.type ?? 'ClusterIP'}, not LoadBalancer`, 'set spec.type: LoadBalancer (for the clustermesh-apiserver: clustermesh.apiserver.service.type: LoadBalancer)');
+    return blockedBy(
+      `Service ${id} is of type ${s.spec.type ?? 'ClusterIP'}, not LoadBalancer`,
+      'set spec.type: LoadBalancer (for the clustermesh-apiserver: clustermesh.apiserver.service.type: LoadBalancer)',
+    );
   }
   if (s.spec.loadBalancerClass && s.spec.loadBalancerClass !== 'io.cilium/l2-announcer' && s.spec.loadBalancerClass !== 'io.cilium/bgp-control-plane') {
     return blockedBy(`Service ${id} asks for loadBalancerClass ${s.spec.loadBalancerClass}, which Cilium LB-IPAM ignores`, 'remove loadBalancerClass or run the controller that serves it');
@@ -290,15 +312,25 @@ export function diagnoseLoadBalancer(facts: LbFacts, want: { namespace: string; 
   }
   const base = { address, condition: condText };
   if (f.l2Enabled === false) {
-    return withAddress(blockedBy(`LoadBalancer ${id} has IP ${address} but L2 announcements are disabled in Cilium`, 'set l2announcements.enabled: true (and kubeProxyReplacement: true) in the Cilium values', base));
+    return withAddress(
+      blockedBy(`LoadBalancer ${id} has IP ${address} but L2 announcements are disabled in Cilium`, 'set l2announcements.enabled: true (and kubeProxyReplacement: true) in the Cilium values', base),
+    );
   }
   const policies = (f.policies ?? []).filter((p) => p.spec.loadBalancerIPs === true);
   if (!policies.length) {
-    return withAddress(blockedBy(`LoadBalancer ${id} has IP ${address} but no CiliumL2AnnouncementPolicy announces LoadBalancer IPs`, 'add an L2 announcement policy with loadBalancerIPs: true (or configure BGP)', base));
+    return withAddress(
+      blockedBy(
+        `LoadBalancer ${id} has IP ${address} but no CiliumL2AnnouncementPolicy announces LoadBalancer IPs`,
+        'add an L2 announcement policy with loadBalancerIPs: true (or configure BGP)',
+        base,
+      ),
+    );
   }
   const forService = policies.filter((p) => selectorMatches(p.spec.serviceSelector, serviceLabels(s)));
   if (!forService.length) {
-    return withAddress(blockedBy(`LoadBalancer ${id} has IP ${address} but no L2 announcement policy selects it`, `fix the serviceSelector of ${policies.map((p) => p.metadata.name).join(', ')}`, base));
+    return withAddress(
+      blockedBy(`LoadBalancer ${id} has IP ${address} but no L2 announcement policy selects it`, `fix the serviceSelector of ${policies.map((p) => p.metadata.name).join(', ')}`, base),
+    );
   }
   const selected = f.nodes.filter((n) => forService.some((p) => selectorMatches(p.spec.nodeSelector, n.metadata.labels ?? {})));
   if (!selected.length) {
@@ -323,7 +355,7 @@ export function diagnoseLoadBalancer(facts: LbFacts, want: { namespace: string; 
     return withAddress(
       blockedBy(
         `LoadBalancer ${id} has IP ${address}, outside the subnet of every node that could announce it (${eligible.map((n) => `${n.metadata.name} ${internalIp(n)}`).join(', ')}): ARP for it reaches nobody`,
-        'give this cluster an LB pool inside its nodes\' L2 subnet',
+        "give this cluster an LB pool inside its nodes' L2 subnet",
         base,
       ),
     );

@@ -2,7 +2,7 @@
 // address nobody announces), for any Service on any cluster, read-only, with the diagnosis the rollout uses.
 import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { diagnoseLoadBalancer, type LbVerdict } from '../../activities/kube/lb-diagnosis.ts';
@@ -100,7 +100,11 @@ export async function diagnoseLb(io: CliIO, targetText: string, opts: { kubeconf
   try {
     facts = await gatherLbFacts(deps, accessToCluster, target.namespace, target.name);
   } catch (err) {
-    throw new CliError(`cannot read the cluster of context ${kc.context}: ${(err as Error).message}`, 1, 'check that the kubeconfig\'s server is reachable and its credentials are valid (kubectl get services -A)');
+    throw new CliError(
+      `cannot read the cluster of context ${kc.context}: ${(err as Error).message}`,
+      1,
+      "check that the kubeconfig's server is reachable and its credentials are valid (kubectl get services -A)",
+    );
   }
   const id = `${target.namespace}/${target.name}`;
   const d = lbDiagnosis(diagnoseLoadBalancer(facts, target), id);

@@ -46,7 +46,6 @@ export function namespaceExists(c: LabCluster, ns: string): boolean {
   return BUILTIN_NAMESPACES.includes(ns) || Boolean(getObj(c, 'v1', 'Namespace', undefined, ns));
 }
 
-
 /**
  * The apiserver's Service defaults that LB-IPAM reads: the IP family policy and families (SingleStack on the
  * primary family unless asked otherwise; dual-stack only where the cluster has both Service CIDRs) and one
@@ -57,8 +56,7 @@ function serviceSpec(c: LabCluster, spec: Record<string, any>, prev: Record<stri
   const primary = cidrs[0]!.includes(':') ? 'IPv6' : 'IPv4';
   const dual = cidrs.some((x) => x.includes(':')) && cidrs.some((x) => !x.includes(':'));
   const policy = (spec.ipFamilyPolicy as string | undefined) ?? prev?.ipFamilyPolicy ?? 'SingleStack';
-  const families: string[] =
-    (spec.ipFamilies as string[] | undefined) ?? prev?.ipFamilies ?? (policy !== 'SingleStack' && dual ? [primary, primary === 'IPv4' ? 'IPv6' : 'IPv4'] : [primary]);
+  const families: string[] = (spec.ipFamilies as string[] | undefined) ?? prev?.ipFamilies ?? (policy !== 'SingleStack' && dual ? [primary, primary === 'IPv4' ? 'IPv6' : 'IPv4'] : [primary]);
   if (spec.clusterIP === 'None') return { type: 'ClusterIP', ...spec, clusterIPs: ['None'], ipFamilyPolicy: policy, ipFamilies: families };
   const clusterIPs: string[] = prev?.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : families.map((f) => allocateClusterIp(c, f as 'IPv4' | 'IPv6')));
   return { type: 'ClusterIP', ...spec, clusterIP: clusterIPs[0], clusterIPs, ipFamilyPolicy: policy, ipFamilies: families };

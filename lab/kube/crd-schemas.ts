@@ -84,7 +84,8 @@ function schemaErrors(v: unknown, s: Schema, path: string, out: string[]): void 
   if (v === null || v === undefined) return;
   const t = jsonType(v);
   if (s.type === 'string' && s.format === 'cidr') {
-    if (typeof v !== 'string' || !isCidr(v)) out.push(`${path}: Invalid value: "${typeof v === 'string' ? v : goType(v)}": ${path} in body must be of type cidr: "${typeof v === 'string' ? v : goType(v)}"`);
+    if (typeof v !== 'string' || !isCidr(v))
+      out.push(`${path}: Invalid value: "${typeof v === 'string' ? v : goType(v)}": ${path} in body must be of type cidr: "${typeof v === 'string' ? v : goType(v)}"`);
     return;
   }
   if (t !== s.type) {

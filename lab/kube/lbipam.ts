@@ -28,8 +28,7 @@ const MSG = {
   noPoolFor: (ip: string) => `No pool exists with a CIDR containing '${ip}'`,
   mismatch: (ip: string) => `The pool with the CIDR containing '${ip}', doesn't select this service`,
   taken: (ip: string) => `The IP '${ip}' is already allocated to another service`,
-  conflict: (target: Range, other: Range, otherPool: string) =>
-    `Pool conflicts since range '${rangeText(target)}' overlaps range '${rangeText(other)}' from IP Pool '${otherPool}'`,
+  conflict: (target: Range, other: Range, otherPool: string) => `Pool conflicts since range '${rangeText(target)}' overlaps range '${rangeText(other)}' from IP Pool '${otherPool}'`,
 };
 
 interface Condition {
@@ -65,7 +64,14 @@ const overlaps = (a: Range, b: Range) => a.family === b.family && a.first <= b.l
 function setCondition(list: Condition[], next: Omit<Condition, 'lastTransitionTime'>, now: number): Condition[] {
   const prev = list.find((c) => c.type === next.type);
   const lastTransitionTime = prev && prev.status === next.status ? prev.lastTransitionTime : isoTime(now);
-  const cond: Condition = { type: next.type, status: next.status, ...(next.observedGeneration ? { observedGeneration: next.observedGeneration } : {}), lastTransitionTime, reason: next.reason, message: next.message };
+  const cond: Condition = {
+    type: next.type,
+    status: next.status,
+    ...(next.observedGeneration ? { observedGeneration: next.observedGeneration } : {}),
+    lastTransitionTime,
+    reason: next.reason,
+    message: next.message,
+  };
   return prev ? list.map((c) => (c === prev ? cond : c)) : [...list, cond];
 }
 
@@ -195,8 +201,7 @@ function familiesRequested(svc: KubeObject, enabled: Record<Family, boolean>): R
   return { 4: false, 6: false };
 }
 
-const handledByCilium = (svc: KubeObject, l2: boolean) =>
-  svc.spec?.type === 'LoadBalancer' && (!svc.spec?.loadBalancerClass || (l2 && svc.spec.loadBalancerClass === L2_CLASS));
+const handledByCilium = (svc: KubeObject, l2: boolean) => svc.spec?.type === 'LoadBalancer' && (!svc.spec?.loadBalancerClass || (l2 && svc.spec.loadBalancerClass === L2_CLASS));
 
 /** ipalloc AllocAny: the first address of the smallest free block (free blocks form a min-heap by size). */
 function allocAny(r: Range): bigint | undefined {
@@ -376,9 +381,7 @@ export const leaseName = (svc: KubeObject) => `cilium-l2announce-${svc.metadata.
 
 /** The nodes that may announce a Service's IP (empty: nobody answers ARP for it). */
 export function l2Candidates(state: LabState, c: LabCluster, svc: KubeObject, ip: string): string[] {
-  const policies = listObjs(c, 'CiliumL2AnnouncementPolicy').filter(
-    (p) => p.spec?.loadBalancerIPs === true && selectorMatches(p.spec?.serviceSelector, serviceSelectorLabels(svc)),
-  );
+  const policies = listObjs(c, 'CiliumL2AnnouncementPolicy').filter((p) => p.spec?.loadBalancerIPs === true && selectorMatches(p.spec?.serviceSelector, serviceSelectorLabels(svc)));
   const nodes = runningNodes(state, c.name);
   const eligible = new Set<string>();
   for (const p of policies) {

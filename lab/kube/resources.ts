@@ -117,14 +117,7 @@ export const qualifiedPlural = (r: ResourceType) => (r.group ? `${r.plural}.${r.
 /** kubectl's resource argument: plural, singular, short name, Kind, or fully qualified `plural.group`. */
 export function findResource(arg: string): ResourceType | undefined {
   const a = arg.toLowerCase();
-  return RESOURCES.find(
-    (r) =>
-      a === r.plural ||
-      a === r.kind.toLowerCase() ||
-      r.shortNames.includes(a) ||
-      a === qualifiedPlural(r) ||
-      a === qualifiedKind(r),
-  );
+  return RESOURCES.find((r) => a === r.plural || a === r.kind.toLowerCase() || r.shortNames.includes(a) || a === qualifiedPlural(r) || a === qualifiedKind(r));
 }
 
 export function resourceByKind(apiVersion: string, kind: string): ResourceType | undefined {

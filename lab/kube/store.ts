@@ -43,8 +43,7 @@ export function k8sLab(cluster: LabCluster): K8sLab {
   return ex.k8sLab;
 }
 
-export const objKey = (apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
-  `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
+export const objKey = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
 export const keyOf = (o: KubeObject) => objKey(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
 
 export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

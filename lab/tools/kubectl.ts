@@ -191,7 +191,12 @@ async function get(io: ToolIO, open: Open, args: string[], flags: Flags, ns: str
 /** Custom resources are unstructured maps to the apiserver, and Go marshals maps with sorted keys. */
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => byteOrder(a, b)).map(([k, x]) => [k, sortKeys(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => byteOrder(a, b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
   return v;
 }
 
@@ -219,7 +224,7 @@ async function readSources(io: ToolIO, files: string[]): Promise<{ source: strin
 async function apply(io: ToolIO, open: Open, flags: Flags, ns: string): Promise<number> {
   const files = (flags.filename as string[] | undefined) ?? [];
   if (!files.length) {
-    io.err("error: must specify one of -f and -k\n");
+    io.err('error: must specify one of -f and -k\n');
     return 1;
   }
   // --dry-run=server: every server-side check, nothing stored; client: only what kubectl checks itself
@@ -249,8 +254,7 @@ async function apply(io: ToolIO, open: Open, flags: Flags, ns: string): Promise<
         if (dryRun === 'client') {
           const r = resourceByKind(o.apiVersion, o.kind);
           lines.push({ ok: true, text: `${r ? qualifiedKind(r) : o.kind.toLowerCase()}/${o.metadata?.name} created (dry run)` });
-        }
-        else lines.push(applyObject(state, c, o, ns, s.source, now, dryRun === 'server' ? 'server' : undefined));
+        } else lines.push(applyObject(state, c, o, ns, s.source, now, dryRun === 'server' ? 'server' : undefined));
       }
     }
     return lines;
@@ -396,4 +400,3 @@ function agentCli(state: LabState, c: LabCluster, nodeName: string, command: str
   }
   return { code: 1, err: `Error: unknown command "${sub.join(' ')}" for "cilium-dbg"\nRun 'cilium-dbg --help' for usage.\ncommand terminated with exit code 1\n` };
 }
-

@@ -13,12 +13,7 @@ export const CASE_LABEL = 'conformance.meshpilot.dev/case';
 
 type Block = { cidr: string } | { start: string; stop?: string };
 
-export function pool(
-  caseId: string,
-  name: string,
-  blocks: Block[],
-  opts: { select?: Record<string, string> | 'any'; disabled?: boolean; allowFirstLastIPs?: 'Yes' | 'No' } = {},
-): string {
+export function pool(caseId: string, name: string, blocks: Block[], opts: { select?: Record<string, string> | 'any'; disabled?: boolean; allowFirstLastIPs?: 'Yes' | 'No' } = {}): string {
   const selector = opts.select === 'any' ? undefined : { matchLabels: { [CASE_LABEL]: caseId, ...(opts.select ?? {}) } };
   return stringify({
     apiVersion: 'cilium.io/v2alpha1',

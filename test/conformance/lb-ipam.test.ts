@@ -39,9 +39,7 @@ function normConditions(conds: any[] | undefined, generation?: number): Normaliz
     status: c.status,
     reason: c.reason,
     message: c.message,
-    ...(generation !== undefined
-      ? { observedGeneration: c.observedGeneration === generation ? 'current' : String(c.observedGeneration) }
-      : { observedGeneration: c.observedGeneration !== undefined }),
+    ...(generation !== undefined ? { observedGeneration: c.observedGeneration === generation ? 'current' : String(c.observedGeneration) } : { observedGeneration: c.observedGeneration !== undefined }),
     lastTransitionTime: typeof c.lastTransitionTime === 'string' && c.lastTransitionTime.length > 0,
   }));
 }
@@ -183,7 +181,10 @@ const CASES: LbCase[] = [
       assert.deepEqual(ips(s, 'fits-a'), ['10.61.0.0']);
       expectCondition(s, 'fits-a', 'True', 'satisfied', '');
       assert.deepEqual(counts(s, 'fits-pool'), ['4', '3', '1']);
-      assert.deepEqual({ ...poolCond(s, 'fits-pool', 'cilium.io/PoolConflict') }, { type: 'cilium.io/PoolConflict', status: 'False', reason: 'resolved', message: '', observedGeneration: 'current', lastTransitionTime: true });
+      assert.deepEqual(
+        { ...poolCond(s, 'fits-pool', 'cilium.io/PoolConflict') },
+        { type: 'cilium.io/PoolConflict', status: 'False', reason: 'resolved', message: '', observedGeneration: 'current', lastTransitionTime: true },
+      );
     },
     // no agents, no L2 policy: an address nobody announces is not ok (the lease case is tested below)
     diagnose: { service: 'fits-a', ok: false, address: '10.61.0.0', reason: /has IP 10\.61\.0\.0 but no CiliumL2AnnouncementPolicy announces LoadBalancer IPs/ },
@@ -266,7 +267,12 @@ const CASES: LbCase[] = [
     services: ['foreign-a'],
     pools: ['foreign-pool'],
     expect: (s) => expectCondition(s, 'foreign-a', 'False', 'pool_selector_mismatch', "The pool with the CIDR containing '10.66.0.2', doesn't select this service"),
-    diagnose: { service: 'foreign-a', ok: false, reason: /the IP 10\.66\.0\.2 it requests .* is in pool foreign-pool, whose serviceSelector .* does not select it/, hint: /make the pool foreign-pool select the Service/ },
+    diagnose: {
+      service: 'foreign-a',
+      ok: false,
+      reason: /the IP 10\.66\.0\.2 it requests .* is in pool foreign-pool, whose serviceSelector .* does not select it/,
+      hint: /make the pool foreign-pool select the Service/,
+    },
   },
   {
     id: 'taken',
@@ -300,14 +306,17 @@ const CASES: LbCase[] = [
     services: ['overlap-a', 'overlap-b'],
     pools: ['overlap-old', 'overlap-new'],
     expect: (s) => {
-      assert.deepEqual({ ...poolCond(s, 'overlap-new', 'cilium.io/PoolConflict') }, {
-        type: 'cilium.io/PoolConflict',
-        status: 'True',
-        reason: 'cidr_overlap',
-        message: "Pool conflicts since range '10.68.0.4 - 10.68.0.7' overlaps range '10.68.0.0 - 10.68.0.7' from IP Pool 'overlap-old'",
-        observedGeneration: 'current',
-        lastTransitionTime: true,
-      });
+      assert.deepEqual(
+        { ...poolCond(s, 'overlap-new', 'cilium.io/PoolConflict') },
+        {
+          type: 'cilium.io/PoolConflict',
+          status: 'True',
+          reason: 'cidr_overlap',
+          message: "Pool conflicts since range '10.68.0.4 - 10.68.0.7' overlaps range '10.68.0.0 - 10.68.0.7' from IP Pool 'overlap-old'",
+          observedGeneration: 'current',
+          lastTransitionTime: true,
+        },
+      );
       assert.equal(poolCond(s, 'overlap-old', 'cilium.io/PoolConflict')?.status, 'False');
       expectCondition(s, 'overlap-a', 'False', 'no_pool', NO_POOL);
       // the IP is in the older (active) pool, which does not select the Service
@@ -316,7 +325,8 @@ const CASES: LbCase[] = [
     diagnose: {
       service: 'overlap-a',
       ok: false,
-      reason: /the pool that selects it, overlap-new, is disabled by Cilium because it overlaps another pool: Pool conflicts since range '10\.68\.0\.4 - 10\.68\.0\.7' overlaps range '10\.68\.0\.0 - 10\.68\.0\.7' from IP Pool 'overlap-old'/,
+      reason:
+        /the pool that selects it, overlap-new, is disabled by Cilium because it overlaps another pool: Pool conflicts since range '10\.68\.0\.4 - 10\.68\.0\.7' overlaps range '10\.68\.0\.0 - 10\.68\.0\.7' from IP Pool 'overlap-old'/,
       hint: /make the blocks of overlap-new disjoint/,
     },
   },
@@ -426,7 +436,10 @@ before(async () => {
   };
   // the same cilium-config as the real operator's: IPv4 and IPv6, L2 announcements
   const values = path.join(work, 'values.yaml');
-  writeFileSync(values, 'cluster: {name: cluster-usa, id: 1}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nipam: {mode: kubernetes}\nipv6: {enabled: true}\nbgpControlPlane: {enabled: true}\n');
+  writeFileSync(
+    values,
+    'cluster: {name: cluster-usa, id: 1}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nipam: {mode: kubernetes}\nipv6: {enabled: true}\nbgpControlPlane: {enabled: true}\n',
+  );
   const helm = await execa(path.join(LAB_BIN, 'helm'), ['upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.16.19', '-n', 'kube-system', '-f', values, '--wait'], {
     reject: false,
     env: { ...env, KUBECONFIG: kcs['cluster-usa']! },
@@ -543,7 +556,10 @@ const BAD_MANIFESTS: { what: string; yaml: string }[] = [
   },
   { what: 'a CIDR that does not parse', yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-cidr}\nspec:\n  blocks: [{cidr: 10.80.0.300/24}]\n' },
   { what: 'a prefix longer than the address', yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-prefix}\nspec:\n  blocks: [{cidr: 10.80.0.0/33}]\n' },
-  { what: 'allowFirstLastIPs outside its enum', yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-enum}\nspec:\n  allowFirstLastIPs: Maybe\n  blocks: [{cidr: 10.80.0.0/24}]\n' },
+  {
+    what: 'allowFirstLastIPs outside its enum',
+    yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-enum}\nspec:\n  allowFirstLastIPs: Maybe\n  blocks: [{cidr: 10.80.0.0/24}]\n',
+  },
   {
     what: 'allowFirstLastIPs: No unquoted (kubectl reads YAML 1.1: a boolean)',
     yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-yaml11}\nspec:\n  allowFirstLastIPs: No\n  blocks: [{cidr: 10.80.0.0/24}]\n',
@@ -561,8 +577,14 @@ const BAD_MANIFESTS: { what: string; yaml: string }[] = [
     what: 'a selector expression without an operator',
     yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: bad-required}\nspec:\n  blocks: [{cidr: 10.80.0.0/24}]\n  serviceSelector:\n    matchExpressions: [{key: app}]\n',
   },
-  { what: 'an L2 policy with `interface` (singular)', yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: bad-l2}\nspec:\n  interface: [eth0]\n  loadBalancerIPs: true\n' },
-  { what: 'an L2 policy with loadBalancerIPs as a string', yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: bad-l2-type}\nspec:\n  loadBalancerIPs: "true"\n' },
+  {
+    what: 'an L2 policy with `interface` (singular)',
+    yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: bad-l2}\nspec:\n  interface: [eth0]\n  loadBalancerIPs: true\n',
+  },
+  {
+    what: 'an L2 policy with loadBalancerIPs as a string',
+    yaml: 'apiVersion: cilium.io/v2alpha1\nkind: CiliumL2AnnouncementPolicy\nmetadata: {name: bad-l2-type}\nspec:\n  loadBalancerIPs: "true"\n',
+  },
 ];
 
 describe('the manifests meshpilot renders, through the real CRD schemas and the lab alike', () => {
