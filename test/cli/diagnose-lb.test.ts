@@ -69,6 +69,17 @@ describe('meshpilot diagnose lb', () => {
     assert.match(r.out, /\n {4}condition: cilium\.io\/IPAMRequestSatisfied=False reason=no_pool\n/);
   });
 
+  test('a cluster without Cilium: nothing serves pools, so nothing assigns LoadBalancer IPs', async () => {
+    const kc = kubeconfigs['cluster-europe']!;
+    const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: bare, namespace: default}\nspec:\n  type: LoadBalancer\n  ports: [{port: 443}]\n';
+    const applied = await execa(path.join(LAB_BIN, 'kubectl'), ['apply', '-f', '-'], { env: { ...env, KUBECONFIG: kc }, extendEnv: false, input: svc, reject: false });
+    assert.equal(applied.exitCode, 0, applied.stderr);
+    const r = await run(['default/bare', '--kubeconfig', kc, '--json']);
+    assert.equal(r.code, 1, r.err);
+    assert.match(JSON.parse(r.out).reason, /is <pending>: the cluster does not serve CiliumLoadBalancerIPPools/);
+    assert.match(JSON.parse(r.out).hint, /install Cilium/);
+  });
+
   test('a Service that does not exist is a diagnosis (exit 1), not an input error', async () => {
     const r = await run(['default/nope', '--kubeconfig', kubeconfigs['cluster-usa']!, '--json']);
     assert.equal(r.code, 1);
