@@ -11,6 +11,7 @@ import type { CliIO } from '../../cli/io.ts';
 import { ensureLabBundle } from '../../lab/bundle.ts';
 import { parseAddr, parsePrefix } from '../../lab/kube/ip-range.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
+import { ARTIFACT } from '../../blueprint/artifact-paths.ts';
 import { LAB_SOCKET_ENV, startLabToolServer, type LabToolServer } from '../../lab/server/tool-server.ts';
 import { startRealStack, TOOLS_BIN, type KubectlResult, type RealStack } from '../helpers/real-stack.ts';
 import { CASE_LABEL, pool, service, type LbCase, type NormalizedCondition, type Snapshot } from './lb-ipam-cases.ts';
@@ -521,17 +522,18 @@ describe('LB-IPAM: the lab against cilium-operator 1.16.19 on a real kube-apiser
   test(last.title, () => runDifferential(last));
 });
 
-/** `meshpilot plan FILE --out DIR` in-process; returns the cluster directories it wrote. */
-async function planOut(file: string, dir: string): Promise<string[]> {
+/** `meshpilot plan FILE --out DIR` in-process; returns the Kubernetes manifests it wrote (what kubectl applies). */
+async function planManifests(file: string, dir: string): Promise<string[]> {
   let err = '';
   const io: CliIO = { out: () => {}, err: (t) => (err += t), isTTY: false, color: false, env: process.env };
   assert.equal(await main(['plan', file, '--out', dir], io), 0, err);
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => path.join(dir, d.name));
+  const plan = JSON.parse(readFileSync(path.join(dir, ARTIFACT.plan), 'utf8')) as { clusters: { name: string }[] };
+  return plan.clusters
+    .flatMap((c) => [ARTIFACT.lbIpam(c.name), ARTIFACT.globalCanary(c.name), ARTIFACT.meshManifests(c.name)])
+    .map((f) => path.join(dir, f))
+    .filter((f) => existsSync(f));
 }
 
-const MANIFESTS = ['lb-ipam.yaml', 'global-services.yaml', 'policies.yaml'];
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
 /** A copy of an example whose clusters announce by BGP instead of L2 (meshpilot renders the BGP v2 resources). */
@@ -601,23 +603,26 @@ describe('the manifests meshpilot renders, through the real CRD schemas and the 
       const files: string[] = [];
       for (const example of readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'))) {
         const file = path.join(EXAMPLES, example);
-        for (const src of [file, bgpVariant(file, dir)]) {
-          for (const clusterDir of await planOut(src, path.join(dir, path.basename(src, '.yaml')))) {
-            for (const m of MANIFESTS) if (existsSync(path.join(clusterDir, m))) files.push(path.join(clusterDir, m));
-          }
-        }
+        for (const src of [file, bgpVariant(file, dir)]) files.push(...(await planManifests(src, path.join(dir, path.basename(src, '.yaml')))));
       }
-      assert.ok(files.length >= 18, `rendered manifests: ${files.length}`);
+      assert.ok(files.length >= 28, `rendered manifests: ${files.length}`);
       const kinds = new Set<string>();
       for (const f of files) {
         const text = readFileSync(f, 'utf8');
-        for (const d of parseAllDocuments(text)) if (d.toJSON()?.kind) kinds.add(d.toJSON().kind);
+        const docs = parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJSON());
+        for (const d of docs) if (d?.kind) kinds.add(d.kind);
+        // a dry run creates nothing: the namespaces the file creates must exist for what it puts in them
+        const namespaces = docs.filter((d) => d?.kind === 'Namespace');
+        if (namespaces.length) {
+          const nsYaml = namespaces.map((d) => stringifyYaml(d, { version: '1.1' })).join('---\n');
+          for (const c of [real, lab]) assert.equal((await c.kubectl(['apply', '-f', '-'], nsYaml)).exitCode, 0);
+        }
         const [r, l] = [await real.kubectl(['apply', '--dry-run=server', '-f', f]), await lab.kubectl(['apply', '--dry-run=server', '-f', f])];
         assert.equal(r.exitCode, 0, `${path.relative(dir, f)} refused by the real apiserver: ${r.stderr}`);
         assert.match(r.stdout, /\(server dry run\)$/m);
         assert.deepEqual({ code: l.exitCode, stdout: l.stdout, stderr: l.stderr }, { code: 0, stdout: r.stdout, stderr: '' }, path.relative(dir, f));
       }
-      for (const k of ['CiliumLoadBalancerIPPool', 'CiliumL2AnnouncementPolicy', 'CiliumNetworkPolicy', 'Service', 'CiliumBGPClusterConfig', 'CiliumBGPPeerConfig', 'CiliumBGPAdvertisement']) {
+      for (const k of ['CiliumLoadBalancerIPPool', 'CiliumL2AnnouncementPolicy', 'CiliumNetworkPolicy', 'Service', 'Namespace', 'Deployment', 'CiliumBGPClusterConfig', 'CiliumBGPPeerConfig', 'CiliumBGPAdvertisement']) {
         assert.ok(kinds.has(k), `no rendered ${k} was checked`);
       }
     } finally {
