@@ -107,3 +107,16 @@ go_module_copy() {
   chmod -R u+w "$2"
   rm -rf "$2/vendor"
 }
+
+# go_module_prepared MODULE@VERSION DEST EDIT_FN MESSAGE : go_module_copy, then EDIT_FN DEST edits its go.mod, then
+# its dependencies are downloaded; DEST/.complete marks it done, so it is prepared once per machine. Logs MESSAGE
+# when there is work to do.
+go_module_prepared() {
+  local module=$1 dest=$2 edit_fn=$3 message=$4
+  [ -f "$dest/.complete" ] && return 0
+  log "$message"
+  go_module_copy "$module" "$dest"
+  "$edit_fn" "$dest"
+  (cd "$dest" && GOFLAGS="$GOFLAGS -mod=mod" go mod download)
+  touch "$dest/.complete"
+}

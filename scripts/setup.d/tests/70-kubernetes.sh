@@ -16,19 +16,14 @@ export CGO_ENABLED=0
 
 src="$CACHE_DIR/src/kubernetes-$VERSION"
 
-prepare_module() {
-  [ -f "$src/.complete" ] && return 0
-  log "k8s.io/kubernetes@$VERSION: module with its staging replaces pointed at the published k8s.io/* $STAGING_VERSION"
-  go_module_copy "k8s.io/kubernetes@$VERSION" "$src"
-  rm -f "$src/go.work" "$src/go.work.sum"
-  sed -i -E "s#^([[:space:]]*k8s\.io/[a-z0-9-]+) => \./staging/src/k8s\.io/[a-z0-9-]+\$#\1 => \1 $STAGING_VERSION#" "$src/go.mod"
-  if grep -q '=> ./staging' "$src/go.mod"; then
+point_staging_at_published() { # point_staging_at_published DIR
+  rm -f "$1/go.work" "$1/go.work.sum"
+  sed -i -E "s#^([[:space:]]*k8s\.io/[a-z0-9-]+) => \./staging/src/k8s\.io/[a-z0-9-]+\$#\1 => \1 $STAGING_VERSION#" "$1/go.mod"
+  if grep -q '=> ./staging' "$1/go.mod"; then
     echo "70-kubernetes: go.mod still has ./staging replaces after the rewrite:" >&2
-    grep '=> ./staging' "$src/go.mod" >&2
+    grep '=> ./staging' "$1/go.mod" >&2
     exit 1
   fi
-  (cd "$src" && GOFLAGS="$GOFLAGS -mod=mod" go mod download)
-  touch "$src/.complete"
 }
 
 # The release's commit and build date (kubernetes/kubernetes tag v1.32.3), so `version` prints what the official
@@ -55,7 +50,10 @@ build_kubectl() { build_cmd kubectl "$1"; }
 
 need_build=false
 for b in kube-apiserver kubectl; do [ -x "$CACHE_DIR/bin/$b-$VERSION/$b" ] || need_build=true; done
-if $need_build; then with_lock "src-kubernetes-$VERSION" prepare_module; fi
+if $need_build; then
+  with_lock "src-kubernetes-$VERSION" go_module_prepared "k8s.io/kubernetes@$VERSION" "$src" point_staging_at_published \
+    "k8s.io/kubernetes@$VERSION: module with its staging replaces pointed at the published k8s.io/* $STAGING_VERSION"
+fi
 go_binary kube-apiserver "$VERSION" "$TOOLS_DIR/bin/kube-apiserver" build_kube_apiserver
 go_binary kubectl "$VERSION" "$TOOLS_DIR/bin/kubectl" build_kubectl
 

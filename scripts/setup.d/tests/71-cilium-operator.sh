@@ -10,22 +10,17 @@ export CGO_ENABLED=0
 
 src="$CACHE_DIR/src/cilium-v$VERSION"
 
-prepare_module() {
-  [ -f "$src/.complete" ] && return 0
-  log "github.com/cilium/cilium@v$VERSION: module copy for the operator build"
-  go_module_copy "github.com/cilium/cilium@v$VERSION" "$src"
+drop_apimachinery_fork() { # drop_apimachinery_fork DIR
   # Cilium replaces k8s.io/apimachinery with its fork github.com/cilium/apimachinery v0.30.2-1, which the Go module
   # proxy refuses to serve. The fork only teaches apimachinery's unstructured converters the `omitzero` json tag;
   # LB-IPAM reads pools and Services through typed clients and writes Service and pool status with
   # encoding/json patches, so upstream k8s.io/apimachinery v0.30.2 (the version go.mod requires) behaves the same
   # for everything these tests exercise.
-  sed -i '/^[[:space:]]*k8s\.io\/apimachinery => github\.com\/cilium\/apimachinery /d' "$src/go.mod"
-  if grep -q 'cilium/apimachinery' "$src/go.mod"; then
+  sed -i '/^[[:space:]]*k8s\.io\/apimachinery => github\.com\/cilium\/apimachinery /d' "$1/go.mod"
+  if grep -q 'cilium/apimachinery' "$1/go.mod"; then
     echo "71-cilium-operator: the apimachinery fork replace is still in go.mod" >&2
     exit 1
   fi
-  (cd "$src" && GOFLAGS="$GOFLAGS -mod=mod" go mod download)
-  touch "$src/.complete"
 }
 
 build_operator() {
@@ -35,7 +30,8 @@ build_operator() {
 }
 
 bin="$CACHE_DIR/bin/cilium-operator-generic-v$VERSION/cilium-operator-generic"
-[ -x "$bin" ] || with_lock "src-cilium-v$VERSION" prepare_module
+[ -x "$bin" ] || with_lock "src-cilium-v$VERSION" go_module_prepared "github.com/cilium/cilium@v$VERSION" "$src" drop_apimachinery_fork \
+  "github.com/cilium/cilium@v$VERSION: module copy for the operator build"
 go_binary cilium-operator-generic "v$VERSION" "$TOOLS_DIR/bin/cilium-operator-generic" build_operator
 
 "$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null | grep -q "^Cilium-Operator $VERSION " \
