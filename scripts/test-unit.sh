@@ -14,11 +14,11 @@ UNIT_TESTS=(
   test/blueprint/plan.test.ts
   test/blueprint/rules.test.ts
   test/chat/command-text.test.ts
-  test/cli/diagnose-lb.test.ts
   test/chat/pause-token.test.ts
   test/chat/replay-guard.test.ts
   test/chat/signature.test.ts
   test/chat/slack-app.test.ts
+  test/cli/diagnose-lb.test.ts
   test/codec/aes-gcm-codec.test.ts
   test/codec/server.test.ts
   test/config/env.test.ts
