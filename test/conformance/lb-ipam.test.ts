@@ -622,7 +622,17 @@ describe('the manifests meshpilot renders, through the real CRD schemas and the 
         assert.match(r.stdout, /\(server dry run\)$/m);
         assert.deepEqual({ code: l.exitCode, stdout: l.stdout, stderr: l.stderr }, { code: 0, stdout: r.stdout, stderr: '' }, path.relative(dir, f));
       }
-      for (const k of ['CiliumLoadBalancerIPPool', 'CiliumL2AnnouncementPolicy', 'CiliumNetworkPolicy', 'Service', 'Namespace', 'Deployment', 'CiliumBGPClusterConfig', 'CiliumBGPPeerConfig', 'CiliumBGPAdvertisement']) {
+      for (const k of [
+        'CiliumLoadBalancerIPPool',
+        'CiliumL2AnnouncementPolicy',
+        'CiliumNetworkPolicy',
+        'Service',
+        'Namespace',
+        'Deployment',
+        'CiliumBGPClusterConfig',
+        'CiliumBGPPeerConfig',
+        'CiliumBGPAdvertisement',
+      ]) {
         assert.ok(kinds.has(k), `no rendered ${k} was checked`);
       }
     } finally {
