@@ -22,16 +22,24 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   }
   const meshStep = currentStep(v.meshSteps);
   lines.push(`  ${'mesh'.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${meshStep.name}` : ''}`);
-  if (v.blocked) {
-    lines.push('', c.yellow(`⏸ paused at ${v.blocked.cluster ? `${v.blocked.cluster}/` : ''}${v.blocked.step} since ${v.blocked.since}`));
-    lines.push(`  reason: ${v.blocked.reason}`, `  hint:   ${v.blocked.hint}`);
-    const acts = [`meshpilot resume ${v.workflowId}`];
-    if (v.blocked.skippable) acts.push(`meshpilot skip ${v.workflowId} --step ${v.blocked.step} --reason "..."`);
-    if (v.blocked.overridable) acts.push(`meshpilot override ${v.workflowId} --step ${v.blocked.step} --reason "..."`);
-    acts.push(`meshpilot abort ${v.workflowId} --reason "..."`);
-    lines.push(`  act:    ${acts.join('\n          ')}`);
-  }
+  if (v.blocked) lines.push('', renderPause(io, v));
   if (v.error) lines.push('', c.red(`error: ${v.error}`));
   if (uiUrl) lines.push('', `UI: ${uiUrl}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the rollout is paused, why, what would fix it, and the actions that apply to that step. */
+export function renderPause(io: CliIO, v: RolloutView): string {
+  const b = v.blocked;
+  if (!b) return '';
+  const acts = [`meshpilot resume ${v.workflowId}`];
+  if (b.skippable) acts.push(`meshpilot skip ${v.workflowId} --step ${b.step} --reason "..."`);
+  if (b.overridable) acts.push(`meshpilot override ${v.workflowId} --step ${b.step} --reason "..."`);
+  acts.push(`meshpilot abort ${v.workflowId} --reason "..."`);
+  return [
+    colors(io).yellow(`⏸ paused at ${b.cluster ? `${b.cluster}/` : ''}${b.step} since ${b.since}`),
+    `  reason: ${b.reason}`,
+    `  hint:   ${b.hint}`,
+    `  act:    ${acts.join('\n          ')}`,
+  ].join('\n');
 }
