@@ -3,21 +3,12 @@
 // stdout or stderr — is raw JSON (the SDK's "Activity failed" warning for a blocked step used to be).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { execa } from 'execa';
 import { projectRoot } from '../../config/env.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/sushy.ts';
 
 function parsesAsJson(line: string): boolean {
   try {
