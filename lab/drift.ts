@@ -29,6 +29,16 @@ const memory = (c: LabCluster) => ((c.extra as { drift?: DriftMemory }).drift ??
 /** Reads the memory without creating it (for the read-only views below). */
 const recall = (c: LabCluster): DriftMemory => (c.extra as { drift?: DriftMemory }).drift ?? {};
 
+/** A heal drops what it took back, and the memory once it holds nothing: the cluster's record is as before the break. */
+function forget(c: LabCluster, drop: (m: DriftMemory) => void): void {
+  const m = memory(c);
+  drop(m);
+  for (const [k, v] of Object.entries(m)) {
+    if (v === undefined || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)) delete m[k as keyof DriftMemory];
+  }
+  if (Object.keys(m).length === 0) delete (c.extra as { drift?: DriftMemory }).drift;
+}
+
 function nodeAt(state: LabState, address: string): LabNode {
   const n = state.nodes[address];
   if (!n) throw new Error(`lab drift: no node at ${address}`);
@@ -70,7 +80,7 @@ export async function reconnectPeer(labDir: string, cluster: string, peer: strin
     const entry = memory(c).removedPeers?.[peer];
     if (!entry) throw new Error(`lab drift: ${peer} was not disconnected from ${cluster} by disconnectPeer`);
     upgradeCilium(c, (v) => setPath(v, 'clustermesh.config.clusters', [...peersOf(v), entry]), Date.now());
-    delete memory(c).removedPeers![peer];
+    forget(c, (m) => delete m.removedPeers![peer]);
   });
   await waitForAgentRoll();
 }
@@ -168,7 +178,7 @@ export async function restorePolicy(labDir: string, cluster: string, ref: { name
     const p = c.kube[policyKey(ref.namespace, ref.name)] as KubeObject | undefined;
     if (!saved || !p) throw new Error(`lab drift: ${ref.namespace}/${ref.name} in ${cluster} was not edited by editPolicy`);
     putObj(c, { ...p, spec: saved }, Date.now());
-    delete memory(c).policies![`${ref.namespace}/${ref.name}`];
+    forget(c, (m) => delete m.policies![`${ref.namespace}/${ref.name}`]);
   });
 }
 
@@ -188,8 +198,8 @@ export async function breakHubbleRelay(labDir: string, cluster: string): Promise
 export async function healHubbleRelay(labDir: string, cluster: string): Promise<void> {
   await withLabState(labDir, (s) => {
     const c = clusterOf(s, cluster);
-    k8sLab(c).readyAt[hubbleRelayKey] = memory(c).hubbleReadyAt ?? Date.now();
-    delete memory(c).hubbleReadyAt;
+    k8sLab(c).readyAt[hubbleRelayKey] = recall(c).hubbleReadyAt ?? Date.now();
+    forget(c, (m) => delete m.hubbleReadyAt);
   });
 }
 
@@ -254,9 +264,9 @@ export async function clearPendingRelease(labDir: string, cluster: string): Prom
   await withLabState(labDir, (s) => {
     const c = clusterOf(s, cluster);
     const rel = getRelease(c, 'kube-system', 'cilium');
-    const rev = memory(c).pendingRevision;
+    const rev = recall(c).pendingRevision;
     if (rel && rev !== undefined && lastRevision(rel).revision === rev && isPending(lastRevision(rel).status)) rel.revisions.pop();
-    delete memory(c).pendingRevision;
+    forget(c, (m) => delete m.pendingRevision);
   });
 }
 
