@@ -197,8 +197,12 @@ describe('lab break|heal on a rolled-out mesh: verify shows each fault, heal tak
         const healed = await cli('lab', 'heal', ...argv);
         assert.equal(healed.code, 0, healed.err);
       }
-      assert.deepEqual(await red(), [], 'healed: every check passes again');
       assert.deepEqual(await brokenNow(cli), []);
     });
   }
+
+  // One verify for all the heals above (a verify per heal would double this file's time on a loaded machine).
+  test('after every heal, every check passes again', async () => {
+    assert.deepEqual(await red(), []);
+  });
 });
