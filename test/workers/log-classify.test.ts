@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { blocked, fatal } from '../../contracts/failures.ts';
-import { BLOCKED_MSG, classified, classifyLogEntry, humanLogLine, jsonLineSink, type LogEntry } from '../../workers/log-classify.ts';
+import { BLOCKED_MSG, classified, classifyLogEntry, humanLogLine } from '../../workers/log-classify.ts';
+import { jsonLines, type LogEntry } from '../../workers/log.ts';
 import { installRuntime } from '../../workers/runtime.ts';
 import { failingActivities } from '../fixtures/logs/failing-activities.ts';
 import { failingWorkflow } from '../fixtures/logs/failing-workflow.ts';
@@ -83,7 +84,7 @@ describe("the SDK's own entries from a real worker", () => {
     assert.match(humanLogLine(pause), /^⏸ paused \(lbStaysPending in logs-.*\): LoadBalancer kube-system\/clustermesh-apiserver is <pending> — hint: give the pool free addresses$/);
 
     let text = '';
-    const json = jsonLineSink((t) => void (text += t));
+    const json = jsonLines((t) => void (text += t));
     json(pause);
     json(flake);
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as LogEntry);
