@@ -22,6 +22,8 @@ export interface LabFaults {
   wireguardOffNodes?: string[];
   /** cp-only-excluded: control-plane nodes keep node.kubernetes.io/exclude-from-external-load-balancers whatever the config says. */
   keepCpExcludeLabel?: boolean;
+  /** join-id-clash: this cluster's cilium-config says cluster-id `id` whatever its Helm values (edited by hand). */
+  clusterIdEdited?: { cluster: string; id: number };
 }
 
 export const SCENARIOS = {
@@ -36,6 +38,8 @@ export const SCENARIOS = {
     "A previous interrupted run left the first cluster's cilium release in pending-install: meshpilot must recover it, not fail with 'another operation is in progress'.",
   'cp-only-excluded':
     "Control-plane nodes keep Talos' node.kubernetes.io/exclude-from-external-load-balancers label: no node announces the LB IPs, and nothing errors. The pause must name the label.",
+  'join-id-clash':
+    "The first cluster's cilium-config was edited by hand to the cluster ID the blueprint gives the last one: joining that last cluster (lab init of the bigger blueprint, then rollout) pauses at mesh-preflight naming the clash.",
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -67,5 +71,7 @@ export function scenarioFaults(name: ScenarioName, fleet: FleetSpec): LabFaults 
       return { helmStuckPending: first ? [first.name] : [] };
     case 'cp-only-excluded':
       return { keepCpExcludeLabel: true };
+    case 'join-id-clash':
+      return first && last && first !== last && last.id !== undefined ? { clusterIdEdited: { cluster: first.name, id: last.id } } : {};
   }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.ts';
 import { activeFaults, breakFault, faultKind, healFault, LAB_FAULTS, LabFaultInputError, LabFaultStateError, usageOf, type LabFaultKind } from '../../lab/break-heal.ts';
 import { readCalls } from '../../lab/call-log.ts';
-import { createLab } from '../../lab/fleet.ts';
+import { createLab, extendLab, LabConflictError } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { isScenarioName, SCENARIOS } from '../../lab/scenarios.ts';
 import { readLabState, type LabState } from '../../lab/state.ts';
@@ -26,17 +26,36 @@ export function register(program: Command, io: CliIO): void {
 
   lab
     .command('init')
-    .description("build the lab's fleet from a blueprint (meshpilot rollout --lab does this for you)")
+    .description("build the lab's fleet from a blueprint; clusters the lab holds already stay exactly as they are (rehearse a join: lab init the bigger blueprint, then rollout it)")
     .argument('<file>', 'blueprint YAML')
     .option('--scenario <name>', 'scenario', 'happy')
     .option('--tool-latency <ms>', 'every simulated tool call takes this long', '0')
-    .action(async (file: string, opts: { scenario: string; toolLatency: string }) => {
+    .option('--fresh', 'start a new lab: forget every cluster it holds')
+    .action(async (file: string, opts: { scenario: string; toolLatency: string; fresh?: boolean }) => {
       if (!isScenarioName(opts.scenario)) throw new CliError(`--scenario: one of ${Object.keys(SCENARIOS).join(', ')}`, 2);
       const latency = Number(opts.toolLatency);
       if (!Number.isInteger(latency) || latency < 0) throw new CliError('--tool-latency: expected a whole number of milliseconds', 2);
       const dir = labDirFor(loadEnv(io.env));
-      const state = createLab(dir, fleetFromPlan(await planFromFile(file)), { scenario: opts.scenario, toolLatencyMs: latency });
-      io.out(`lab at ${dir}: ${Object.keys(state.clusters).length} clusters, ${Object.keys(state.nodes).length} nodes, scenario ${opts.scenario}\n`);
+      const fleet = fleetFromPlan(await planFromFile(file));
+      const settings = { scenario: opts.scenario, toolLatencyMs: latency };
+      if (opts.fresh) {
+        const state = createLab(dir, fleet, settings);
+        io.out(`lab at ${dir}: ${Object.keys(state.clusters).length} clusters, ${Object.keys(state.nodes).length} nodes, scenario ${opts.scenario}\n`);
+        return;
+      }
+      let lab;
+      try {
+        lab = await extendLab(dir, fleet, settings);
+      } catch (err) {
+        if (err instanceof LabConflictError) throw new CliError(err.message, 1, `meshpilot lab init ${file} --fresh`);
+        throw err;
+      }
+      const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
+      io.out(
+        `lab at ${dir}: ${Object.keys(lab.state.clusters).length} clusters, ${Object.keys(lab.state.nodes).length} nodes, scenario ${opts.scenario}\n` +
+          `  kept as they are: ${list(lab.kept)}\n  added: ${list(lab.added)}\n` +
+          (lab.unlisted.length ? `  not in this blueprint (left alone): ${list(lab.unlisted)}\n` : ''),
+      );
     });
 
   lab

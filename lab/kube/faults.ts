@@ -117,3 +117,14 @@ export function unpinCpExcludeLabel(state: LabState): void {
     delete (c.extra as ExcludeMemory).excludeLabelBefore;
   }
 }
+
+/**
+ * join-id-clash: the cluster's cilium-config says this cluster-id whatever its Helm values (someone ran
+ * `kubectl edit configmap cilium-config`; Helm's three-way merge keeps a live edit of a field the chart leaves
+ * unchanged, so later upgrades keep it too).
+ */
+export function withEditedClusterId(state: LabState, c: LabCluster, o: KubeObject): KubeObject {
+  const edit = faults(state).clusterIdEdited;
+  if (edit?.cluster !== c.name || o.kind !== 'ConfigMap' || o.metadata.namespace !== 'kube-system' || o.metadata.name !== 'cilium-config') return o;
+  return { ...o, data: { ...(o.data as Record<string, string>), 'cluster-id': String(edit.id) } };
+}

@@ -1,4 +1,6 @@
 import type { LabCluster, LabNode, LabState } from '../state.ts';
+import { withEditedClusterId } from './faults.ts';
+import { intToIp, parseCidr } from './ipv4.ts';
 import { CILIUM_BGP_CRDS, CILIUM_CRDS } from './resources.ts';
 import { getObj, isoTime, k8sLab, keyOf, listObjs, podSuffix, type KubeObject } from './store.ts';
 import { KUBE_TIMING } from './timing.ts';
@@ -42,13 +44,27 @@ export const hubbleRelayKey = 'apps/v1|Deployment|kube-system|hubble-relay';
 export const agentsReady = (c: LabCluster, now: number) => Boolean(c.kube[ciliumDsKey]) && isReady(c, ciliumDsKey, now);
 export const operatorReady = (c: LabCluster, now: number) => Boolean(c.kube[operatorKey]) && isReady(c, operatorKey, now);
 
-function nodeObject(state: LabState, c: LabCluster, n: LabNode, now: number): KubeObject {
+/**
+ * kube-controller-manager's range allocator (--allocate-node-cidrs, which Talos enables): the index-th /24 of the
+ * cluster's pod CIDR for the index-th node (node-cidr-mask-size 24), or the whole CIDR when it is smaller.
+ */
+export function nodePodCidr(c: LabCluster, index: number): string {
+  const { first, bits } = parseCidr(podCidrOf(c));
+  return bits >= 24 ? `${intToIp(first)}/${bits}` : `${intToIp((first + index * 256) >>> 0)}/24`;
+}
+
+function nodeObject(state: LabState, c: LabCluster, n: LabNode, now: number, index: number): KubeObject {
   const ready = agentsReady(c, now);
+  const podCIDR = nodePodCidr(c, index);
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: n.name, labels: nodeLabels(state, n), creationTimestamp: isoTime(n.stageSince) },
-    spec: n.role === 'controlplane' ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {},
+    spec: {
+      podCIDR,
+      podCIDRs: [podCIDR],
+      ...(n.role === 'controlplane' ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
+    },
     status: {
       addresses: [
         { type: 'InternalIP', address: n.address },
@@ -212,14 +228,14 @@ export function crdEstablished(c: LabCluster, crd: string, now: number): boolean
 /** Every object of the cluster as the apiserver would return it now. */
 export function allObjects(state: LabState, c: LabCluster, now: number): KubeObject[] {
   const nodes = runningNodes(state, c.name);
-  const out: KubeObject[] = nodes.map((n) => nodeObject(state, c, n, now));
+  const out: KubeObject[] = nodes.map((n, i) => nodeObject(state, c, n, now, i));
   const namespaces = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
   for (const o of Object.values(c.kube) as KubeObject[]) {
     if (o.metadata.namespace) namespaces.add(o.metadata.namespace);
     if (o.kind === 'Namespace') continue;
     if (o.kind === 'DaemonSet') out.push(workloadStatus(c, o, nodes.length, now));
     else if (o.kind === 'Deployment') out.push(workloadStatus(c, o, Number(o.spec?.replicas ?? 1), now));
-    else out.push(o);
+    else out.push(withEditedClusterId(state, c, o));
   }
   for (const ns of namespaces) {
     const stored = getObj(c, 'v1', 'Namespace', undefined, ns);
