@@ -22,6 +22,14 @@ export function clusterWorkflowId(parentId: string, cluster: string): string {
   return `${parentId}-cluster-${cluster}`;
 }
 
+/**
+ * One detach per (mesh, cluster) at a time: starting it again while it runs attaches to it; a finished one may run
+ * again (every step reads the live mesh first, so it converges).
+ */
+export function detachWorkflowId(mesh: string, cluster: string): string {
+  return `detach-${mesh}-${cluster}`;
+}
+
 /** One verify run per trigger; schedule-started runs get Temporal's own suffix. */
 export function verifyWorkflowId(mesh: string, suffix: string): string {
   return `verify-${mesh}-${suffix}`;
@@ -36,6 +44,7 @@ export function verifyScheduleId(mesh: string): string {
 export const RUN_KIND = {
   rollout: 'rollout',
   clusterRollout: 'cluster-rollout',
+  detach: 'detach',
   verify: 'verify',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];

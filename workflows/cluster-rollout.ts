@@ -45,6 +45,12 @@ export interface ClusterRolloutInput {
   /** the lab has no BMCs: nodes start in maintenance mode */
   bootOverride?: 'none' | 'manual';
   limits?: PauseLimits;
+  /**
+   * The cluster already runs in the live mesh (read at mesh-preflight): nothing is built or re-applied. Only the
+   * read-only steps run (tools, Cilium ready, the clustermesh-apiserver's address) and lb-ipam re-applies the pool
+   * without its canary; its peer list changes once, in the mesh phase.
+   */
+  member?: { kubeconfigRef: string; note: string };
   /** set when the run continues as new: where the previous run stopped */
   carried?: { runner: StepRunnerState; outputs: ClusterOutputs };
 }
@@ -69,6 +75,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
   const status = (): ClusterStatus => ({
     name: plan.name,
     workflowId: workflowInfo().workflowId,
+    role: input.member ? 'member' : 'new',
     state,
     step: runner.currentStep()?.name ?? 'preflight',
     steps: runnerState.steps,
@@ -130,6 +137,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
   return { cluster: plan.name, state, outputs, error };
 
   async function runSteps(): Promise<void> {
+    if (input.member) return runMemberSteps(input.member);
     const nodes = () => plan.nodes;
     // The role configs carry the first node's disk; a node with another one gets a per-node patch at apply time.
     const clusterDisk = plan.nodes[0]?.installDisk ?? '/dev/sda';
@@ -266,6 +274,27 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
 
     await runner.run('clustermesh-address', async () => {
       const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: kubeconfigRef() });
+      outputs.apiserverAddress = address;
+    });
+  }
+
+  /** A live member: what exists is kept (no Talos step, no Cilium install); what the mesh phase needs is read. */
+  async function runMemberSteps(member: NonNullable<ClusterRolloutInput['member']>): Promise<void> {
+    const kept = `kept: ${member.note}`;
+    outputs.kubeconfigRef = member.kubeconfigRef;
+    await runner.run('preflight', async () => {
+      await act(quick.preflightCluster, `${plan.name}: talosctl/helm/kubectl/cilium present, talosctl matches Talos ${plan.talos.version}`, { cluster: plan.name, talosVersion: plan.talos.version, ciliumVersion: plan.cilium.version });
+    });
+    for (const step of ['boot', 'talos-config', 'apply-config', 'bootstrap', 'kubeconfig', 'etcd-latency', 'cilium-install'] as const) runner.keep(step, kept);
+    await runner.run('cilium-ready', async () => {
+      await act(waits.ciliumReady, `${plan.name}: cilium status --wait (a member's agents are ready before its peer list changes)`, { kubeconfigRef: member.kubeconfigRef });
+    });
+    await runner.run('lb-ipam', async () => {
+      await act(waits.ensureLbIpam, `${plan.name}: the blueprint's LB pool and L2 policy (re-applied, no canary)`, { kubeconfigRef: member.kubeconfigRef, manifests: plan.lbIpam.manifests, canary: false });
+    });
+    runner.keep('clustermesh-enable', kept);
+    await runner.run('clustermesh-address', async () => {
+      const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: member.kubeconfigRef });
       outputs.apiserverAddress = address;
     });
   }

@@ -88,7 +88,7 @@ export function register(program: Command, io: CliIO): void {
 
   program
     .command('list')
-    .description('rollouts, newest first')
+    .description('rollouts and detaches, newest first')
     .option('--state <state>', 'only rollouts in this state (running, paused, completed, failed, aborted)')
     .option('--mesh <name>', 'only this mesh')
     .option('--json', 'machine-readable list')
@@ -99,7 +99,7 @@ export function register(program: Command, io: CliIO): void {
         const rows = await listRollouts(ctx.client, opts);
         if (opts.json) printJson(io, rows);
         else if (rows.length === 0) io.out('no rollouts\n');
-        else for (const r of rows) io.out(`${r.workflowId}  ${r.state.padEnd(9)}  ${r.blockedStep ?? ''}  ${r.startTime}\n`);
+        else for (const r of rows) io.out(`${r.workflowId}  ${r.kind.padEnd(7)}  ${r.state.padEnd(9)}  ${r.blockedStep ?? ''}  ${r.startTime}\n`);
       } finally {
         await ctx.close();
       }
@@ -133,9 +133,11 @@ export function statusJson(v: RolloutView) {
     startedAt: v.startedAt,
     updatedAt: v.updatedAt,
     startedBy: v.startedBy,
+    ...(v.operation ? { operation: v.operation } : {}),
     clusters: v.clusters.map((c) => ({
       name: c.name,
       workflowId: c.workflowId,
+      role: c.role ?? 'new',
       step: c.step,
       state: c.state,
       apiserverAddress: c.outputs.apiserverAddress,

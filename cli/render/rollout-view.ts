@@ -12,16 +12,19 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   const c = colors(io);
   const stateColor = (s: string) =>
     s === 'completed' ? c.green(s) : s === 'paused' ? c.yellow(s) : s === 'failed' || s === 'aborted' ? c.red(s) : c.cyan(s);
-  const lines = [`${c.bold(v.workflowId)}  mesh ${v.mesh}  revision ${v.revision}  ${stateColor(v.state)}`];
+  const lines = v.operation
+    ? [`${c.bold(v.workflowId)}  ${v.operation.kind} ${v.operation.cluster} from mesh ${v.mesh}  ${stateColor(v.state)}`, `  reason: ${v.operation.reason}`]
+    : [`${c.bold(v.workflowId)}  mesh ${v.mesh}  revision ${v.revision}  ${stateColor(v.state)}`];
   const width = Math.max(4, ...v.clusters.map((x) => x.name.length));
   for (const cl of v.clusters) {
     const step = currentStep(cl.steps);
     lines.push(
-      `  ${cl.name.padEnd(width)}  ${stateColor(cl.state).padEnd(io.color ? 18 : 9)}  ${progress(cl.steps).padStart(5)}  ${step ? `${MARK[step.state]} ${step.name}` : ''}`,
+      `  ${cl.name.padEnd(width)}  ${stateColor(cl.state).padEnd(io.color ? 18 : 9)}  ${progress(cl.steps).padStart(5)}  ${step ? `${MARK[step.state]} ${step.name}` : ''}${cl.role === 'member' ? c.dim('  (member: kept)') : ''}`,
     );
   }
   const meshStep = currentStep(v.meshSteps);
-  lines.push(`  ${'mesh'.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${meshStep.name}` : ''}`);
+  const label = v.operation?.kind ?? 'mesh';
+  lines.push(`  ${label.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${meshStep.name}` : ''}`);
   if (v.blocked) lines.push('', renderPause(io, v));
   if (v.error) lines.push('', c.red(`error: ${v.error}`));
   if (uiUrl) lines.push('', `UI: ${uiUrl}`);
