@@ -187,7 +187,7 @@ describe('day two: join and detach', () => {
     assert.match(paused.blocked!.reason, /clusters\[0\]\.id: cluster-usa runs with cluster ID 3/);
     assert.match(paused.blocked!.hint, /set clusters\[2\]\.id/);
     assert.match(paused.blocked!.hint, /meshpilot amend/);
-    assert.ok(paused.clusters.every((c) => c.state !== 'running' && c.steps.every((s) => s.state === 'pending')), 'no cluster started');
+    assert.deepEqual(paused.clusters.map((c) => c.step), ['not started', 'not started', 'not started'], 'no cluster workflow started');
 
     await abortRollout(suite.env.client, join.workflowId, { by: 'alice', via: 'test', reason: 'fix the IDs first' });
     const done = await waitFor(suite.env.client, join.workflowId, isFinished, 60_000);
