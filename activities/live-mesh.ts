@@ -18,18 +18,30 @@ import { kubectlGet } from './verify/verdicts.ts';
 const configMapSchema = z.object({ data: z.record(z.string(), z.string()).optional() });
 const valuesSchema = z.object({
   clustermesh: z
-    .object({ useAPIServer: z.boolean().optional(), config: z.object({ clusters: z.array(z.object({ name: z.string() }).passthrough()).optional() }).passthrough().optional() })
+    .object({
+      useAPIServer: z.boolean().optional(),
+      config: z
+        .object({ clusters: z.array(z.object({ name: z.string() }).passthrough()).optional() })
+        .passthrough()
+        .optional(),
+    })
     .passthrough()
     .optional(),
 });
 const nodeSchema = z.object({
   metadata: z.object({ name: z.string() }),
-  spec: z.object({ podCIDR: z.string().optional(), podCIDRs: z.array(z.string()).optional() }).passthrough().default({}),
+  spec: z
+    .object({ podCIDR: z.string().optional(), podCIDRs: z.array(z.string()).optional() })
+    .passthrough()
+    .default({}),
   status: z.object({ addresses: z.array(z.object({ type: z.string(), address: z.string() })).optional() }).optional(),
 });
 const serviceSchema = z.object({
   metadata: z.object({ name: z.string(), namespace: z.string().optional() }),
-  spec: z.object({ clusterIP: z.string().optional(), clusterIPs: z.array(z.string()).optional() }).passthrough().default({}),
+  spec: z
+    .object({ clusterIP: z.string().optional(), clusterIPs: z.array(z.string()).optional() })
+    .passthrough()
+    .default({}),
   status: z.object({ loadBalancer: z.object({ ingress: z.array(z.object({ ip: z.string().optional() })).optional() }).optional() }).optional(),
 });
 
@@ -41,10 +53,7 @@ const UNINSTALLED = new Set(['maintenance', 'booting', 'installing']);
  * maintenance), partial (Kubernetes, not yet a mesh member) or member (Cilium with its clustermesh-apiserver), with
  * the identity its agents run with and, for a member, which of `probe`'s ranges hold addresses it uses.
  */
-export async function readLiveCluster(
-  deps: ActivityDeps,
-  i: { mesh: string; cluster: string; firstControlPlane?: string; probe: ProbeRange[] },
-): Promise<LiveCluster> {
+export async function readLiveCluster(deps: ActivityDeps, i: { mesh: string; cluster: string; firstControlPlane?: string; probe: ProbeRange[] }): Promise<LiveCluster> {
   const ref = secretRefs.kubeconfig(i.mesh, i.cluster);
   const base = { cluster: i.cluster, peers: [], podCidrs: [], rangeHits: [] };
   if (!(await deps.secrets.has(ref))) return { ...base, state: 'absent', note: 'meshpilot holds no kubeconfig for it: it is built from bare metal' };
@@ -91,7 +100,13 @@ const numberOf = (text: string | undefined) => (text !== undefined && /^\d+$/.te
  * first control plane is back in Talos maintenance mode the cluster is to be built again. Anything else is a member
  * that is down or unreachable, and a mesh change waits for it (transient: retried, then the step pauses).
  */
-async function apiDown(deps: ActivityDeps, i: { cluster: string; firstControlPlane?: string }, ref: string, base: Pick<LiveCluster, 'cluster' | 'peers' | 'podCidrs' | 'rangeHits'>, stderr: string): Promise<LiveCluster> {
+async function apiDown(
+  deps: ActivityDeps,
+  i: { cluster: string; firstControlPlane?: string },
+  ref: string,
+  base: Pick<LiveCluster, 'cluster' | 'peers' | 'podCidrs' | 'rangeHits'>,
+  stderr: string,
+): Promise<LiveCluster> {
   const stage = i.firstControlPlane ? (await nodeStage(deps, { address: i.firstControlPlane })).stage : 'unknown';
   if (UNINSTALLED.has(stage)) {
     return { ...base, state: 'unbuilt', kubeconfigRef: ref, note: `its stored kubeconfig is stale: the first control plane (${i.firstControlPlane}) is in Talos ${stage}` };
@@ -107,10 +122,7 @@ interface InUse {
 }
 
 async function addressesInUse(deps: ActivityDeps, access: KubeAccess): Promise<InUse> {
-  const [nodes, services] = await Promise.all([
-    kubectlGet(deps, access, ['nodes'], listOf(nodeSchema)),
-    kubectlGet(deps, access, ['services', '-A'], listOf(serviceSchema)),
-  ]);
+  const [nodes, services] = await Promise.all([kubectlGet(deps, access, ['nodes'], listOf(nodeSchema)), kubectlGet(deps, access, ['services', '-A'], listOf(serviceSchema))]);
   const podCidrs = (nodes?.items ?? []).flatMap((n) => n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []));
   const ranges: InUse['ranges'] = [];
   const add = (what: string, parsed: { value?: IpInterval }) => parsed.value && ranges.push({ what, range: parsed.value });

@@ -92,7 +92,10 @@ export async function extendLab(dir: string, fleetInput: FleetSpec, opts: Create
     const added: string[] = [];
     for (const c of fleet.clusters) {
       if (!state.clusters[c.name]) continue;
-      const have = Object.values(state.nodes).filter((n) => n.cluster === c.name).map(nodeKey).sort();
+      const have = Object.values(state.nodes)
+        .filter((n) => n.cluster === c.name)
+        .map(nodeKey)
+        .sort();
       const want = c.nodes.map(nodeKey).sort();
       if (JSON.stringify(have) !== JSON.stringify(want)) {
         throw new LabConflictError(
@@ -103,7 +106,10 @@ export async function extendLab(dir: string, fleetInput: FleetSpec, opts: Create
     for (const c of fleet.clusters) {
       if (state.clusters[c.name]) continue;
       const taken = c.nodes.find((n) => state.nodes[n.address]);
-      if (taken) throw new LabConflictError(`node ${taken.name} of new cluster ${c.name} has address ${taken.address}, which lab node ${state.nodes[taken.address]!.name} of ${state.nodes[taken.address]!.cluster} holds`);
+      if (taken)
+        throw new LabConflictError(
+          `node ${taken.name} of new cluster ${c.name} has address ${taken.address}, which lab node ${state.nodes[taken.address]!.name} of ${state.nodes[taken.address]!.cluster} holds`,
+        );
     }
     const now = Date.now();
     for (const c of fleet.clusters) {

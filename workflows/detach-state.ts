@@ -128,6 +128,13 @@ export class MeshDetachState {
   }
 
   result(): MeshDetachResult {
-    return { id: this.workflowId, mesh: this.input.mesh, cluster: this.input.cluster, state: this.state, remaining: this.remaining.map((r) => r.cluster), ...(this.error ? { error: this.error } : {}) };
+    return {
+      id: this.workflowId,
+      mesh: this.input.mesh,
+      cluster: this.input.cluster,
+      state: this.state,
+      remaining: this.remaining.map((r) => r.cluster),
+      ...(this.error ? { error: this.error } : {}),
+    };
   }
 }

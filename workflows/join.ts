@@ -67,7 +67,12 @@ export async function connectWithMembers(m: MeshRolloutState, all: MeshCluster[]
 
   if (m.plan.meshPhase.method === 'cilium-connect') {
     const connect = (a: MeshCluster, b: MeshCluster) =>
-      act(quick.clustermeshConnect, `cilium clustermesh connect ${a.plan.name} ↔ ${b.plan.name}`, { kubeconfigRef: a.kubeconfigRef, peerKubeconfigRef: b.kubeconfigRef, cluster: a.plan.name, peer: b.plan.name });
+      act(quick.clustermeshConnect, `cilium clustermesh connect ${a.plan.name} ↔ ${b.plan.name}`, {
+        kubeconfigRef: a.kubeconfigRef,
+        peerKubeconfigRef: b.kubeconfigRef,
+        cluster: a.plan.name,
+        peer: b.plan.name,
+      });
     // pairs of members are connected already (the activity returns at once) or are repaired here
     for (let i = 0; i < members.length; i++) for (let j = i + 1; j < members.length; j++) await connect(members[i]!, members[j]!);
     for (let i = 0; i < joining.length; i++) for (let j = i + 1; j < joining.length; j++) await connect(joining[i]!, joining[j]!);

@@ -60,7 +60,10 @@ async function readMesh(d: MeshDetachState): Promise<void> {
   const { mesh, cluster } = d.input;
   const leaving = await act(quick.readLiveCluster, `${cluster}: the leaving cluster (stored kubeconfig, cilium-config, peers)`, { mesh, cluster, probe: [] });
   if (leaving.state === 'absent') {
-    throw fatal(`cluster: meshpilot holds no kubeconfig for ${cluster} in mesh ${mesh}, so it is not a cluster of this mesh`, `the name is the blueprint's (clusters[].name); meshpilot list --mesh ${mesh} shows the mesh's rollouts`);
+    throw fatal(
+      `cluster: meshpilot holds no kubeconfig for ${cluster} in mesh ${mesh}, so it is not a cluster of this mesh`,
+      `the name is the blueprint's (clusters[].name); meshpilot list --mesh ${mesh} shows the mesh's rollouts`,
+    );
   }
   if (leaving.state !== 'member') throw fatal(`cluster: ${cluster} is not a member of mesh ${mesh} (${leaving.note}): there is no mesh to detach it from`);
   d.leaving = leaving;
@@ -75,7 +78,9 @@ async function readMesh(d: MeshDetachState): Promise<void> {
   d.unmanaged = [...read.values()].filter((l) => l.state !== 'member').map((l) => l.cluster);
   d.changed();
   d.baseline ??= await Promise.all(
-    d.remaining.map((r) => act(quick.globalServiceSources, `${r.cluster}: its global services and where their backends come from (before)`, { cluster: r.cluster, kubeconfigRef: ref(r), ranges: ranges(d) })),
+    d.remaining.map((r) =>
+      act(quick.globalServiceSources, `${r.cluster}: its global services and where their backends come from (before)`, { cluster: r.cluster, kubeconfigRef: ref(r), ranges: ranges(d) }),
+    ),
   );
   d.changed();
 }

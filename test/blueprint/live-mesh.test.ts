@@ -29,14 +29,16 @@ describe('live mesh problems (join pre-flight)', () => {
   before(async () => {
     plan = await planFromFile(path.join(projectRoot, 'examples', 'usa-europe-asia.yaml'));
   });
-  const healthy = () => [
-    member('cluster-usa', 1, { peers: ['cluster-europe'] }),
-    member('cluster-europe', 2, { peers: ['cluster-usa'] }),
-    absent('cluster-asia'),
-  ];
+  const healthy = () => [member('cluster-usa', 1, { peers: ['cluster-europe'] }), member('cluster-europe', 2, { peers: ['cluster-usa'] }), absent('cluster-asia')];
 
   test('a first rollout (no member) and a clean join have no problem', () => {
-    assert.deepEqual(liveMeshProblems(plan, plan.clusters.map((c) => absent(c.name))), []);
+    assert.deepEqual(
+      liveMeshProblems(
+        plan,
+        plan.clusters.map((c) => absent(c.name)),
+      ),
+      [],
+    );
     assert.deepEqual(liveMeshProblems(plan, healthy()), []);
   });
 
@@ -80,7 +82,7 @@ describe('live mesh problems (join pre-flight)', () => {
     assert.match(problems[0]!.message, /above the live mesh's max-connected-clusters 2/);
   });
 
-  test('probe ranges are every other cluster\'s, by blueprint field', () => {
+  test("probe ranges are every other cluster's, by blueprint field", () => {
     const ranges = probeRangesFor(plan, 'cluster-usa');
     assert.ok(ranges.every((r) => r.owner !== 'cluster-usa'));
     assert.ok(ranges.some((r) => r.owner === 'cluster-asia' && r.path === 'clusters[2].network.podSubnets[0]' && r.cidr === '10.3.0.0/16'));
@@ -102,6 +104,9 @@ describe('backend losses (global services during a peer-list change)', () => {
   test('after a detach the leaving cluster must serve nothing', () => {
     const withAsia = [{ cluster: 'cluster-usa', services: [{ service: 'shop/cart', bySource: { 'cluster-usa': 2, 'cluster-europe': 3, 'cluster-asia': 1 } }] }];
     const losses = backendLosses(withAsia, withAsia, { keep: ['cluster-usa', 'cluster-europe'], gone: 'cluster-asia' });
-    assert.deepEqual(losses.map((l) => l.kind), ['lingering']);
+    assert.deepEqual(
+      losses.map((l) => l.kind),
+      ['lingering'],
+    );
   });
 });

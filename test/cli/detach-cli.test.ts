@@ -8,8 +8,7 @@ import { z } from 'zod';
 import { projectRoot } from '../../config/env.ts';
 import { DETACH_STEPS } from '../../contracts/steps.ts';
 
-const meshpilot = (args: string[]) =>
-  execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), ...args], { reject: false, env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', NO_COLOR: '1' } });
+const meshpilot = (args: string[]) => execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), ...args], { reject: false, env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', NO_COLOR: '1' } });
 
 describe('meshpilot detach (arguments and plan)', () => {
   test('--plan --json prints every step with what it runs, and starts nothing', async () => {
@@ -19,7 +18,10 @@ describe('meshpilot detach (arguments and plan)', () => {
       .object({ mesh: z.string(), cluster: z.string(), steps: z.array(z.object({ name: z.string(), runs: z.array(z.string()), details: z.array(z.string()) })) })
       .parse(JSON.parse(r.stdout));
     assert.equal(out.cluster, 'cluster-asia');
-    assert.deepEqual(out.steps.map((s) => s.name), DETACH_STEPS.map((s) => s.name));
+    assert.deepEqual(
+      out.steps.map((s) => s.name),
+      DETACH_STEPS.map((s) => s.name),
+    );
     assert.match(out.steps.find((s) => s.name === 'remove-peer')!.runs[0]!, /--reuse-values/);
   });
 

@@ -35,9 +35,7 @@ async function biggerPlan(revisionSuffix: string): Promise<RolloutPlan> {
 
 /** Talos calls that would touch an existing node: install, bootstrap, reboot, reset, upgrade. */
 function disruptiveTalosCalls(calls: CallRecord[], addresses: string[]): CallRecord[] {
-  return calls.filter(
-    (c) => c.tool === 'talosctl' && ['apply-config', 'bootstrap', 'reboot', 'reset', 'upgrade'].includes(c.argv[0]!) && c.argv.some((a) => addresses.includes(a)),
-  );
+  return calls.filter((c) => c.tool === 'talosctl' && ['apply-config', 'bootstrap', 'reboot', 'reset', 'upgrade'].includes(c.argv[0]!) && c.argv.some((a) => addresses.includes(a)));
 }
 
 const release = (labDir: string, cluster: string): Release => {
@@ -88,7 +86,9 @@ describe('day two: join and detach', () => {
 
     // the call log: nothing Talos touched a node of the first two, and their clusters were bootstrapped once, ever
     const joinCalls = readCalls(l.labDir).slice(callsBefore);
-    const oldAddresses = Object.values(before.nodes).filter((n) => FIRST_TWO.includes(n.cluster)).map((n) => n.address);
+    const oldAddresses = Object.values(before.nodes)
+      .filter((n) => FIRST_TWO.includes(n.cluster))
+      .map((n) => n.address);
     assert.deepEqual(disruptiveTalosCalls(joinCalls, oldAddresses), [], 'no apply-config, bootstrap, reboot, reset or upgrade on the first two');
     const after = readLabState(l.labDir);
     for (const name of FIRST_TWO) {
@@ -107,7 +107,10 @@ describe('day two: join and detach', () => {
       assert.equal(now.revisions.length, was.revisions.length + 1, `${name}: one helm upgrade (the peer list)`);
       assert.equal(lastRevision(now).chartVersion, lastRevision(was).chartVersion);
       assert.deepEqual(valuesBesidesPeers(now), valuesBesidesPeers(was), `${name}: every other value kept`);
-      assert.deepEqual(peersOf(now), ['cluster-asia', 'cluster-europe', 'cluster-usa'].filter((p) => p !== name));
+      assert.deepEqual(
+        peersOf(now),
+        ['cluster-asia', 'cluster-europe', 'cluster-usa'].filter((p) => p !== name),
+      );
     }
     assert.deepEqual(peersOf(release(l.labDir, 'cluster-asia')), FIRST_TWO.slice().sort());
 
@@ -125,7 +128,10 @@ describe('day two: join and detach', () => {
     assert.equal(again.workflowId, join.workflowId);
     const rerun = await waitFor(suite.env.client, again.workflowId, isFinished, 300_000);
     assert.equal(rerun.state, 'completed', JSON.stringify(rerun.blocked ?? rerun.error));
-    assert.ok(rerun.clusters.every((c) => c.role === 'member'), JSON.stringify(rerun.clusters.map((c) => [c.name, c.role])));
+    assert.ok(
+      rerun.clusters.every((c) => c.role === 'member'),
+      JSON.stringify(rerun.clusters.map((c) => [c.name, c.role])),
+    );
     const allAddresses = Object.values(readLabState(l.labDir).nodes).map((n) => n.address);
     assert.deepEqual(disruptiveTalosCalls(readCalls(l.labDir).slice(callsBeforeRerun), allAddresses), []);
     for (const [c, n] of Object.entries(revisionsBeforeRerun)) assert.equal(release(l.labDir, c).revisions.length, n, `${c}: no new helm revision on a re-run`);
@@ -162,7 +168,12 @@ describe('day two: join and detach', () => {
     assert.equal(asia.revisions.length, asiaBefore.revisions.length + 1, 'one values change on the detached cluster, no uninstall');
     const detachCalls = readCalls(l.labDir).slice(callsBeforeDetach);
     assert.deepEqual(
-      detachCalls.filter((c) => (c.tool === 'helm' && ['uninstall', 'delete'].includes(c.argv[0]!)) || (c.tool === 'kubectl' && c.argv[0] === 'delete') || (c.tool === 'talosctl' && ['reset', 'reboot'].includes(c.argv[0]!))),
+      detachCalls.filter(
+        (c) =>
+          (c.tool === 'helm' && ['uninstall', 'delete'].includes(c.argv[0]!)) ||
+          (c.tool === 'kubectl' && c.argv[0] === 'delete') ||
+          (c.tool === 'talosctl' && ['reset', 'reboot'].includes(c.argv[0]!)),
+      ),
       [],
       'nothing is wiped',
     );
@@ -187,13 +198,20 @@ describe('day two: join and detach', () => {
     assert.match(paused.blocked!.reason, /clusters\[0\]\.id: cluster-usa runs with cluster ID 3/);
     assert.match(paused.blocked!.hint, /set clusters\[2\]\.id/);
     assert.match(paused.blocked!.hint, /meshpilot amend/);
-    assert.deepEqual(paused.clusters.map((c) => c.step), ['not started', 'not started', 'not started'], 'no cluster workflow started');
+    assert.deepEqual(
+      paused.clusters.map((c) => c.step),
+      ['not started', 'not started', 'not started'],
+      'no cluster workflow started',
+    );
 
     await abortRollout(suite.env.client, join.workflowId, { by: 'alice', via: 'test', reason: 'fix the IDs first' });
     const done = await waitFor(suite.env.client, join.workflowId, isFinished, 60_000);
     assert.equal(done.state, 'aborted');
     assert.equal(done.meshSteps.find((s) => s.name === 'mesh-preflight')?.state, 'aborted');
-    assert.ok(done.actions.some((a) => a.action === 'abort' && a.by === 'alice'), 'the abort is in the audit');
+    assert.ok(
+      done.actions.some((a) => a.action === 'abort' && a.by === 'alice'),
+      'the abort is in the audit',
+    );
     const joinCalls = readCalls(l.labDir).slice(callsBefore);
     assert.deepEqual(
       joinCalls.filter((c) => (c.tool === 'helm' && c.argv[0] === 'upgrade') || (c.tool === 'talosctl' && ['apply-config', 'bootstrap', 'gen'].includes(c.argv[0]!))),
@@ -229,12 +247,7 @@ describe('day two: join and detach', () => {
       await extendLab(labDir, fleetFromPlan(big), { scenario: 'happy' });
       const join = await start(suite.env.client, big, taskQueue);
       // past the joining cluster's bootstrap, then pull the plug
-      await waitFor(
-        suite.env.client,
-        join.workflowId,
-        (v) => v.clusters.find((c) => c.name === 'cluster-asia')?.steps.find((s) => s.name === 'bootstrap')?.state === 'done',
-        300_000,
-      );
+      await waitFor(suite.env.client, join.workflowId, (v) => v.clusters.find((c) => c.name === 'cluster-asia')?.steps.find((s) => s.name === 'bootstrap')?.state === 'done', 300_000);
       worker.kill('SIGKILL');
       await worker;
       worker = spawnWorker();
@@ -247,6 +260,10 @@ describe('day two: join and detach', () => {
     const state = readLabState(labDir);
     for (const name of [...FIRST_TWO, 'cluster-asia']) assert.equal(state.clusters[name]!.bootstrapCount, 1, `${name} bootstrapped once`);
     assert.equal(callsMatching(readCalls(labDir), 'talosctl', ['gen', 'secrets']).length, 3, 'secrets generated once per cluster, even across the crash');
-    for (const name of FIRST_TWO) assert.deepEqual(peersOf(release(labDir, name)), ['cluster-asia', 'cluster-europe', 'cluster-usa'].filter((p) => p !== name));
+    for (const name of FIRST_TWO)
+      assert.deepEqual(
+        peersOf(release(labDir, name)),
+        ['cluster-asia', 'cluster-europe', 'cluster-usa'].filter((p) => p !== name),
+      );
   });
 });
