@@ -193,8 +193,8 @@ export async function removeMeshPeers(
     if (removed.length === 0) return { action: 'unchanged', removed, kept: kept.map((e) => e.name), revision: last.revision };
     // entries written by `cilium clustermesh connect` across different CAs embed client certificates: redact them
     const secrets = stringLeaves(kept);
-    const dir = await mkdtemp(path.join(deps.workDir || os.tmpdir(), 'cilium-peers-'));
-    try {
+    // the RAM-backed scratch: the kept entries may hold key material
+    return withSecretDir(async (dir) => {
       const file = path.join(dir, 'peers.yaml');
       await writeFile(file, stringify({ clustermesh: { config: { clusters: kept } } }), { mode: 0o600 });
       const args = ['upgrade', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', chartVersion, '-n', NS, '--reuse-values', '-f', file, '--timeout', HELM_TIMEOUT, '-o', 'json'];
@@ -202,9 +202,7 @@ export async function removeMeshPeers(
       if (up.exitCode !== 0) throw classify(up, `helm upgrade cilium --reuse-values (peers without ${removed.join(', ')})`);
       const revision = z.object({ version: z.number().int() }).safeParse(parseJson(up));
       if (!revision.success) throw fatal('helm upgrade -o json printed no release version');
-      return { action: 'removed', removed, kept: kept.map((e) => e.name), revision: revision.data.version };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      return { action: 'removed' as const, removed, kept: kept.map((e) => e.name), revision: revision.data.version };
+    });
   });
 }
