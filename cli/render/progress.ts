@@ -6,7 +6,7 @@ import { RUN_STATES, STEP_ICON, type RolloutView, type StepState, type StepStatu
 import { colors, type CliIO } from '../io.ts';
 import { renderPause } from './rollout-view.ts';
 
-const STEP_STATES = ['pending', 'running', 'blocked', 'done', 'skipped', 'overridden', 'failed', 'aborted'] as const satisfies readonly StepState[];
+const STEP_STATES = ['pending', 'running', 'blocked', 'done', 'kept', 'skipped', 'overridden', 'failed', 'aborted'] as const satisfies readonly StepState[];
 
 /**
  * `meshpilot watch --json` (and `rollout --wait --json`): one object per line, one per change.
