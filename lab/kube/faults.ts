@@ -3,7 +3,7 @@ import type { LabFaults } from '../scenarios.ts';
 import { parseCidr, intToIp } from './ipv4.ts';
 import { allocateClusterIp, k8sLab, putObj, isoTime, type KubeObject } from './store.ts';
 import type { Release } from './releases.ts';
-import { EXCLUDE_LB_LABEL } from './view.ts';
+import { EXCLUDE_LB_LABEL } from '../../blueprint/announcers.ts';
 
 /** The scenario knobs (lab/scenarios.ts) as the Kubernetes-side tools honour them. */
 const faults = (s: LabState) => s.faults as LabFaults;

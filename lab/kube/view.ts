@@ -1,3 +1,4 @@
+import { EXCLUDE_LB_LABEL } from '../../blueprint/announcers.ts';
 import type { LabCluster, LabNode, LabState } from '../state.ts';
 import { withEditedClusterId } from './faults.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
@@ -9,7 +10,7 @@ import { KUBE_TIMING } from './timing.ts';
  * Objects the lab derives on read instead of storing: Nodes (from the fleet), Pods (from the workloads),
  * and the status of DaemonSets, Deployments and CRDs (from the ready-at clocks).
  */
-export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+export { EXCLUDE_LB_LABEL } from '../../blueprint/announcers.ts';
 
 export function runningNodes(state: LabState, cluster: string): LabNode[] {
   return Object.values(state.nodes)
