@@ -25,6 +25,7 @@ UNIT_TESTS=(
   test/deploy/compose.test.ts
   test/lab/*.test.ts
   test/notify/*.test.ts
+  test/scripts/lint-rules.test.ts
   test/secrets/*.test.ts
   test/verify/cli.test.ts
   test/verify/drift-and-cadence.test.ts
