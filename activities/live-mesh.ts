@@ -79,12 +79,15 @@ export async function readLiveCluster(deps: ActivityDeps, i: { mesh: string; clu
     }
     const [svc, used] = await Promise.all([getService(deps, access, 'kube-system', 'clustermesh-apiserver'), addressesInUse(deps, access)]);
     const address = svc ? ingressIps(svc)[0] : undefined;
+    const talosconfigRef = secretRefs.talosconfig(i.mesh, i.cluster);
+    const hasTalosconfig = await deps.secrets.has(talosconfigRef);
     return {
       ...base,
       ...identity,
       peers,
       state: 'member',
       kubeconfigRef: ref,
+      ...(hasTalosconfig ? { talosconfigRef } : {}),
       ...(address ? { apiserverAddress: address } : {}),
       podCidrs: used.podCidrs,
       rangeHits: rangeHits(i.probe, used),

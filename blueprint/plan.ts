@@ -147,7 +147,7 @@ function meshSteps(bp: Blueprint): StepPlan[] {
   const names = bp.clusters.map((c) => c.name);
   const details: Record<MeshStepName, string[]> = {
     'mesh-preflight': [
-      `reads ${names.join(', ')} where the secret store holds a kubeconfig (mesh/${bp.metadata.name}/CLUSTER/kubeconfig): a member is kept as it is (no Talos step, no Cilium install), every other cluster is built`,
+      `reads ${names.join(', ')} where the secret store holds a kubeconfig (mesh/${bp.metadata.name}/CLUSTER/kubeconfig): a member is kept as it is (no Talos change, no Cilium install; its etcd gate is re-checked), every other cluster is built`,
       `refuses a joining cluster whose ID, name or CIDRs are in use by a member, a member whose live ID differs, a live peer not in this blueprint, maxConnectedClusters other than ${bp.mesh.maxConnectedClusters}`,
     ],
     'mesh-ca': [`one CA for mesh ${bp.metadata.name}, kept across its rollouts`],

@@ -30,6 +30,8 @@ export interface LiveCluster {
   /** what the state rests on, in a sentence (shown in the UI and in pauses) */
   note: string;
   kubeconfigRef?: string;
+  /** a member's stored talosconfig (meshpilot built it): its etcd gate is re-checked read-only */
+  talosconfigRef?: string;
   /** cilium-config `cluster-name`, `cluster-id`, `max-connected-clusters`: what the agents actually run with */
   ciliumName?: string;
   clusterId?: number;

@@ -69,7 +69,7 @@ async function runClusters(m: MeshRolloutState, input: MeshRolloutInput, caRef: 
   const handles = await Promise.all(
     plan.clusters.map((c) => {
       const live = m.liveOf(c.name);
-      const member = live?.state === 'member' && live.kubeconfigRef ? { kubeconfigRef: live.kubeconfigRef, note: live.note } : undefined;
+      const member = live?.state === 'member' && live.kubeconfigRef ? { kubeconfigRef: live.kubeconfigRef, note: live.note, ...(live.talosconfigRef ? { talosconfigRef: live.talosconfigRef } : {}) } : undefined;
       return startChild(clusterRollout, {
         workflowId: m.childId(c.name),
         taskQueue: input.siteQueues ? siteTaskQueue(c.site) : undefined,
