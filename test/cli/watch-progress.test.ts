@@ -39,7 +39,7 @@ describe('progress as changes', () => {
     const first = progressEvents(undefined, view({ a: [1, 'running'], b: [0, 'running'] }), 'T0');
     assert.deepEqual(
       first.map((e) => (e.type === 'step' ? [e.cluster, e.step, e.state] : [e.type, e.state])),
-      [['rollout', 'running'], ['a', 'boot', 'running'], ['b', 'preflight', 'running'], [null, 'mesh-ca', 'done']],
+      [['rollout', 'running'], ['a', 'boot', 'running'], ['b', 'preflight', 'running'], [null, MESH_STEPS[0]!.name, 'done']],
     );
     const next = progressEvents(view({ a: [1, 'running'], b: [0, 'running'] }), view({ a: [3, 'running'], b: [0, 'running'] }), 'T1');
     assert.deepEqual(
