@@ -1,6 +1,7 @@
 import { Address4 } from 'ip-address';
 import { z } from 'zod';
 import { blocked, fatal, transient } from '../contracts/failures.ts';
+import { UNKNOWN_SOURCE, type BackendSnapshot } from '../contracts/live-mesh.ts';
 import type { ActivityDeps } from './deps.ts';
 import { withKubeconfig, withKubeconfigs, type KubeAccess } from './kube/kubeconfig.ts';
 import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
@@ -103,12 +104,14 @@ async function blockOnPendingApiserver(deps: ActivityDeps, access: KubeAccess): 
   throw transient('clustermesh-apiserver has an address now; cilium-cli did not see it yet');
 }
 
+/** `absentPeers`: clusters that must no longer be configured at all (a detached one); still listed → `lingering`. */
 export async function clustermeshStatus(
   deps: ActivityDeps,
-  i: { kubeconfigRef: string; expectPeers: string[] },
-): Promise<{ connected: string[]; missing: string[]; summary: string }> {
+  i: { kubeconfigRef: string; expectPeers: string[]; absentPeers?: string[] },
+): Promise<{ connected: string[]; missing: string[]; lingering: string[]; summary: string }> {
   return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
     let connected: string[] = [];
+    let listed: string[] = [];
     let lastError = '';
     let total = 0;
     await pollWithin(deps.pollBudgetMs, POLL_MS, 'clustermesh status', async () => {
@@ -124,14 +127,18 @@ export async function clustermeshStatus(
       connected = Object.entries(clusters)
         .filter(([, c]) => total > 0 && (c.connected ?? 0) === total)
         .map(([n]) => n);
-      return i.expectPeers.every((p) => connected.includes(p)) ? true : undefined;
+      listed = Object.keys(clusters);
+      const gone = !(i.absentPeers ?? []).some((p) => listed.includes(p));
+      return gone && i.expectPeers.every((p) => connected.includes(p)) ? true : undefined;
     });
     const missing = i.expectPeers.filter((p) => !connected.includes(p));
+    const lingering = (i.absentPeers ?? []).filter((p) => listed.includes(p));
     if (lastError && !connected.length && missing.length) throw transient(`cilium clustermesh status: ${lastError}`);
-    const summary = missing.length
-      ? `${connected.length}/${i.expectPeers.length} peers connected on all ${total} agents; missing: ${missing.join(', ')}`
-      : `all ${i.expectPeers.length} peers connected on all ${total} agents`;
-    return { connected, missing, summary };
+    const summary =
+      (missing.length
+        ? `${connected.length}/${i.expectPeers.length} peers connected on all ${total} agents; missing: ${missing.join(', ')}`
+        : `all ${i.expectPeers.length} peers connected on all ${total} agents`) + (lingering.length ? `; still configured: ${lingering.join(', ')}` : '');
+    return { connected, missing, lingering, summary };
   });
 }
 
@@ -234,5 +241,65 @@ export async function globalServiceBackends(
       else local++;
     }
     return { local, remote };
+  });
+}
+
+const globalServiceSchema = z.object({
+  metadata: z.object({ name: z.string(), namespace: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() }),
+  spec: z.object({ clusterIP: z.string().optional() }).passthrough().default({}),
+});
+const isGlobalService = (s: z.infer<typeof globalServiceSchema>) => ['service.cilium.io/global', 'io.cilium/global-service'].some((a) => s.metadata.annotations?.[a] === 'true');
+
+/**
+ * Every global Service of one cluster as its agent serves it (`cilium-dbg service list`), each backend counted
+ * under the cluster whose pod range holds it (`ranges`: cluster → pod CIDRs; anything else under UNKNOWN_SOURCE).
+ * Backends carry no cluster ID in the agent's list, so the pod ranges are what tell them apart.
+ */
+export async function globalServiceSources(
+  deps: ActivityDeps,
+  i: { cluster: string; kubeconfigRef: string; ranges: Record<string, string[]> },
+): Promise<BackendSnapshot> {
+  const nets = Object.entries(i.ranges).flatMap(([cluster, cidrs]) =>
+    cidrs.filter((c) => !c.includes(':')).map((c) => {
+      try {
+        return { cluster, net: new Address4(c) };
+      } catch {
+        throw fatal(`ranges of ${cluster}: ${JSON.stringify(c)} is not an IPv4 CIDR`);
+      }
+    }),
+  );
+  const sourceOf = (ip: string) => {
+    try {
+      const a = new Address4(ip);
+      return nets.find((n) => a.isInSubnet(n.net))?.cluster ?? UNKNOWN_SOURCE;
+    } catch {
+      return UNKNOWN_SOURCE;
+    }
+  };
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    const svcs = await callTool(deps, 'kubectl', ['get', 'services', '-A', '-o', 'json'], { env: access.env, retries: 2 });
+    if (svcs.exitCode !== 0) throw classify(svcs, 'kubectl get services -A');
+    const globals = z.object({ items: z.array(globalServiceSchema) }).parse(parseJson(svcs)).items.filter(isGlobalService);
+    if (globals.length === 0) return { cluster: i.cluster, services: [] };
+    const r = await callTool(deps, 'kubectl', ['exec', '-n', 'kube-system', 'ds/cilium', '-c', 'cilium-agent', '--', 'cilium-dbg', 'service', 'list', '-o', 'json'], { env: access.env, retries: 2 });
+    if (r.exitCode !== 0) throw classify(r, 'cilium-dbg service list');
+    const list = serviceListSchema.safeParse(parseJson(r));
+    if (!list.success) throw fatal(`cilium-dbg service list -o json has an unexpected shape: ${list.error.issues[0]?.message}`);
+    const services = globals
+      .map((s) => {
+        const ns = s.metadata.namespace ?? 'default';
+        const entry = list.data.find(
+          (e) => e.spec['frontend-address'].ip === s.spec.clusterIP && (e.spec.flags?.name === undefined || (e.spec.flags.name === s.metadata.name && e.spec.flags.namespace === ns)),
+        );
+        const bySource: Record<string, number> = {};
+        for (const b of entry?.spec['backend-addresses'] ?? []) {
+          if (b.state && b.state !== 'active') continue;
+          const src = sourceOf(b.ip);
+          bySource[src] = (bySource[src] ?? 0) + 1;
+        }
+        return { service: `${ns}/${s.metadata.name}`, bySource };
+      })
+      .sort((a, b) => a.service.localeCompare(b.service));
+    return { cluster: i.cluster, services };
   });
 }

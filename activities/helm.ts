@@ -167,3 +167,50 @@ export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Pro
     return { caRef };
   });
 }
+
+const meshPeersSchema = z.object({
+  clustermesh: z.object({ config: z.object({ clusters: z.array(z.object({ name: z.string() }).passthrough()).optional() }).passthrough().optional() }).passthrough().optional(),
+});
+
+/**
+ * Drops clusters from the cilium release's peer list (`clustermesh.config.clusters`) and keeps everything else:
+ * `helm upgrade --reuse-values` at the deployed chart version with a values file holding only the new list (Helm
+ * replaces lists whole). What cilium-cli 0.16 `clustermesh disconnect` does (clustermesh.go DisconnectWithHelm),
+ * per cluster and idempotent: a release that no longer lists them is left alone, so its agents do not roll again.
+ * `drop: 'all'` empties the list (a detached cluster on its own).
+ */
+export async function removeMeshPeers(
+  deps: ActivityDeps,
+  i: { kubeconfigRef: string; drop: string[] | 'all' },
+): Promise<{ action: 'removed' | 'unchanged'; removed: string[]; kept: string[]; revision: number }> {
+  return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
+    let h = await history(deps, access, RELEASE, NS);
+    if (h.length && PENDING.has(h[h.length - 1]!.status)) {
+      await recoverPending(deps, access, h);
+      h = await history(deps, access, RELEASE, NS);
+    }
+    const last = [...h].reverse().find((r) => r.status === 'deployed');
+    const chartVersion = last && chartVersionOf(last.chart);
+    if (!last || !chartVersion) throw fatal('the cilium release has no deployed revision to change the peer list of', 'check `helm history cilium -n kube-system`');
+    const r = await callTool(deps, 'helm', ['get', 'values', RELEASE, '-n', NS, '-o', 'json'], { env: access.env, retries: 2 });
+    if (r.exitCode !== 0) throw classify(r, 'helm get values cilium');
+    const entries = meshPeersSchema.parse(parseJson(r) ?? {}).clustermesh?.config?.clusters ?? [];
+    const drops = (name: string) => i.drop === 'all' || i.drop.includes(name);
+    const kept = entries.filter((e) => !drops(e.name));
+    const removed = entries.filter((e) => drops(e.name)).map((e) => e.name);
+    if (removed.length === 0) return { action: 'unchanged', removed, kept: kept.map((e) => e.name), revision: last.revision };
+    // entries written by `cilium clustermesh connect` across different CAs embed client certificates: redact them
+    const secrets = stringLeaves(kept);
+    // the RAM-backed scratch: the kept entries may hold key material
+    return withSecretDir(async (dir) => {
+      const file = path.join(dir, 'peers.yaml');
+      await writeFile(file, stringify({ clustermesh: { config: { clusters: kept } } }), { mode: 0o600 });
+      const args = ['upgrade', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', chartVersion, '-n', NS, '--reuse-values', '-f', file, '--timeout', HELM_TIMEOUT, '-o', 'json'];
+      const up = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, timeoutMs: 330_000 });
+      if (up.exitCode !== 0) throw classify(up, `helm upgrade cilium --reuse-values (peers without ${removed.join(', ')})`);
+      const revision = z.object({ version: z.number().int() }).safeParse(parseJson(up));
+      if (!revision.success) throw fatal('helm upgrade -o json printed no release version');
+      return { action: 'removed' as const, removed, kept: kept.map((e) => e.name), revision: revision.data.version };
+    });
+  });
+}

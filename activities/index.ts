@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps.ts';
 import * as etcd from './etcd.ts';
 import * as helm from './helm.ts';
 import * as kube from './kube.ts';
+import * as liveMesh from './live-mesh.ts';
 import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
 import * as checks from './rollout-checks.ts';
@@ -45,6 +46,11 @@ export function createActivities(deps: ActivityDeps) {
     clustermeshStatus: bind(deps, cilium.clustermeshStatus),
     clustermeshConnect: bind(deps, cilium.clustermeshConnect),
     applyManifests: bind(deps, kube.applyManifests),
+    // day two: the live mesh a join or a detach changes, and the global services it must keep
+    readLiveCluster: bind(deps, liveMesh.readLiveCluster),
+    globalServiceSources: bind(deps, cilium.globalServiceSources),
+    globalBackendsKept: bind(deps, liveMesh.globalBackendsKept),
+    removeMeshPeers: bind(deps, helm.removeMeshPeers),
     // day two: upgrade
     surveyCluster: bind(deps, upgradeSurvey.surveyCluster),
     etcdUpgradeGate: bind(deps, upgradeTalos.etcdUpgradeGate),

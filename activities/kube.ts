@@ -22,7 +22,7 @@ export async function toolVersions(deps: ActivityDeps): Promise<{ helm: string; 
     callTool(deps, 'cilium', ['version', '--client'], { retries: 1, timeoutMs: 20_000 }),
   ]);
   if (h.exitCode !== 0) throw classify(h, 'helm version', 'install helm v3.16');
-  if (k.exitCode !== 0) throw classify(k, 'kubectl version', 'install kubectl 1.31');
+  if (k.exitCode !== 0) throw classify(k, 'kubectl version', 'install kubectl v1.32');
   if (c.exitCode !== 0) throw classify(c, 'cilium version', 'install cilium-cli v0.16');
   const kubectl = z.object({ clientVersion: z.object({ gitVersion: z.string() }) }).safeParse(parseJson(k));
   const cilium = /^cilium-cli:\s+(\S+)/m.exec(c.stdout)?.[1];

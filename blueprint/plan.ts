@@ -45,6 +45,8 @@ export interface ClusterPlan {
   /** the cluster's pod and service CIDRs (the mesh phase tells remote backends by pod CIDR) */
   podCidrs: string[];
   serviceCidrs: string[];
+  /** the nodes' L2 subnets (optional: plans recorded before it existed lack it) */
+  nodeCidrs?: string[];
   endpoint: string;
   talos: {
     version: string;
@@ -146,6 +148,10 @@ function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): St
 function meshSteps(bp: Blueprint): StepPlan[] {
   const names = bp.clusters.map((c) => c.name);
   const details: Record<MeshStepName, string[]> = {
+    'mesh-preflight': [
+      `reads ${names.join(', ')} where the secret store holds a kubeconfig (mesh/${bp.metadata.name}/CLUSTER/kubeconfig): a member is kept as it is (no Talos change, no Cilium install; its etcd gate is re-checked), every other cluster is built`,
+      `refuses a joining cluster whose ID, name or CIDRs are in use by a member, a member whose live ID differs, a live peer not in this blueprint, maxConnectedClusters other than ${bp.mesh.maxConnectedClusters}`,
+    ],
     'mesh-ca': [`one CA for mesh ${bp.metadata.name}, kept across its rollouts`],
     connect:
       bp.mesh.method === 'helm'
@@ -171,6 +177,7 @@ function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): Cluster
     region: c.region,
     podCidrs: [...c.network.podSubnets],
     serviceCidrs: [...c.network.serviceSubnets],
+    nodeCidrs: [...c.network.nodeSubnets],
     endpoint: c.endpoint,
     talos: {
       version: v.talos,

@@ -1,11 +1,13 @@
 // Resume / Abort clicks on a pause message. Anyone who can see a message can click it, and people double-click:
 // each click is checked against the allow-list, then against the rollout as it is now (judgeClick), and clicks
 // on one pause are handled one at a time in this process so a double click sends one update.
+import { startDetach } from '../client/detach.ts';
 import { abortRollout, actOnStep, getRolloutView } from '../client/rollouts.ts';
 import { slackActor, type ChatCore } from './core.ts';
 import { explain } from './commands.ts';
 import { pauseKeyOf } from './follower.ts';
 import { decodePauseToken, judgeClick } from './pause-token.ts';
+import { decodeDetachRequest } from './render.ts';
 
 export interface Click {
   kind: 'resume' | 'abort';
@@ -68,6 +70,31 @@ export async function handleClick(core: ChatCore, click: Click): Promise<string>
       return explain(err);
     } finally {
       core.followers.poke(token.w);
+    }
+  });
+}
+
+/**
+ * The confirmed Detach button of a `/mesh detach` reply: checked against the allow-list again (anyone who sees the
+ * message can click), then started. A second click attaches to the detach already running instead of starting
+ * another (one detach per mesh and cluster at a time).
+ */
+export async function handleDetachClick(core: ChatCore, click: Omit<Click, 'kind' | 'messageTs'>): Promise<string> {
+  const allowed = core.allow.mayChange(click.userId, click.channelId);
+  if (!allowed.ok) return allowed.message;
+  const req = decodeDetachRequest(click.value);
+  if (!req) return 'This button does not carry a detach this version of meshpilot understands; type `/mesh detach MESH CLUSTER REASON` again.';
+  const actor = slackActor(click.userId);
+  return serialized(JSON.stringify(['detach', req.m, req.c]), async () => {
+    try {
+      const started = await startDetach(core.client, { mesh: req.m, cluster: req.c, reason: req.r, requestedBy: actor, taskQueue: core.taskQueue, limits: core.limits });
+      core.log(`chat: ${actor.by} ${started.started ? 'started' : 'attached to'} ${started.workflowId}`);
+      const follow = click.channelId ? core.followers.follow(started.workflowId, click.channelId) : 'too-many';
+      core.followers.poke(started.workflowId);
+      const head = started.started ? `Detach started: \`${started.workflowId}\`.` : `A detach of ${req.c} is already running: \`${started.workflowId}\` (not started twice).`;
+      return `${head}${follow === 'too-many' ? ' Use `/mesh status ' + started.workflowId + '` to follow it.' : ' Progress follows in this channel.'}`;
+    } catch (err) {
+      return explain(err);
     }
   });
 }

@@ -8,12 +8,13 @@ export type MeshCommand =
   | { kind: 'resume'; target: string; reason?: string }
   | { kind: 'abort'; target: string; reason: string }
   | { kind: 'verify'; name: string }
-  | { kind: 'schedule'; name: string; every: string };
+  | { kind: 'schedule'; name: string; every: string }
+  | { kind: 'detach'; mesh: string; cluster: string; reason: string };
 
 export type MeshCommandKind = MeshCommand['kind'];
 
 /** Commands that change something: only allow-listed users in allow-listed channels may run them. */
-export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule']);
+export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach']);
 
 export const USAGE = [
   '*Usage:* `/mesh <command>`',
@@ -24,6 +25,7 @@ export const USAGE = [
   '• `/mesh abort ID|NAME REASON` — stop the rollout (the reason is kept in its audit)',
   '• `/mesh verify NAME` — check the running mesh against blueprint NAME now',
   '• `/mesh schedule NAME EVERY|off` — verify on a schedule (e.g. `6h`)',
+  '• `/mesh detach MESH CLUSTER REASON` — take CLUSTER out of MESH after you confirm (it keeps running on its own; nothing is wiped)',
   'Blueprints are read from the configured blueprint directory by name; they are never uploaded through chat.',
 ].join('\n');
 
@@ -58,6 +60,9 @@ export function parseMeshCommand(text: string): ParsedCommand {
     case 'schedule':
       if (args.length !== 2) return bad('`schedule` takes a blueprint name and an interval (or `off`), e.g. `/mesh schedule usa-europe 6h`');
       return { ok: true, command: { kind: 'schedule', name: args[0]!, every: args[1]! } };
+    case 'detach':
+      if (args.length < 3) return bad('`detach` needs the mesh, the cluster and a reason, e.g. `/mesh detach usa-europe cluster-asia region closed`');
+      return { ok: true, command: { kind: 'detach', mesh: args[0]!, cluster: args[1]!, reason: rest(2) } };
     default:
       return bad(`unknown command \`${(sub ?? '').slice(0, 40)}\``);
   }

@@ -1,7 +1,18 @@
 // `/mesh …` after it was parsed, allowed and acked: do the work and say what happened (ephemeral, through the
 // command's response_url: one or two replies, well inside its limit of five). Progress goes through followers.
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
-import { ActionRefused, RolloutNotFound, ScheduleInputError, TemporalUnreachable, VerifyRunInProgress, VerifyScheduleNotFound, type ScheduleArgument } from '../client/errors.ts';
+import { validateDetach } from '../client/detach.ts';
+import {
+  ActionRefused,
+  DetachInputError,
+  RolloutNotFound,
+  ScheduleInputError,
+  TemporalUnreachable,
+  VerifyRunInProgress,
+  VerifyScheduleNotFound,
+  type DetachArgument,
+  type ScheduleArgument,
+} from '../client/errors.ts';
 import { abortRollout, actOnStep, getRolloutView, listRollouts, startRollout } from '../client/rollouts.ts';
 import { rolloutWorkflowId } from '../contracts/names.ts';
 import { isTerminal } from '../contracts/status.ts';
@@ -11,7 +22,7 @@ import type { RolloutMessage } from '../notify/message.ts';
 import { BlueprintNameError, BlueprintRefused, BLUEPRINT_NAME, planBlueprint, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
-import { statusMessage } from './render.ts';
+import { detachConfirmMessage, statusMessage } from './render.ts';
 
 export interface CommandContext {
   userId: string;
@@ -29,7 +40,7 @@ async function planByName(core: ChatCore, name: string): Promise<{ plan: Rollout
 
 /** `rollout-…` is a workflow id; a plain name is a blueprint, whose current revision names the rollout. */
 async function resolveRolloutId(core: ChatCore, target: string): Promise<string> {
-  if (target.startsWith('rollout-') || !BLUEPRINT_NAME.test(target)) {
+  if (target.startsWith('rollout-') || target.startsWith('detach-') || !BLUEPRINT_NAME.test(target)) {
     if (!/^[A-Za-z0-9._:-]{1,300}$/.test(target)) throw new BlueprintNameError(`\`${target.slice(0, 80)}\` is neither a rollout id nor a blueprint name`);
     return target;
   }
@@ -108,6 +119,11 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         const file = await resolveBlueprint(core.blueprintDir, cmd.name);
         return { text: (await core.verify.schedule(cmd.name, file, cmd.every, actor)).message };
       }
+      case 'detach': {
+        // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the detach)
+        validateDetach(cmd);
+        return { message: detachConfirmMessage({ m: cmd.mesh, c: cmd.cluster, r: cmd.reason }) };
+      }
     }
   } catch (err) {
     return { text: explain(err) };
@@ -122,6 +138,8 @@ async function inFlight(core: ChatCore): Promise<string> {
 
 /** How `/mesh schedule NAME EVERY` names what it was given. */
 const CHAT_ARGUMENT: Record<ScheduleArgument, string> = { every: 'interval', cron: 'cron expression', catchup: 'catch-up window', mesh: 'mesh name' };
+/** How `/mesh detach MESH CLUSTER REASON` names what it was given. */
+const CHAT_DETACH_ARGUMENT: Record<DetachArgument, string> = { mesh: 'mesh name', cluster: 'cluster name', reason: 'reason' };
 
 /** Absolute server paths become the file's own name (a blueprint) or `<path>`: where the server keeps things is nobody's business in a channel. */
 export function hidePaths(text: string): string {
@@ -140,6 +158,7 @@ function explainRaw(err: unknown): string {
   if (err instanceof TemporalUnreachable) return `${err.message}: is the server up, and does TEMPORAL_ADDRESS point at it?`;
   if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
   if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
+  if (err instanceof DetachInputError) return `The ${CHAT_DETACH_ARGUMENT[err.argument]}: ${err.problem}`;
   if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;
   if (err instanceof VerifyRunInProgress) return err.message;
   return `Something went wrong: ${redact((err as Error).message ?? String(err))}`;

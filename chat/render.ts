@@ -1,5 +1,6 @@
 // RolloutView → the generic notification messages (notify/message.ts). Pure: the follower and the handlers
 // decide when to post; this decides only what a message says.
+import { z } from 'zod';
 import type { MessageAction, MessageField, RolloutMessage } from '../notify/message.ts';
 import { currentStep, isPassed, type OperatorAction, type RolloutView, type StepStatus } from '../contracts/status.ts';
 import { actionsOnPause, encodePauseToken, PAST, tokenForView } from './pause-token.ts';
@@ -7,6 +8,7 @@ import { actionsOnPause, encodePauseToken, PAST, tokenForView } from './pause-to
 export const ACTION_RESUME = 'mesh_resume';
 export const ACTION_ABORT = 'mesh_abort';
 export const ACTION_OPEN_UI = 'mesh_open_ui';
+export const ACTION_DETACH = 'mesh_detach';
 
 function progress(steps: StepStatus[]): string {
   return `${steps.filter(isPassed).length}/${steps.length}`;
@@ -32,11 +34,16 @@ export function uiAction(uiUrl: string | undefined): MessageAction[] {
   return uiUrl ? [{ id: ACTION_OPEN_UI, label: 'Open in Temporal UI', url: uiUrl }] : [];
 }
 
+/** What the run is, in a title: a rollout of a mesh, or the detach of one of its clusters. */
+function runName(view: RolloutView): string {
+  return view.operation ? `Detach ${view.operation.cluster} from ${view.mesh}` : `Rollout ${view.mesh}`;
+}
+
 /** The one status message per rollout and channel, updated in place as the rollout moves. */
 export function statusMessage(view: RolloutView, uiUrl?: string): RolloutMessage {
   const where = view.blocked ? ` at ${view.blocked.cluster ? `${view.blocked.cluster}/` : ''}${view.blocked.step}` : '';
   return {
-    title: `Rollout ${view.mesh}: ${view.state}${where}`,
+    title: `${runName(view)}: ${view.state}${where}`,
     state: view.state,
     text: view.error ? `Error: ${view.error}` : undefined,
     fields: clusterFields(view),
@@ -102,16 +109,58 @@ export function outcomeMessage(view: RolloutView, uiUrl?: string): RolloutMessag
   const lastAbort = [...view.actions].reverse().find((a) => a.action === 'abort');
   const text =
     view.state === 'completed'
-      ? `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
+      ? view.operation
+        ? `${view.operation.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`
+        : `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
       : view.state === 'aborted'
         ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.`
         : `Failed: ${view.error ?? 'see the rollout in the Temporal UI'}`;
   return {
-    title: `Rollout ${view.mesh} ${view.state}`,
+    title: `${runName(view)} ${view.state}`,
     state: view.state === 'paused' || view.state === 'running' ? 'info' : view.state,
     text,
     fields: clusterFields(view),
     actions: uiAction(uiUrl),
     footer: footer(view),
+  };
+}
+
+/** What the Detach button carries: the request exactly as it was typed, so the click starts what was confirmed. */
+export const detachRequestSchema = z.object({ m: z.string().min(1).max(40), c: z.string().min(1).max(32), r: z.string().min(1).max(500) });
+export type DetachRequest = z.infer<typeof detachRequestSchema>;
+
+export function decodeDetachRequest(value: string | undefined): DetachRequest | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = detachRequestSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/mesh detach`: nothing starts until someone allowed presses Detach and confirms. */
+export function detachConfirmMessage(req: DetachRequest): RolloutMessage {
+  return {
+    title: `Detach ${req.c} from ${req.m}?`,
+    state: 'warning',
+    text:
+      `Every remaining peer of ${req.c} forgets it, one at a time, with its global services checked after each change; the remaining mesh is verified; ` +
+      `then ${req.c}'s own peer list is emptied. It keeps running on its own: nothing is uninstalled or wiped.\nReason: ${req.r}`,
+    fields: [],
+    actions: [
+      {
+        id: ACTION_DETACH,
+        label: `Detach ${req.c}`.slice(0, 75),
+        style: 'danger',
+        value: JSON.stringify(req),
+        confirm: {
+          title: `Detach ${req.c}?`.slice(0, 100),
+          text: `${req.c} leaves mesh ${req.m}. Its global services stop serving the other clusters, and theirs stop reaching it. The detach is recorded under your name.`,
+          confirm: 'Detach',
+          deny: 'Keep it',
+        },
+      },
+    ],
   };
 }

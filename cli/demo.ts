@@ -76,7 +76,7 @@ export async function runDemo(io: CliIO, opts: { scenario: ScenarioName; keep: b
         say((await actOnStep(client, started.workflowId, 'resume', { by: 'demo', via: 'cli' })).message);
       }
       await leftPause(client, started.workflowId, pauseKey(view));
-      view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500 });
+      view = await watchRollout(io, client, started.workflowId, { untilPaused: true, uiUrl: url, intervalMs: 500, after: view });
     }
     const calls = readCalls(labDirFor(env));
     say(

@@ -3,6 +3,7 @@ import { DEFAULT_CODEC_PORT, startCodecServer, type RunningCodecServer } from '.
 import { loadEnv } from '../config/env.ts';
 import { resolveTemporalBinary } from '../temporal/cli-binary.ts';
 import { startDevServer } from '../temporal/dev-server.ts';
+import { humanLineSink } from '../workers/log-classify.ts';
 import { runWorker } from '../workers/run.ts';
 import { labDirFor } from './context.ts';
 import type { CliIO } from './io.ts';
@@ -38,6 +39,8 @@ export async function startDevStack(io: CliIO, opts: { lab?: boolean; headless?:
       rawEnv: io.env,
       labDir: opts.lab ? labDirFor(workerEnv) : undefined,
       devKey: true,
+      // a person reads this terminal: human lines (an expected pause is one info line), not JSON
+      logSink: humanLineSink(opts.log),
     });
     opts.log(`worker polling task queue ${worker.taskQueue}${opts.lab ? ' (lab)' : ''}`);
   } catch (err) {

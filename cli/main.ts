@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import * as chat from './commands/chat.ts';
 import * as codecServer from './commands/codec-server.ts';
 import * as demo from './commands/demo.ts';
+import * as detach from './commands/detach.ts';
+import * as diagnose from './commands/diagnose.ts';
 import * as dev from './commands/dev.ts';
 import * as lab from './commands/lab.ts';
 import * as operate from './commands/operate.ts';
@@ -23,7 +25,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, report, validate, plan, verify, schedule, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

@@ -57,3 +57,17 @@ export class TemporalUnreachable extends Error {
     super(`Temporal at ${address} is not reachable (${detail})`);
   }
 }
+
+/** The detach inputs, by what they mean; each surface names them its own way (`MESH`, "the cluster", `--reason`). */
+export type DetachArgument = 'mesh' | 'cluster' | 'reason';
+
+/** Bad detach input: which argument, and what is wrong with it. */
+export class DetachInputError extends Error {
+  override name = 'DetachInputError';
+  constructor(
+    readonly argument: DetachArgument,
+    readonly problem: string,
+  ) {
+    super(`${argument}: ${problem}`);
+  }
+}

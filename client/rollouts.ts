@@ -125,6 +125,11 @@ async function describeLatest(client: Client, workflowId: string) {
   }
 }
 
+/** Whether a workflow with this id runs now (a finished or unknown one does not). */
+export async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  return (await describeLatest(client, workflowId))?.status.name === 'RUNNING';
+}
+
 /** Temporal's address as the client was given it (for messages), when the connection knows it. */
 function temporalAddress(client: Client): string {
   return (client.connection as { options?: { address?: string } }).options?.address ?? 'the configured address';
@@ -211,6 +216,7 @@ async function rolloutView(client: Client, id: string): Promise<RolloutView> {
     updatedAt: parent.updatedAt,
     clusters,
     meshSteps: parent.meshSteps,
+    ...(parent.operation ? { operation: parent.operation } : {}),
     blocked,
     actions: [...parent.actions, ...clusters.flatMap((c) => c.actions)].sort((a, b) => a.at.localeCompare(b.at)),
     startedBy: parent.startedBy,
@@ -340,6 +346,8 @@ async function refusal(client: Client, id: string, action: string, err: unknown)
 
 export interface RolloutListing {
   workflowId: string;
+  /** rollout or detach */
+  kind: string;
   mesh: string;
   state: string;
   blockedStep?: string;
@@ -347,7 +355,7 @@ export interface RolloutListing {
   status: string;
 }
 
-/** Rollouts and upgrades (the runs an operator acts on) from Temporal visibility (search attributes), newest first. */
+/** Rollouts, upgrades and detaches (the runs that change a mesh) from Temporal visibility (search attributes), newest first. */
 export async function listRollouts(client: Client, opts: { state?: string; mesh?: string; limit?: number } = {}): Promise<RolloutListing[]> {
   return reachable(client, () => listRolloutsNow(client, opts));
 }
@@ -361,6 +369,7 @@ async function listRolloutsNow(client: Client, opts: { state?: string; mesh?: st
     const attrs = wf.typedSearchAttributes;
     out.push({
       workflowId: wf.workflowId,
+      kind: attrs.get(SA.kind) ?? RUN_KIND.rollout,
       mesh: attrs.get(SA.mesh) ?? '',
       state: attrs.get(SA.state) ?? '',
       blockedStep: (() => {

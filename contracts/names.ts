@@ -35,6 +35,14 @@ export function upgradeSurveyWorkflowId(mesh: string, revision: string, suffix: 
   return `upgrade-plan-${mesh}-${revision}-${suffix}`;
 }
 
+/**
+ * One detach per (mesh, cluster) at a time: starting it again while it runs attaches to it; a finished one may run
+ * again (every step reads the live mesh first, so it converges).
+ */
+export function detachWorkflowId(mesh: string, cluster: string): string {
+  return `detach-${mesh}-${cluster}`;
+}
+
 /** One verify run per trigger; schedule-started runs get Temporal's own suffix. */
 export function verifyWorkflowId(mesh: string, suffix: string): string {
   return `verify-${mesh}-${suffix}`;
@@ -52,6 +60,7 @@ export const RUN_KIND = {
   upgrade: 'upgrade',
   clusterUpgrade: 'cluster-upgrade',
   upgradeSurvey: 'upgrade-survey',
+  detach: 'detach',
   verify: 'verify',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];

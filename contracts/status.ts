@@ -9,7 +9,8 @@ export type RunState = (typeof RUN_STATES)[number];
 export const TERMINAL_STATES: ReadonlySet<RunState> = new Set(['completed', 'failed', 'aborted']);
 export const isTerminal = (state: RunState): boolean => TERMINAL_STATES.has(state);
 
-export type StepState = 'pending' | 'running' | 'blocked' | 'done' | 'skipped' | 'overridden' | 'failed' | 'aborted';
+/** `kept`: not run because what it builds already exists and must stay as it is (a live mesh member during a join). */
+export type StepState = 'pending' | 'running' | 'blocked' | 'done' | 'kept' | 'skipped' | 'overridden' | 'failed' | 'aborted';
 
 /** How a step's state is drawn in the CLI and the UI details. */
 export const STEP_ICON: Record<StepState, string> = {
@@ -17,6 +18,7 @@ export const STEP_ICON: Record<StepState, string> = {
   running: '▶',
   blocked: '⏸',
   done: '✔',
+  kept: '○',
   skipped: '↷',
   overridden: '⚠',
   failed: '✖',
@@ -62,9 +64,17 @@ export interface OperatorAction {
   reason?: string;
 }
 
+/**
+ * A cluster's part in a rollout: `new` is built from bare metal; `member` already runs in the live mesh (read at
+ * mesh-preflight) and is kept as it is: only its peer list changes, in the mesh phase.
+ */
+export type ClusterRole = 'new' | 'member';
+
 export interface ClusterStatus {
   name: string;
   workflowId: string;
+  /** absent in rollouts started before roles existed: `new` */
+  role?: ClusterRole;
   state: RunState;
   /** the step running, blocked or last finished ('not started' when the cluster's workflow cannot be asked) */
   step: StepName | 'not started';
@@ -86,6 +96,13 @@ export interface BlockedSummary {
   skippable: boolean;
 }
 
+/** A run that is not a rollout of a blueprint: a detach names the cluster leaving the mesh and why. */
+export interface RunOperation {
+  kind: 'detach';
+  cluster: string;
+  reason: string;
+}
+
 /** The mesh rollout (parent) status: the mesh phase in full, and what it knows of each cluster. */
 export interface MeshRolloutStatus {
   id: string;
@@ -94,7 +111,9 @@ export interface MeshRolloutStatus {
   state: RunState;
   startedAt: string;
   updatedAt: string;
-  clusters: Array<{ name: string; workflowId: string; state: RunState; blocked?: BlockedSummary }>;
+  clusters: Array<{ name: string; workflowId: string; state: RunState; role?: ClusterRole; blocked?: BlockedSummary }>;
+  /** set by a detach run (whose steps are in meshSteps and which has no cluster children) */
+  operation?: RunOperation;
   meshSteps: StepStatus[];
   actions: OperatorAction[];
   startedBy: { by: string; via: string };
@@ -112,6 +131,7 @@ export interface RolloutView {
   updatedAt: string;
   clusters: ClusterStatus[];
   meshSteps: StepStatus[];
+  operation?: RunOperation;
   blocked?: BlockedSummary & { workflowId: string };
   actions: OperatorAction[];
   startedBy: { by: string; via: string };
@@ -122,7 +142,7 @@ export interface RolloutView {
 export const stepLabel = (s: { name?: string; step?: string; target?: string }): string => `${s.name ?? s.step ?? ''}${s.target ? ` ${s.target}` : ''}`;
 
 /** Steps that count as passed: later steps may run. */
-const PASSED: ReadonlySet<StepState> = new Set(['done', 'skipped', 'overridden']);
+const PASSED: ReadonlySet<StepState> = new Set(['done', 'kept', 'skipped', 'overridden']);
 export const isPassed = (s: StepStatus): boolean => PASSED.has(s.state);
 
 /** The step running or paused, else the last one that started (the first when none did). */

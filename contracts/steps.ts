@@ -21,6 +21,8 @@ export interface StepDefinition<Name extends string = string> {
 }
 
 const CHART = 'helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version CHART -n kube-system';
+/** The deployed chart version again, keeping every value but the ones in the file (Helm replaces lists whole). */
+const REUSE = 'helm upgrade cilium cilium --repo https://helm.cilium.io/ --version DEPLOYED-CHART -n kube-system --reuse-values';
 
 /** One cluster, bare metal to a ClusterMesh-ready Cilium (workflows/cluster-rollout.ts runs them in this order). */
 export const CLUSTER_STEPS = [
@@ -129,6 +131,19 @@ export const CLUSTER_STEPS = [
 
 /** The mesh: the shared CA before the clusters, the rest after every cluster reached clustermesh-address. */
 export const MESH_STEPS = [
+  // Day two, join (issue #16): which clusters already run in the mesh, read live, before anything is built.
+  {
+    name: 'mesh-preflight',
+    title: 'The live mesh: members kept as they are, joining clusters must not clash with it',
+    skippable: false,
+    gate: false,
+    beforeClusters: true,
+    runs: [
+      'per cluster with a kubeconfig in the secret store: kubectl get configmap cilium-config -n kube-system -o json (cluster-name, cluster-id, max-connected-clusters)',
+      'helm get values cilium -n kube-system -o json (clustermesh.useAPIServer, the peers in clustermesh.config.clusters); kubectl get nodes, services -A -o json (addresses in use)',
+      'a joining cluster whose ID, name, CIDRs or mesh.maxConnectedClusters clash with a live member, a member whose live ID or name differ from the blueprint, or a live peer the blueprint does not list: pause naming the field to change',
+    ],
+  },
   {
     name: 'mesh-ca',
     title: 'Shared ClusterMesh CA (once, ever)',
@@ -145,6 +160,7 @@ export const MESH_STEPS = [
     runs: [
       `mesh.method helm: ${CHART} -f VALUES -f MESH-CA on every cluster (VALUES adds clustermesh.config.clusters: the others)`,
       'mesh.method cilium-connect: cilium clustermesh connect per cluster pair',
+      'with live members (a join): the joining clusters first, then one member at a time, each followed by cilium status -o json and its global Services\' backends (cilium-dbg service list): every member that served backends before still does',
     ],
   },
   {
@@ -167,6 +183,51 @@ export const MESH_STEPS = [
     skippable: true,
     gate: false,
     runs: ['kubectl apply -f MANIFESTS on every cluster that has global services or policies'],
+  },
+] as const satisfies readonly StepDefinition[];
+
+// ---- Day two: detach (issue #16). `meshpilot detach MESH CLUSTER` runs these (workflows/mesh-detach.ts). ----
+
+/** Take one cluster out of a live mesh: every remaining peer forgets it, the remaining mesh is verified, and the cluster keeps running on its own. */
+export const DETACH_STEPS = [
+  {
+    name: 'detach-preflight',
+    title: 'The live mesh: the leaving cluster, its peers, their global Services',
+    skippable: false,
+    gate: false,
+    runs: [
+      'helm get values cilium -n kube-system -o json on the leaving cluster and, transitively, on every peer it names (clustermesh.config.clusters)',
+      'kubectl get nodes -o json (pod CIDRs), kubectl get services -A -o json (global Services) on every cluster',
+      'kubectl exec ds/cilium -c cilium-agent -- cilium-dbg service list -o json on every remaining cluster: the backends each global Service has, by source cluster',
+    ],
+  },
+  {
+    name: 'remove-peer',
+    title: 'Remove the leaving cluster from every remaining peer, one at a time',
+    skippable: false,
+    gate: false,
+    runs: [`${REUSE} -f PEERS (clustermesh.config.clusters without the leaving cluster), then cilium status -o json, one remaining cluster at a time`],
+  },
+  {
+    name: 'detach-verify',
+    title: 'cilium clustermesh status: the remaining peers connected, the leaving cluster gone',
+    skippable: false,
+    gate: false,
+    runs: ['cilium clustermesh status -o json on every remaining cluster until every remaining peer is connected and the leaving cluster is not listed'],
+  },
+  {
+    name: 'global-services',
+    title: 'Global services kept the backends of every remaining cluster',
+    skippable: false,
+    gate: true,
+    runs: ["kubectl exec ds/cilium -c cilium-agent -- cilium-dbg service list -o json on every remaining cluster: each global Service still has backends from every remaining cluster that served it, none from the leaving one"],
+  },
+  {
+    name: 'isolate',
+    title: "Empty the leaving cluster's own peer list; it keeps running on its own",
+    skippable: false,
+    gate: false,
+    runs: [`${REUSE} -f PEERS (clustermesh.config.clusters: []) on the leaving cluster; nothing is uninstalled or wiped`],
   },
 ] as const satisfies readonly StepDefinition[];
 
@@ -271,9 +332,10 @@ export const UPGRADE_MESH_STEPS = [
 
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
+export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
 export type UpgradeClusterStepName = (typeof UPGRADE_CLUSTER_STEPS)[number]['name'];
 export type UpgradeMeshStepName = (typeof UPGRADE_MESH_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | UpgradeClusterStepName | UpgradeMeshStepName;
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

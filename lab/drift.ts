@@ -3,10 +3,10 @@
 // healed again. Everything goes through the lab's own state and store, so the lab's tools then report it.
 import { KUBE_TIMING } from './kube/timing.ts';
 import { reconcileLbIpam } from './kube/lbipam.ts';
-import { beginInstallOrUpgrade, finish, getRelease, lastRevision } from './kube/releases.ts';
-import { allocateClusterIp, deleteObj, getObj, k8sLab, keyOf, listObjs, objKey, putObj, type KubeObject } from './kube/store.ts';
+import { beginInstallOrUpgrade, finish, getRelease, isPending, lastRevision } from './kube/releases.ts';
+import { allocateClusterIp, deleteObj, getObj, isoTime, k8sLab, keyOf, listObjs, objKey, putObj, type K8sLab, type KubeObject } from './kube/store.ts';
 import { getPath, setPath, type Values } from './kube/values.ts';
-import { withLabState, type LabCluster, type LabState } from './state.ts';
+import { withLabState, type LabCluster, type LabNode, type LabState } from './state.ts';
 
 const DRIFT_LABEL = 'meshpilot.dev/lab-drift';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,8 +20,30 @@ function clusterOf(state: LabState, name: string): LabCluster {
 interface DriftMemory {
   removedPeers?: Record<string, unknown>;
   policies?: Record<string, unknown>;
+  /** hubble-relay's readyAt before breakHubbleRelay removed it */
+  hubbleReadyAt?: number;
+  /** the cilium release revision leaveReleasePending added */
+  pendingRevision?: number;
 }
 const memory = (c: LabCluster) => ((c.extra as { drift?: DriftMemory }).drift ??= {});
+/** Reads the memory without creating it (for the read-only views below). */
+const recall = (c: LabCluster): DriftMemory => (c.extra as { drift?: DriftMemory }).drift ?? {};
+
+/** A heal drops what it took back, and the memory once it holds nothing: the cluster's record is as before the break. */
+function forget(c: LabCluster, drop: (m: DriftMemory) => void): void {
+  const m = memory(c);
+  drop(m);
+  for (const [k, v] of Object.entries(m)) {
+    if (v === undefined || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)) delete m[k as keyof DriftMemory];
+  }
+  if (Object.keys(m).length === 0) delete (c.extra as { drift?: DriftMemory }).drift;
+}
+
+function nodeAt(state: LabState, address: string): LabNode {
+  const n = state.nodes[address];
+  if (!n) throw new Error(`lab drift: no node at ${address}`);
+  return n;
+}
 
 /** A Helm upgrade of the cilium release with changed values, as `helm upgrade --reuse-values` would record it. */
 function upgradeCilium(c: LabCluster, change: (v: Values) => Values, now: number): void {
@@ -58,7 +80,7 @@ export async function reconnectPeer(labDir: string, cluster: string, peer: strin
     const entry = memory(c).removedPeers?.[peer];
     if (!entry) throw new Error(`lab drift: ${peer} was not disconnected from ${cluster} by disconnectPeer`);
     upgradeCilium(c, (v) => setPath(v, 'clustermesh.config.clusters', [...peersOf(v), entry]), Date.now());
-    delete memory(c).removedPeers![peer];
+    forget(c, (m) => delete m.removedPeers![peer]);
   });
   await waitForAgentRoll();
 }
@@ -114,7 +136,9 @@ export async function disableWireguardOnNode(labDir: string, node: string): Prom
 
 export async function enableWireguardOnNode(labDir: string, node: string): Promise<void> {
   await withLabState(labDir, (s) => {
-    s.faults.wireguardOffNodes = ((s.faults.wireguardOffNodes as string[] | undefined) ?? []).filter((n) => n !== node);
+    const left = ((s.faults.wireguardOffNodes as string[] | undefined) ?? []).filter((n) => n !== node);
+    if (left.length) s.faults.wireguardOffNodes = left;
+    else delete s.faults.wireguardOffNodes;
   });
 }
 
@@ -154,22 +178,131 @@ export async function restorePolicy(labDir: string, cluster: string, ref: { name
     const p = c.kube[policyKey(ref.namespace, ref.name)] as KubeObject | undefined;
     if (!saved || !p) throw new Error(`lab drift: ${ref.namespace}/${ref.name} in ${cluster} was not edited by editPolicy`);
     putObj(c, { ...p, spec: saved }, Date.now());
-    delete memory(c).policies![`${ref.namespace}/${ref.name}`];
+    forget(c, (m) => delete m.policies![`${ref.namespace}/${ref.name}`]);
   });
 }
+
+const hubbleRelayKey = objKey('apps/v1', 'Deployment', 'kube-system', 'hubble-relay');
 
 /** The Hubble relay crash-looping (bad TLS secret, OOM): its Deployment stays, no replica is ready. */
 export async function breakHubbleRelay(labDir: string, cluster: string): Promise<void> {
   await withLabState(labDir, (s) => {
     const c = clusterOf(s, cluster);
-    const key = objKey('apps/v1', 'Deployment', 'kube-system', 'hubble-relay');
-    if (!c.kube[key]) throw new Error(`lab drift: ${cluster} has no hubble-relay Deployment (mesh.hubble.relay: false?)`);
-    delete k8sLab(c).readyAt[key];
+    if (!c.kube[hubbleRelayKey]) throw new Error(`lab drift: ${cluster} has no hubble-relay Deployment (mesh.hubble.relay: false?)`);
+    const readyAt = k8sLab(c).readyAt[hubbleRelayKey];
+    if (readyAt !== undefined) memory(c).hubbleReadyAt = readyAt;
+    delete k8sLab(c).readyAt[hubbleRelayKey];
   });
 }
 
 export async function healHubbleRelay(labDir: string, cluster: string): Promise<void> {
   await withLabState(labDir, (s) => {
-    k8sLab(clusterOf(s, cluster)).readyAt[objKey('apps/v1', 'Deployment', 'kube-system', 'hubble-relay')] = Date.now();
+    const c = clusterOf(s, cluster);
+    k8sLab(c).readyAt[hubbleRelayKey] = recall(c).hubbleReadyAt ?? Date.now();
+    forget(c, (m) => delete m.hubbleReadyAt);
   });
+}
+
+/**
+ * A node that stops answering (a pulled cable, a switch port shut, a wrong VLAN after maintenance): the same
+ * fact as the node-unreachable scenario (`faults.unreachableNodes`), so talosctl, the BMC and etcd's metrics
+ * listener all go quiet for it.
+ */
+export async function makeNodeUnreachable(labDir: string, address: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    nodeAt(s, address);
+    const list = (s.faults.unreachableNodes as string[] | undefined) ?? [];
+    if (!list.includes(address)) s.faults.unreachableNodes = [...list, address];
+  });
+}
+
+export async function makeNodeReachable(labDir: string, address: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const left = ((s.faults.unreachableNodes as string[] | undefined) ?? []).filter((a) => a !== address);
+    if (left.length) s.faults.unreachableNodes = left;
+    else delete s.faults.unreachableNodes;
+  });
+}
+
+/**
+ * A degraded link to one control-plane member (a flapping uplink, a noisy neighbour on the switch): its etcd peer
+ * round trips grow by `extraRttMs`, the same fact as the etcd-slow scenario. The lab slows one member at a time.
+ */
+export async function slowEtcdPeer(labDir: string, address: string, extraRttMs: number): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const n = nodeAt(s, address);
+    if (n.role !== 'controlplane') throw new Error(`lab drift: ${n.name} is a worker: etcd runs on control-plane nodes only`);
+    s.faults.slowEtcdMember = { address, extraRttMs };
+  });
+}
+
+export async function restoreEtcdPeer(labDir: string, address: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    if ((s.faults.slowEtcdMember as { address?: string } | undefined)?.address === address) delete s.faults.slowEtcdMember;
+  });
+}
+
+/**
+ * An interrupted `helm upgrade` (Ctrl-C, a CI job killed, a lost connection): helm records the new revision as
+ * pending-upgrade before it applies anything, so the release stays pending and the next upgrade is refused with
+ * "another operation (install/upgrade/rollback) is in progress" (helm/helm@v3.16.4 pkg/action/upgrade.go).
+ */
+export async function leaveReleasePending(labDir: string, cluster: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const c = clusterOf(s, cluster);
+    const rel = getRelease(c, 'kube-system', 'cilium');
+    if (!rel) throw new Error(`lab drift: ${cluster} has no cilium release (roll the mesh out first)`);
+    const last = lastRevision(rel);
+    const now = isoTime(Date.now());
+    rel.revisions.push({ ...structuredClone(last), revision: last.revision + 1, status: 'pending-upgrade', updated: now, description: 'Preparing upgrade' });
+    memory(c).pendingRevision = last.revision + 1;
+  });
+}
+
+/** Removes the pending revision leaveReleasePending added, when it is still the release's last and still pending. */
+export async function clearPendingRelease(labDir: string, cluster: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const c = clusterOf(s, cluster);
+    const rel = getRelease(c, 'kube-system', 'cilium');
+    const rev = recall(c).pendingRevision;
+    if (rel && rev !== undefined && lastRevision(rel).revision === rev && isPending(lastRevision(rel).status)) rel.revisions.pop();
+    forget(c, (m) => delete m.pendingRevision);
+  });
+}
+
+// What drift is in the lab now, read from the lab's state (for `meshpilot lab faults` and `lab heal`).
+
+/** [cluster, peer] pairs disconnectPeer removed and reconnectPeer has not put back. */
+export function disconnectedPeers(state: LabState): Array<[string, string]> {
+  return Object.values(state.clusters).flatMap((c) => Object.keys(recall(c).removedPeers ?? {}).map((p): [string, string] => [c.name, p]));
+}
+
+/** [cluster, "namespace/name"] of the policies editPolicy changed and restorePolicy has not restored. */
+export function editedPolicies(state: LabState): Array<[string, string]> {
+  return Object.values(state.clusters).flatMap((c) => Object.keys(recall(c).policies ?? {}).map((p): [string, string] => [c.name, p]));
+}
+
+/** Clusters holding tenant LoadBalancers from exhaustPool. */
+export function exhaustedPools(state: LabState): string[] {
+  return Object.values(state.clusters)
+    .filter((c) => listObjs(c, 'Service').some((o) => o.metadata.labels?.[DRIFT_LABEL] === 'pool-exhausted'))
+    .map((c) => c.name);
+}
+
+/** Clusters whose hubble-relay Deployment exists and has no ready time (breakHubbleRelay). */
+export function brokenHubbleRelays(state: LabState): string[] {
+  return Object.values(state.clusters)
+    .filter((c) => c.kube[hubbleRelayKey] && (c.extra as { k8sLab?: K8sLab }).k8sLab?.readyAt[hubbleRelayKey] === undefined)
+    .map((c) => c.name);
+}
+
+/** Clusters whose cilium release still ends in the pending revision leaveReleasePending added (a rollout may have recovered it). */
+export function pendingReleases(state: LabState): string[] {
+  return Object.values(state.clusters)
+    .filter((c) => {
+      const rev = recall(c).pendingRevision;
+      const rel = getRelease(c, 'kube-system', 'cilium');
+      return rev !== undefined && rel !== undefined && lastRevision(rel).revision === rev && isPending(lastRevision(rel).status);
+    })
+    .map((c) => c.name);
 }

@@ -22,6 +22,7 @@ export function fleetFromPlan(plan: RolloutPlan): FleetSpec {
   return {
     clusters: plan.clusters.map((c) => ({
       name: c.name,
+      id: c.id,
       endpoint: c.endpoint,
       nodes: c.nodes.map((n) => ({ name: n.name, address: n.address, site: n.site, role: n.role, installDisk: n.installDisk })),
     })),

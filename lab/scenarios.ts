@@ -22,6 +22,8 @@ export interface LabFaults {
   wireguardOffNodes?: string[];
   /** cp-only-excluded: control-plane nodes keep node.kubernetes.io/exclude-from-external-load-balancers whatever the config says. */
   keepCpExcludeLabel?: boolean;
+  /** join-id-clash: this cluster's cilium-config says cluster-id `id` whatever its Helm values (edited by hand). */
+  clusterIdEdited?: { cluster: string; id: number };
   /** upgrade-node-stuck: these node addresses do not come back from the reboot that installs a Talos upgrade. */
   upgradeNeverReturns?: string[];
   /** upgrade-etcd-unhealthy: once upgraded, the etcd member on these node addresses does not answer (its node runs). */
@@ -42,6 +44,8 @@ export const SCENARIOS = {
     "A previous interrupted run left the first cluster's cilium release in pending-install: meshpilot must recover it, not fail with 'another operation is in progress'.",
   'cp-only-excluded':
     "Control-plane nodes keep Talos' node.kubernetes.io/exclude-from-external-load-balancers label: no node announces the LB IPs, and nothing errors. The pause must name the label.",
+  'join-id-clash':
+    "The first cluster's cilium-config was edited by hand to the cluster ID the blueprint gives the last one: joining that last cluster (lab init of the bigger blueprint, then rollout) pauses at mesh-preflight naming the clash.",
   'upgrade-node-stuck':
     "The first cluster's second control plane does not come back from the reboot that installs its Talos upgrade: `meshpilot upgrade` pauses at talos-upgrade on that node, with etcd still at quorum.",
   'upgrade-etcd-unhealthy':
@@ -79,6 +83,8 @@ export function scenarioFaults(name: ScenarioName, fleet: FleetSpec): LabFaults 
       return { helmStuckPending: first ? [first.name] : [] };
     case 'cp-only-excluded':
       return { keepCpExcludeLabel: true };
+    case 'join-id-clash':
+      return first && last && first !== last && last.id !== undefined ? { clusterIdEdited: { cluster: first.name, id: last.id } } : {};
     case 'upgrade-node-stuck': {
       const cps = first?.nodes.filter((n) => n.role === 'controlplane') ?? [];
       const victim = cps[1] ?? cps[0];

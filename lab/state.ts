@@ -68,6 +68,8 @@ export function labDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 
 const stateFile = (dir: string) => path.join(dir, 'state.json');
 
+export const labExists = (dir: string): boolean => existsSync(stateFile(dir));
+
 /**
  * A long-lived process (the worker's lab tool server) reads the state on every call. Validating the whole fleet
  * each time costs O(fleet) CPU per call, so the text last read or written by this process is kept with its

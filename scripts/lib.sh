@@ -94,3 +94,29 @@ _go_binary_build() {
   "$build_fn" "$tmp"
   mv "$tmp" "$out"
 }
+
+# go_module_copy MODULE@VERSION DEST : a writable copy of a module from the Go module proxy, without vendor/, for
+# builds that must edit its go.mod first (replaces the proxy cannot serve).
+go_module_copy() {
+  local dir
+  dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -f "$dir/go.mod" ] || { echo "setup: go mod download $1 gave no module" >&2; exit 1; }
+  rm -rf "$2"
+  mkdir -p "$(dirname -- "$2")"
+  cp -r "$dir" "$2"
+  chmod -R u+w "$2"
+  rm -rf "$2/vendor"
+}
+
+# go_module_prepared MODULE@VERSION DEST EDIT_FN MESSAGE : go_module_copy, then EDIT_FN DEST edits its go.mod, then
+# its dependencies are downloaded; DEST/.complete marks it done, so it is prepared once per machine. Logs MESSAGE
+# when there is work to do.
+go_module_prepared() {
+  local module=$1 dest=$2 edit_fn=$3 message=$4
+  [ -f "$dest/.complete" ] && return 0
+  log "$message"
+  go_module_copy "$module" "$dest"
+  "$edit_fn" "$dest"
+  (cd "$dest" && GOFLAGS="$GOFLAGS -mod=mod" go mod download)
+  touch "$dest/.complete"
+}

@@ -18,12 +18,14 @@ UNIT_TESTS=(
   test/chat/replay-guard.test.ts
   test/chat/signature.test.ts
   test/chat/slack-app.test.ts
+  test/cli/diagnose-lb.test.ts
   test/codec/aes-gcm-codec.test.ts
   test/codec/server.test.ts
   test/config/env.test.ts
   test/deploy/compose.test.ts
   test/lab/*.test.ts
   test/notify/*.test.ts
+  test/scripts/lint-rules.test.ts
   test/secrets/*.test.ts
   test/verify/cli.test.ts
   test/verify/drift-and-cadence.test.ts

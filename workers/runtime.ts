@@ -1,16 +1,18 @@
 import { DefaultLogger, Runtime, type LogLevel as SdkLogLevel } from '@temporalio/worker';
+import { classified } from './log-classify.ts';
 import { jsonLines, type LogLevel, type LogSink } from './log.ts';
 
 let installed: LogSink | undefined;
 
 /**
  * Process-wide Temporal runtime: every log line — the SDK's, and the Core SDK's forwarded from Rust instead of
- * printed with ANSI colours — goes to one sink (JSON lines on stderr by default), and the SDK's metrics go to
+ * printed with ANSI colours — is classified by meshpilot's failure types (log-classify.ts) and goes to one sink (JSON lines on stderr by default), and the SDK's metrics go to
  * Prometheus when a port is given. Must run before the first NativeConnection; later calls are no-ops.
  */
 export function installRuntime(opts: { logLevel: 'debug' | 'info' | 'warn' | 'error'; metricsPort?: number; sink?: LogSink }): void {
   if (installed) return;
-  const sink = opts.sink ?? jsonLines();
+  // classified by meshpilot's failure types first (a blocked attempt is an info line), then filtered by level
+  const sink = classified(opts.sink ?? jsonLines(), opts.logLevel);
   installed = sink;
   const level = opts.logLevel.toUpperCase() as SdkLogLevel;
   Runtime.install({

@@ -20,8 +20,12 @@ function frozen(c: ClusterPlan): Record<string, unknown> {
   };
 }
 
-/** Throws with every unsafe difference named (field path and cluster); returns when the amendment is safe. */
-export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): void {
+/**
+ * Throws with every unsafe difference named (field path and cluster); returns when the amendment is safe.
+ * `identityMayChange`: no cluster has started building yet (a rollout paused at mesh-preflight), so identities,
+ * addresses and versions may still change: only the mesh, its cluster set and its connect method are fixed.
+ */
+export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan, opts: { identityMayChange?: boolean } = {}): void {
   if (!next || typeof next !== 'object' || !Array.isArray(next.clusters)) {
     throw refused('plan: not a rollout plan (amend takes the planned blueprint; use `meshpilot amend ID FILE`)');
   }
@@ -30,7 +34,7 @@ export function assertSafeAmendment(current: RolloutPlan, next: RolloutPlan): vo
   const names = (p: RolloutPlan) => p.clusters.map((c) => c.name).sort().join(',');
   if (names(current) !== names(next)) problems.push(`clusters [${names(current)}] → [${names(next)}]`);
   if (next.meshPhase.method !== current.meshPhase.method) problems.push(`meshPhase.method ${current.meshPhase.method} → ${next.meshPhase.method}`);
-  for (const c of current.clusters) {
+  for (const c of opts.identityMayChange ? [] : current.clusters) {
     const n = next.clusters.find((x) => x.name === c.name);
     if (!n) continue;
     const a = frozen(c);

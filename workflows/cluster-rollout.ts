@@ -1,25 +1,9 @@
 // One cluster, bare metal to a ClusterMesh-ready Cilium: resumable steps, each idempotent, pausing when blocked.
-import {
-  condition,
-  continueAsNew,
-  allHandlersFinished,
-  getExternalWorkflowHandle,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, allHandlersFinished, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ClusterPlan } from '../blueprint/plan.ts';
 import { GOLDEN_RULE_ETCD_RTT_MS } from '../blueprint/limits.ts';
 import { fatal } from '../contracts/failures.ts';
-import {
-  abortClusterSignal,
-  amendClusterSignal,
-  clusterBlockedSignal,
-  clusterStatusQuery,
-  overrideUpdate,
-  resumeUpdate,
-  skipUpdate,
-  type ActorInput,
-} from '../contracts/messages.ts';
+import { abortClusterSignal, amendClusterSignal, clusterBlockedSignal, clusterStatusQuery, overrideUpdate, resumeUpdate, skipUpdate, type ActorInput } from '../contracts/messages.ts';
 import { blockedSummaryOf, type ClusterStatus, type RunState } from '../contracts/status.ts';
 import { CLUSTER_STEPS, DEFAULT_PAUSE_LIMITS, type PauseLimits } from '../contracts/steps.ts';
 import { helmValuesAt } from '../blueprint/render/step-artifacts.ts';
@@ -45,6 +29,12 @@ export interface ClusterRolloutInput {
   /** the lab has no BMCs: nodes start in maintenance mode */
   bootOverride?: 'none' | 'manual';
   limits?: PauseLimits;
+  /**
+   * The cluster already runs in the live mesh (read at mesh-preflight): nothing is built or re-applied. Only the
+   * read-only steps run (tools, Cilium ready, the clustermesh-apiserver's address) and lb-ipam re-applies the pool
+   * without its canary; its peer list changes once, in the mesh phase.
+   */
+  member?: { kubeconfigRef: string; note: string; talosconfigRef?: string };
   /** set when the run continues as new: where the previous run stopped */
   carried?: { runner: StepRunnerState; outputs: ClusterOutputs };
 }
@@ -69,6 +59,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
   const status = (): ClusterStatus => ({
     name: plan.name,
     workflowId: workflowInfo().workflowId,
+    role: input.member ? 'member' : 'new',
     state,
     step: runner.currentStep()?.name ?? 'preflight',
     steps: runnerState.steps,
@@ -110,6 +101,14 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
     runner.recheckNow();
   });
 
+  const controlPlanes = () => plan.nodes.filter((n) => n.role === 'controlplane');
+  const firstCp = () => {
+    const cp = controlPlanes()[0];
+    if (!cp) throw fatal(`cluster ${plan.name} has no control-plane node`);
+    return cp;
+  };
+  const talosconfigRef = () => required(outputs.talosconfigRef, 'talosconfig');
+
   onChange();
   try {
     await runSteps();
@@ -130,20 +129,18 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
   return { cluster: plan.name, state, outputs, error };
 
   async function runSteps(): Promise<void> {
+    if (input.member) return runMemberSteps(input.member);
     const nodes = () => plan.nodes;
     // The role configs carry the first node's disk; a node with another one gets a per-node patch at apply time.
     const clusterDisk = plan.nodes[0]?.installDisk ?? '/dev/sda';
-    const controlPlanes = () => plan.nodes.filter((n) => n.role === 'controlplane');
-    const firstCp = () => {
-      const cp = controlPlanes()[0];
-      if (!cp) throw fatal(`cluster ${plan.name} has no control-plane node`);
-      return cp;
-    };
-    const talosconfigRef = () => required(outputs.talosconfigRef, 'talosconfig');
     const kubeconfigRef = () => required(outputs.kubeconfigRef, 'kubeconfig');
 
     await runner.run('preflight', async () => {
-      await act(quick.preflightCluster, `${plan.name}: talosctl/helm/kubectl/cilium present, talosctl matches Talos ${plan.talos.version}`, { cluster: plan.name, talosVersion: plan.talos.version, ciliumVersion: plan.cilium.version });
+      await act(quick.preflightCluster, `${plan.name}: talosctl/helm/kubectl/cilium present, talosctl matches Talos ${plan.talos.version}`, {
+        cluster: plan.name,
+        talosVersion: plan.talos.version,
+        ciliumVersion: plan.cilium.version,
+      });
     });
 
     await runner.run('boot', async () => {
@@ -198,9 +195,7 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
           }),
         ),
       );
-      await Promise.all(
-        nodes().map((n) => act(waits.waitNodeRunning, `${n.name} (${n.address}): installed and running`, { address: n.address, nodeName: n.name, talosconfigRef: talosconfigRef() })),
-      );
+      await Promise.all(nodes().map((n) => act(waits.waitNodeRunning, `${n.name} (${n.address}): installed and running`, { address: n.address, nodeName: n.name, talosconfigRef: talosconfigRef() })));
     });
 
     await runner.run('bootstrap', async () => {
@@ -217,6 +212,46 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
       outputs.kubeconfigRef = kc.kubeconfigRef;
     });
 
+    await etcdLatencyStep();
+
+    await runner.run('cilium-install', async () => {
+      await act(waits.ensureCilium, `${plan.name}: helm upgrade --install cilium ${plan.cilium.chartVersion} (no clustermesh LB yet)`, {
+        kubeconfigRef: kubeconfigRef(),
+        chartVersion: plan.cilium.chartVersion,
+        values: helmValuesAt['cilium-install'](plan.cilium),
+        secretValuesRefs: [input.meshCaRef],
+      });
+    });
+
+    await runner.run('cilium-ready', async () => {
+      await act(waits.ciliumReady, `${plan.name}: cilium status --wait`, { kubeconfigRef: kubeconfigRef() });
+    });
+
+    await runner.run('lb-ipam', async () => {
+      await act(waits.ensureLbIpam, `${plan.name}: LB pool + L2 policy; a canary LoadBalancer gets an announced IP`, {
+        kubeconfigRef: kubeconfigRef(),
+        manifests: plan.lbIpam.manifests,
+        canary: true,
+      });
+    });
+
+    await runner.run('clustermesh-enable', async () => {
+      await act(waits.ensureCilium, `${plan.name}: helm upgrade cilium with the clustermesh-apiserver LoadBalancer`, {
+        kubeconfigRef: kubeconfigRef(),
+        chartVersion: plan.cilium.chartVersion,
+        values: helmValuesAt['clustermesh-enable'](plan.cilium),
+        secretValuesRefs: [input.meshCaRef],
+      });
+    });
+
+    await runner.run('clustermesh-address', async () => {
+      const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: kubeconfigRef() });
+      outputs.apiserverAddress = address;
+    });
+  }
+
+  /** The Golden Rule gate; read-only (talosctl etcd members, metrics), so a kept member is held to it too. */
+  async function etcdLatencyStep(): Promise<void> {
     await runner.run('etcd-latency', async () => {
       const members = await act(quick.etcdMembers, `${plan.name}: talosctl etcd members`, { address: firstCp().address, talosconfigRef: talosconfigRef() });
       const waiver = plan.etcd.waiver;
@@ -237,35 +272,37 @@ export async function clusterRollout(input: ClusterRolloutInput): Promise<Cluste
         runner.record('waiver', { by: `blueprint revision ${input.rolloutId}`, via: 'blueprint', reason: note }, 'etcd-latency');
       }
     });
+  }
 
-    await runner.run('cilium-install', async () => {
-      await act(waits.ensureCilium, `${plan.name}: helm upgrade --install cilium ${plan.cilium.chartVersion} (no clustermesh LB yet)`, {
-        kubeconfigRef: kubeconfigRef(),
-        chartVersion: plan.cilium.chartVersion,
-        values: helmValuesAt['cilium-install'](plan.cilium),
-        secretValuesRefs: [input.meshCaRef],
+  /** A live member: what exists is kept (no Talos change, no Cilium install; its etcd gate is re-checked); what the mesh phase needs is read. */
+  async function runMemberSteps(member: NonNullable<ClusterRolloutInput['member']>): Promise<void> {
+    const kept = `kept: ${member.note}`;
+    outputs.kubeconfigRef = member.kubeconfigRef;
+    if (member.talosconfigRef) outputs.talosconfigRef = member.talosconfigRef;
+    await runner.run('preflight', async () => {
+      await act(quick.preflightCluster, `${plan.name}: talosctl/helm/kubectl/cilium present, talosctl matches Talos ${plan.talos.version}`, {
+        cluster: plan.name,
+        talosVersion: plan.talos.version,
+        ciliumVersion: plan.cilium.version,
       });
     });
-
+    for (const step of ['boot', 'talos-config', 'apply-config', 'bootstrap', 'kubeconfig'] as const) runner.keep(step, kept);
+    if (member.talosconfigRef) await etcdLatencyStep();
+    else runner.keep('etcd-latency', `${kept} (no talosconfig in the secret store to read its etcd with)`);
+    runner.keep('cilium-install', kept);
     await runner.run('cilium-ready', async () => {
-      await act(waits.ciliumReady, `${plan.name}: cilium status --wait`, { kubeconfigRef: kubeconfigRef() });
+      await act(waits.ciliumReady, `${plan.name}: cilium status --wait (a member's agents are ready before its peer list changes)`, { kubeconfigRef: member.kubeconfigRef });
     });
-
     await runner.run('lb-ipam', async () => {
-      await act(waits.ensureLbIpam, `${plan.name}: LB pool + L2 policy; a canary LoadBalancer gets an announced IP`, { kubeconfigRef: kubeconfigRef(), manifests: plan.lbIpam.manifests, canary: true });
-    });
-
-    await runner.run('clustermesh-enable', async () => {
-      await act(waits.ensureCilium, `${plan.name}: helm upgrade cilium with the clustermesh-apiserver LoadBalancer`, {
-        kubeconfigRef: kubeconfigRef(),
-        chartVersion: plan.cilium.chartVersion,
-        values: helmValuesAt['clustermesh-enable'](plan.cilium),
-        secretValuesRefs: [input.meshCaRef],
+      await act(waits.ensureLbIpam, `${plan.name}: the blueprint's LB pool and L2 policy (re-applied, no canary)`, {
+        kubeconfigRef: member.kubeconfigRef,
+        manifests: plan.lbIpam.manifests,
+        canary: false,
       });
     });
-
+    runner.keep('clustermesh-enable', kept);
     await runner.run('clustermesh-address', async () => {
-      const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: kubeconfigRef() });
+      const { address } = await act(waits.clustermeshApiserverAddress, `${plan.name}: clustermesh-apiserver Service has an address`, { kubeconfigRef: member.kubeconfigRef });
       outputs.apiserverAddress = address;
     });
   }

@@ -1,6 +1,7 @@
 // The worker's workflow bundle entry: every workflow type meshpilot registers.
 export { meshRollout } from './mesh-rollout.ts';
 export { clusterRollout } from './cluster-rollout.ts';
+export { meshDetach } from './mesh-detach.ts';
 export { verifyMesh } from './verify.ts';
 export { meshUpgrade } from './mesh-upgrade.ts';
 export { clusterUpgrade } from './cluster-upgrade.ts';

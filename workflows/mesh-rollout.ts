@@ -1,13 +1,14 @@
 // The mesh rollout: the shared CA, one child per cluster in parallel, then the mesh phase (connect, verify, canary,
 // manifests). The state and what operators do to it live in MeshRolloutState; this body registers the handlers and
 // runs the steps.
-import { allHandlersFinished, condition, continueAsNew, ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, ParentClosePolicy, patched, setHandler, startChild } from '@temporalio/workflow';
 import { canaryManifests, CANARY_SERVICE, helmValuesAt, meshManifests } from '../blueprint/render/step-artifacts.ts';
-import { fatal } from '../contracts/failures.ts';
+import { blocked, fatal } from '../contracts/failures.ts';
 import { abortUpdate, amendUpdate, clusterBlockedSignal, meshStatusQuery, overrideUpdate, resumeUpdate, skipUpdate } from '../contracts/messages.ts';
 import { RUN_KIND, SA, siteTaskQueue } from '../contracts/names.ts';
 import { act, quick, waits } from './activities.ts';
 import { clusterRollout, type ClusterRolloutResult } from './cluster-rollout.ts';
+import { connectWithMembers, JOIN_PATCH, readLiveMesh } from './join.ts';
 import { MeshRolloutState, type MeshRolloutInput, type MeshRolloutResult } from './mesh-state.ts';
 import { ContinueAsNewNeeded, RolloutAborted } from './step-runner.ts';
 
@@ -29,6 +30,8 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
 
   m.changed();
   try {
+    if (patched(JOIN_PATCH)) await runner.run('mesh-preflight', () => readLiveMesh(m));
+    else runner.keep('mesh-preflight', 'not run: this rollout started before meshpilot read the live mesh');
     await runner.run('mesh-ca', async () => {
       m.meshCaRef = (await act(quick.ensureMeshCa, `${m.plan.mesh}: shared ClusterMesh CA (once, ever)`, { mesh: m.plan.mesh })).caRef;
     });
@@ -62,13 +65,16 @@ export async function meshRollout(input: MeshRolloutInput): Promise<MeshRolloutR
 async function runClusters(m: MeshRolloutState, input: MeshRolloutInput, caRef: string): Promise<ClusterRolloutResult[]> {
   const { plan } = m;
   const parentId = m.workflowId;
+  m.clustersStarted = true;
   const handles = await Promise.all(
-    plan.clusters.map((c) =>
-      startChild(clusterRollout, {
+    plan.clusters.map((c) => {
+      const live = m.liveOf(c.name);
+      const member = live?.state === 'member' && live.kubeconfigRef ? { kubeconfigRef: live.kubeconfigRef, note: live.note, ...(live.talosconfigRef ? { talosconfigRef: live.talosconfigRef } : {}) } : undefined;
+      return startChild(clusterRollout, {
         workflowId: m.childId(c.name),
         taskQueue: input.siteQueues ? siteTaskQueue(c.site) : undefined,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `${plan.mesh}: cluster ${c.name} (id ${c.id}, ${c.site})`,
+        staticSummary: `${plan.mesh}: cluster ${c.name} (id ${c.id}, ${c.site})${member ? ', member of the live mesh: kept' : ''}`,
         staticDetails: [
           `Cluster **${c.name}** of mesh **${plan.mesh}** (rollout \`${parentId}\`), id ${c.id}, site ${c.site}, endpoint ${c.endpoint}.`,
           '',
@@ -82,9 +88,9 @@ async function runClusters(m: MeshRolloutState, input: MeshRolloutInput, caRef: 
           { key: SA.kind, value: RUN_KIND.clusterRollout },
           { key: SA.state, value: 'running' },
         ],
-        args: [{ mesh: plan.mesh, rolloutId: input.rolloutId, parentWorkflowId: parentId, plan: c, meshCaRef: caRef, bootOverride: input.bootOverride, limits: input.limits }],
-      }),
-    ),
+        args: [{ mesh: plan.mesh, rolloutId: input.rolloutId, parentWorkflowId: parentId, plan: c, meshCaRef: caRef, bootOverride: input.bootOverride, limits: input.limits, ...(member ? { member } : {}) }],
+      });
+    }),
   );
   return Promise.all(
     handles.map(async (h) => {
@@ -107,6 +113,7 @@ async function runMeshPhase(m: MeshRolloutState): Promise<void> {
   const apiservers = () => clusters().map((c) => ({ name: c.plan.name, address: c.address }));
 
   await runner.run('connect', async () => {
+    if (m.plan.clusters.some((c) => m.roleOf(c.name) === 'member')) return connectWithMembers(m, clusters(), caRef);
     if (m.plan.meshPhase.method === 'cilium-connect') {
       const all = clusters();
       for (let i = 0; i < all.length; i++) {
@@ -130,14 +137,17 @@ async function runMeshPhase(m: MeshRolloutState): Promise<void> {
   });
 
   await runner.run('mesh-verify', async () => {
-    await Promise.all(
-      clusters().map((c) =>
-        act(waits.clustermeshStatus, `${c.plan.name}: cilium clustermesh status -o json (all peers connected)`, {
+    const statuses = await Promise.all(
+      clusters().map(async (c) => ({
+        cluster: c.plan.name,
+        ...(await act(waits.clustermeshStatus, `${c.plan.name}: cilium clustermesh status -o json (all peers connected)`, {
           kubeconfigRef: c.kubeconfigRef,
           expectPeers: m.plan.clusters.filter((o) => o.name !== c.plan.name).map((o) => o.name),
-        }),
-      ),
+        })),
+      })),
     );
+    const short = statuses.filter((s) => s.missing.length > 0);
+    if (short.length > 0) throw peersNotConnected(short);
   });
 
   await runner.run('global-canary', async () => {
@@ -162,6 +172,15 @@ async function runMeshPhase(m: MeshRolloutState): Promise<void> {
         if (manifests !== '') await act(quick.applyManifests, `${c.plan.name}: apply global services and policies`, { kubeconfigRef: c.kubeconfigRef, manifests });
       }),
     );
+  });
+}
+
+/** mesh-verify's pause: the peers some cluster's agents still do not reach after the poll budget. */
+function peersNotConnected(short: Array<{ cluster: string; missing: string[]; summary: string }>) {
+  return blocked({
+    reason: `peers not connected: ${short.map((s) => `${s.cluster}: ${s.summary}`).join('; ')}`,
+    hint: `run \`cilium clustermesh status --context ${short[0]!.cluster}\` for the per-agent errors (TLS, no route to the peer's clustermesh-apiserver, a peer that does not list this cluster); resume re-checks`,
+    evidence: Object.fromEntries(short.map((s) => [s.cluster, `missing ${s.missing.join(', ')}`])),
   });
 }
 

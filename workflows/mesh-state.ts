@@ -2,11 +2,13 @@
 // (as the samples' safe-message-handlers keep a ClusterManager beside a thin workflow). Plain data survives
 // continue-as-new through `carried()`.
 import { getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import { isMember } from '../blueprint/live-mesh.ts';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import { refused } from '../contracts/failures.ts';
+import type { BackendSnapshot, LiveCluster } from '../contracts/live-mesh.ts';
 import { abortClusterSignal, amendClusterSignal, type AbortInput, type ActionResult, type ActorInput, type AmendInput } from '../contracts/messages.ts';
 import { clusterWorkflowId } from '../contracts/names.ts';
-import { blockedSummaryOf, isTerminal, type BlockedSummary, type MeshRolloutStatus, type RunState } from '../contracts/status.ts';
+import { blockedSummaryOf, isTerminal, type BlockedSummary, type ClusterRole, type MeshRolloutStatus, type RunState } from '../contracts/status.ts';
 import { DEFAULT_PAUSE_LIMITS, MESH_STEPS, type MeshStepName, type PauseLimits } from '../contracts/steps.ts';
 import { assertSafeAmendment } from './amend.ts';
 import type { ClusterRolloutResult } from './cluster-rollout.ts';
@@ -26,6 +28,9 @@ export interface MeshRolloutInput {
     runner: StepRunnerState;
     results: ClusterRolloutResult[];
     meshCaRef?: string;
+    live?: LiveCluster[];
+    baseline?: BackendSnapshot[];
+    clustersStarted?: boolean;
   };
 }
 
@@ -43,6 +48,12 @@ export class MeshRolloutState {
   error: string | undefined;
   results: ClusterRolloutResult[];
   meshCaRef: string | undefined;
+  /** the live mesh as mesh-preflight read it (undefined in rollouts started before that step existed) */
+  live: LiveCluster[] | undefined;
+  /** the members' global services before the first peer-list change of a join */
+  baseline: BackendSnapshot[] | undefined;
+  /** once a cluster child started, what it builds is fixed: identities may no longer be amended */
+  clustersStarted: boolean;
   readonly runner: StepRunner<MeshStepName>;
   private readonly startedAt: string;
   private updatedAt: string;
@@ -58,6 +69,9 @@ export class MeshRolloutState {
     this.runnerState = input.carried?.runner ?? { steps: initialSteps(MESH_STEPS), actions: [] };
     this.results = input.carried?.results ?? [];
     this.meshCaRef = input.carried?.meshCaRef;
+    this.live = input.carried?.live;
+    this.baseline = input.carried?.baseline;
+    this.clustersStarted = input.carried?.clustersStarted ?? this.results.length > 0;
     this.runner = new StepRunner(this.runnerState, MESH_STEPS, input.limits ?? DEFAULT_PAUSE_LIMITS, () => this.changed());
   }
 
@@ -67,7 +81,24 @@ export class MeshRolloutState {
 
   /** What the run carries into its next execution when it continues as new. */
   carried(): NonNullable<MeshRolloutInput['carried']> {
-    return { startedAt: this.startedAt, runner: this.runnerState, results: this.results, meshCaRef: this.meshCaRef };
+    return {
+      startedAt: this.startedAt,
+      runner: this.runnerState,
+      results: this.results,
+      meshCaRef: this.meshCaRef,
+      ...(this.live ? { live: this.live } : {}),
+      ...(this.baseline ? { baseline: this.baseline } : {}),
+      clustersStarted: this.clustersStarted,
+    };
+  }
+
+  liveOf(cluster: string): LiveCluster | undefined {
+    return this.live?.find((l) => l.cluster === cluster);
+  }
+
+  /** `member`: already in the live mesh, kept as it is; `new`: built by this rollout. */
+  roleOf(cluster: string): ClusterRole {
+    return isMember(this.liveOf(cluster)) ? 'member' : 'new';
   }
 
   /** The pause surfaces show: the mesh phase's own, else the first paused cluster's. */
@@ -97,6 +128,7 @@ export class MeshRolloutState {
           id: c.id,
           site: c.site,
           state: this.clusterState(c.name),
+          role: this.roleOf(c.name),
           workflowId: this.childId(c.name),
           apiserverAddress: this.results.find((x) => x.cluster === c.name)?.outputs.apiserverAddress,
           blocked: this.clusterBlocked.get(c.name),
@@ -114,7 +146,13 @@ export class MeshRolloutState {
       state: this.state,
       startedAt: this.startedAt,
       updatedAt: this.updatedAt,
-      clusters: this.plan.clusters.map((c) => ({ name: c.name, workflowId: this.childId(c.name), state: this.clusterState(c.name), blocked: this.clusterBlocked.get(c.name) })),
+      clusters: this.plan.clusters.map((c) => ({
+        name: c.name,
+        workflowId: this.childId(c.name),
+        state: this.clusterState(c.name),
+        role: this.roleOf(c.name),
+        blocked: this.clusterBlocked.get(c.name),
+      })),
       meshSteps: this.runnerState.steps,
       actions: this.runnerState.actions,
       startedBy: { by: this.input.requestedBy.by, via: this.input.requestedBy.via ?? 'api' },
@@ -136,7 +174,7 @@ export class MeshRolloutState {
   validateAmend(i: AmendInput): void {
     requireActor(i);
     if (isTerminal(this.state)) throw refused(`the rollout is ${this.state}; amend applies to a running rollout`);
-    assertSafeAmendment(this.plan, i.plan);
+    assertSafeAmendment(this.plan, i.plan, { identityMayChange: !this.clustersStarted });
   }
 
   async amend(i: AmendInput): Promise<ActionResult> {

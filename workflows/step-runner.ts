@@ -173,6 +173,16 @@ export class StepRunner<Name extends StepStatus['name']> {
 
   // ---- running ---------------------------------------------------------------------------------------------
 
+  /** Marks a step `kept`: not run, because what it builds exists already and stays as it is (note says why). */
+  keep(name: Name, note: string): void {
+    const s = this.step(name);
+    if (isPassed(s)) return;
+    s.state = 'kept';
+    s.note = note;
+    s.endedAt = new Date().toISOString();
+    this.onChange();
+  }
+
   /** Runs a step to done, skipped or overridden; pauses while it is blocked. Done steps are not repeated. */
   async run(name: Name, body: () => Promise<void>, target?: string): Promise<void> {
     const s = this.step(name, target);

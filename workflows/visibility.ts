@@ -1,7 +1,7 @@
 // What a person sees in the Temporal UI: search attributes (only on change) and the current-details table.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from '../contracts/names.ts';
-import { STEP_ICON, stepLabel, type BlockedSummary, type RunState, type StepStatus } from '../contracts/status.ts';
+import { STEP_ICON, stepLabel, type BlockedSummary, type ClusterRole, type RunState, type StepStatus } from '../contracts/status.ts';
 
 const ICON = STEP_ICON;
 
@@ -39,14 +39,15 @@ export interface MeshDetailsInput {
   mesh: string;
   state: RunState;
   workflowId: string;
-  clusters: Array<{ name: string; id: number; site: string; state: RunState; workflowId: string; apiserverAddress?: string; blocked?: BlockedSummary }>;
+  clusters: Array<{ name: string; id: number; site: string; state: RunState; role?: ClusterRole; workflowId: string; apiserverAddress?: string; blocked?: BlockedSummary }>;
   meshSteps: StepStatus[];
 }
 
 /** The mesh rollout's details: each cluster (and where it paused), each cluster pause in full, then the mesh phase. */
 export function meshDetails(m: MeshDetailsInput): string {
   const clusterLines = m.clusters.map((c) => {
-    const head = `- **${c.name}** (id ${c.id}, ${c.site}): ${c.state}${c.apiserverAddress ? `, clustermesh-apiserver ${c.apiserverAddress}` : ''} — \`${c.workflowId}\``;
+    const role = c.role === 'member' ? ', member of the live mesh: kept, peer list updated' : '';
+    const head = `- **${c.name}** (id ${c.id}, ${c.site}${role}): ${c.state}${c.apiserverAddress ? `, clustermesh-apiserver ${c.apiserverAddress}` : ''} — \`${c.workflowId}\``;
     return c.blocked ? `${head} — ⏸ paused at ${stepLabel(c.blocked)}` : head;
   });
   const pauses = m.clusters.flatMap((c) =>

@@ -14,6 +14,8 @@ export interface KubeAccess {
   env: NodeJS.ProcessEnv;
   /** the current-context of each materialised kubeconfig, in order */
   contexts: string[];
+  /** a context other than the current one, passed to kubectl as --context (`meshpilot diagnose lb --context`) */
+  context?: string;
 }
 
 async function currentContext(file: string, ref: string): Promise<string> {

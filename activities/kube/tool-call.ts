@@ -40,7 +40,7 @@ export interface CallOptions extends RunToolOptions {
 }
 
 /** A tool call; read-only callers pass `retries` so one flaky answer does not fail the whole activity. */
-export async function callTool(deps: ActivityDeps, tool: string, args: string[], opts: CallOptions = {}): Promise<ToolResult> {
+export async function callTool(deps: Pick<ActivityDeps, 'tools'>, tool: string, args: string[], opts: CallOptions = {}): Promise<ToolResult> {
   const retries = opts.retries ?? 0;
   for (let attempt = 0; ; attempt++) {
     const r = await runTool(deps.tools, tool, args, { timeoutMs: 60_000, ...opts });

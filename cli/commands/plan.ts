@@ -21,7 +21,7 @@ function table(rows: string[][]): string {
 }
 
 /** Each step numbered by its place in its table, what it runs, then this blueprint's values for it. */
-function renderSteps(io: CliIO, steps: StepPlan[], number: (s: StepPlan) => number): string {
+export function renderSteps(io: CliIO, steps: StepPlan[], number: (s: StepPlan) => number): string {
   const c = colors(io);
   return steps
     .map((s) => {

@@ -49,6 +49,17 @@ export const RESOURCES: ResourceType[] = [
     namespaced: false,
     crd: 'ciliuml2announcementpolicies.cilium.io',
   },
+  // BGP control plane v2 (and the v1 peering policy): served only when the operator runs with bgpControlPlane.enabled
+  ...(
+    [
+      ['CiliumBGPClusterConfig', 'ciliumbgpclusterconfigs', 'cbgpcluster'],
+      ['CiliumBGPPeerConfig', 'ciliumbgppeerconfigs', 'cbgppeer'],
+      ['CiliumBGPAdvertisement', 'ciliumbgpadvertisements', 'cbgpadvert'],
+      ['CiliumBGPNodeConfig', 'ciliumbgpnodeconfigs', 'cbgpnode'],
+      ['CiliumBGPNodeConfigOverride', 'ciliumbgpnodeconfigoverrides', 'cbgpnodeoverride'],
+      ['CiliumBGPPeeringPolicy', 'ciliumbgppeeringpolicies', 'bgpp'],
+    ] as const
+  ).map(([kind, plural, short]) => ({ kind, group: 'cilium.io', version: 'v2alpha1', plural, shortNames: [short], namespaced: false, crd: `${plural}.cilium.io` })),
   {
     kind: 'CiliumNetworkPolicy',
     group: 'cilium.io',
@@ -69,7 +80,10 @@ export const RESOURCES: ResourceType[] = [
   },
 ];
 
-/** The CRDs cilium-operator registers at start-up (chart 1.16 ships none; operator.skipCRDCreation=false). */
+/**
+ * The CRDs cilium-operator 1.16.19 registers at start-up (chart 1.16 ships none; operator.skipCRDCreation=false),
+ * as listed by the real operator in test/conformance; the BGP ones only with enable-bgp-control-plane.
+ */
 export const CILIUM_CRDS = [
   'ciliumcidrgroups.cilium.io',
   'ciliumclusterwidenetworkpolicies.cilium.io',
@@ -79,8 +93,17 @@ export const CILIUM_CRDS = [
   'ciliuml2announcementpolicies.cilium.io',
   'ciliumloadbalancerippools.cilium.io',
   'ciliumnetworkpolicies.cilium.io',
+  'ciliumnodeconfigs.cilium.io',
   'ciliumnodes.cilium.io',
   'ciliumpodippools.cilium.io',
+];
+export const CILIUM_BGP_CRDS = [
+  'ciliumbgpadvertisements.cilium.io',
+  'ciliumbgpclusterconfigs.cilium.io',
+  'ciliumbgpnodeconfigoverrides.cilium.io',
+  'ciliumbgpnodeconfigs.cilium.io',
+  'ciliumbgppeerconfigs.cilium.io',
+  'ciliumbgppeeringpolicies.cilium.io',
 ];
 
 export const apiVersionOf = (r: ResourceType) => (r.group ? `${r.group}/${r.version}` : r.version);
@@ -94,14 +117,7 @@ export const qualifiedPlural = (r: ResourceType) => (r.group ? `${r.plural}.${r.
 /** kubectl's resource argument: plural, singular, short name, Kind, or fully qualified `plural.group`. */
 export function findResource(arg: string): ResourceType | undefined {
   const a = arg.toLowerCase();
-  return RESOURCES.find(
-    (r) =>
-      a === r.plural ||
-      a === r.kind.toLowerCase() ||
-      r.shortNames.includes(a) ||
-      a === qualifiedPlural(r) ||
-      a === qualifiedKind(r),
-  );
+  return RESOURCES.find((r) => a === r.plural || a === r.kind.toLowerCase() || r.shortNames.includes(a) || a === qualifiedPlural(r) || a === qualifiedKind(r));
 }
 
 export function resourceByKind(apiVersion: string, kind: string): ResourceType | undefined {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LabCluster } from '../state.ts';
+import { formatAddr, parsePrefix } from './ip-range.ts';
 import { intToIp, parseCidr } from './ipv4.ts';
 
 /** A Kubernetes object as the lab stores it (the `cluster.kube` map): plain JSON. */
@@ -31,6 +32,7 @@ export interface K8sLab {
   crdsAt?: number;
   rv: number;
   nextClusterIp: number;
+  nextClusterIp6?: number;
   legacyIngressCreated?: boolean;
   stuckReleaseSeeded?: boolean;
 }
@@ -41,8 +43,7 @@ export function k8sLab(cluster: LabCluster): K8sLab {
   return ex.k8sLab;
 }
 
-export const objKey = (apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
-  `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
+export const objKey = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
 export const keyOf = (o: KubeObject) => objKey(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
 
 export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -57,6 +58,9 @@ export function listObjs(cluster: LabCluster, kind: string, ns?: string): KubeOb
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
 }
 
+/** Kinds whose registry strategy keeps no metadata.generation (kube-apiserver 1.32): Services among them. */
+const NO_GENERATION = new Set(['Service', 'ConfigMap', 'Secret', 'Namespace', 'Node', 'Lease', 'Pod', 'Endpoints', 'ServiceAccount']);
+
 /** Stores an object, filling server-side metadata the way the apiserver does (uid, resourceVersion, generation). */
 export function putObj(cluster: LabCluster, obj: KubeObject, now: number): KubeObject {
   const lab = k8sLab(cluster);
@@ -70,9 +74,10 @@ export function putObj(cluster: LabCluster, obj: KubeObject, now: number): KubeO
       uid: prev?.metadata.uid ?? uidFor(cluster.name, key),
       creationTimestamp: prev?.metadata.creationTimestamp ?? isoTime(now),
       resourceVersion: String(++lab.rv),
-      generation: (prev?.metadata.generation ?? 0) + (specChanged ? 1 : 0),
+      ...(NO_GENERATION.has(obj.kind) ? {} : { generation: (prev?.metadata.generation ?? 0) + (specChanged ? 1 : 0) }),
     },
   };
+  if (NO_GENERATION.has(obj.kind)) delete stored.metadata.generation;
   if (stored.status === undefined && prev?.status !== undefined) stored.status = prev.status;
   cluster.kube[key] = stored;
   return stored;
@@ -137,11 +142,29 @@ export function labelQueryMatches(query: string | undefined, labels: Record<stri
   });
 }
 
-/** The Service ClusterIP allocator: Talos' serviceSubnets (lab `extra.serviceCidr`), default 10.96.0.0/12. */
-export function allocateClusterIp(c: LabCluster): string {
-  const cidr = typeof c.extra.serviceCidr === 'string' ? c.extra.serviceCidr : '10.96.0.0/12';
+/**
+ * The cluster's Service CIDRs as Talos' serviceSubnets set them: `extra.serviceCidrs` (dual-stack), else
+ * `extra.serviceCidr`, else 10.96.0.0/12. The first one's family is the primary one.
+ */
+export function serviceCidrs(c: LabCluster): string[] {
+  if (Array.isArray(c.extra.serviceCidrs) && c.extra.serviceCidrs.length) return c.extra.serviceCidrs as string[];
+  return [typeof c.extra.serviceCidr === 'string' ? c.extra.serviceCidr : '10.96.0.0/12'];
+}
+
+/** The Service ClusterIP allocator, per family (IPv4 unless the cluster has an IPv6 Service CIDR and it is asked for). */
+export function allocateClusterIp(c: LabCluster, family: 'IPv4' | 'IPv6' = 'IPv4'): string {
   const lab = k8sLab(c);
-  const taken = new Set(listObjs(c, 'Service').map((s) => s.spec?.clusterIP));
+  const taken = new Set(listObjs(c, 'Service').flatMap((s) => (s.spec?.clusterIPs as string[] | undefined) ?? [s.spec?.clusterIP]));
+  if (family === 'IPv6') {
+    const cidr = serviceCidrs(c).find((x) => x.includes(':'));
+    const p = cidr ? parsePrefix(cidr) : undefined;
+    if (!p) throw new Error('the cluster has no IPv6 Service CIDR');
+    let ip: string;
+    do ip = formatAddr({ family: 6, n: p.first + BigInt((lab.nextClusterIp6 = (lab.nextClusterIp6 ?? 10) + 1)) });
+    while (taken.has(ip));
+    return ip;
+  }
+  const cidr = serviceCidrs(c).find((x) => !x.includes(':')) ?? '10.96.0.0/12';
   let ip: string;
   do ip = intToIp(parseCidr(cidr).first + lab.nextClusterIp++);
   while (taken.has(ip));

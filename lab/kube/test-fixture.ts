@@ -49,7 +49,7 @@ export function kubeconfigYaml(cluster: string, endpoint: string): string {
 export async function bootstrappedLab(
   dir: string,
   scenario: ScenarioName,
-  opts: { fleet?: FleetSpec; cpLabels?: Record<string, string>; podCidrs?: Record<string, string> } = {},
+  opts: { fleet?: FleetSpec; cpLabels?: Record<string, string>; podCidrs?: Record<string, string>; serviceCidrs?: Record<string, string[]> } = {},
 ): Promise<Record<string, string>> {
   const fleet = opts.fleet ?? TWO_SITE_FLEET;
   createLab(dir, fleet, { scenario });
@@ -60,6 +60,7 @@ export async function bootstrappedLab(
       c.bootstrappedAt = past;
       c.bootstrapCount = 1;
       if (opts.podCidrs?.[c.name]) c.extra.podCidr = opts.podCidrs[c.name];
+      if (opts.serviceCidrs?.[c.name]) c.extra.serviceCidrs = opts.serviceCidrs[c.name];
     }
     for (const n of Object.values(s.nodes)) {
       n.stage = 'running';

@@ -1,5 +1,8 @@
+import { EXCLUDE_LB_LABEL } from '../../blueprint/announcers.ts';
 import type { LabCluster, LabNode, LabState } from '../state.ts';
-import { CILIUM_CRDS } from './resources.ts';
+import { withEditedClusterId } from './faults.ts';
+import { intToIp, parseCidr } from './ipv4.ts';
+import { CILIUM_BGP_CRDS, CILIUM_CRDS } from './resources.ts';
 import { getObj, isoTime, k8sLab, keyOf, listObjs, podSuffix, type KubeObject } from './store.ts';
 import { KUBE_TIMING } from './timing.ts';
 import { kubeletVersionOf, talosVersionOf } from '../talos/versions.ts';
@@ -8,7 +11,7 @@ import { kubeletVersionOf, talosVersionOf } from '../talos/versions.ts';
  * Objects the lab derives on read instead of storing: Nodes (from the fleet), Pods (from the workloads),
  * and the status of DaemonSets, Deployments and CRDs (from the ready-at clocks).
  */
-export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+export { EXCLUDE_LB_LABEL } from '../../blueprint/announcers.ts';
 
 export function runningNodes(state: LabState, cluster: string): LabNode[] {
   return Object.values(state.nodes)
@@ -43,13 +46,27 @@ export const hubbleRelayKey = 'apps/v1|Deployment|kube-system|hubble-relay';
 export const agentsReady = (c: LabCluster, now: number) => Boolean(c.kube[ciliumDsKey]) && isReady(c, ciliumDsKey, now);
 export const operatorReady = (c: LabCluster, now: number) => Boolean(c.kube[operatorKey]) && isReady(c, operatorKey, now);
 
-function nodeObject(state: LabState, c: LabCluster, n: LabNode, now: number): KubeObject {
+/**
+ * kube-controller-manager's range allocator (--allocate-node-cidrs, which Talos enables): the index-th /24 of the
+ * cluster's pod CIDR for the index-th node (node-cidr-mask-size 24), or the whole CIDR when it is smaller.
+ */
+export function nodePodCidr(c: LabCluster, index: number): string {
+  const { first, bits } = parseCidr(podCidrOf(c));
+  return bits >= 24 ? `${intToIp(first)}/${bits}` : `${intToIp((first + index * 256) >>> 0)}/24`;
+}
+
+function nodeObject(state: LabState, c: LabCluster, n: LabNode, now: number, index: number): KubeObject {
   const ready = agentsReady(c, now);
+  const podCIDR = nodePodCidr(c, index);
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: n.name, labels: nodeLabels(state, n), creationTimestamp: isoTime(n.stageSince) },
-    spec: n.role === 'controlplane' ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {},
+    spec: {
+      podCIDR,
+      podCIDRs: [podCIDR],
+      ...(n.role === 'controlplane' ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
+    },
     status: {
       addresses: [
         { type: 'InternalIP', address: n.address },
@@ -208,29 +225,35 @@ export function crdsRegistered(c: LabCluster, now: number): boolean {
   const at = k8sLab(c).crdsAt;
   return at !== undefined && now >= at;
 }
+/** The CRDs the cluster's operator registers: the BGP ones only with bgpControlPlane.enabled (enable-bgp-control-plane). */
+export function ciliumCrds(c: LabCluster): string[] {
+  const rel = c.helm['kube-system/cilium'] as { revisions: { config: any }[] } | undefined;
+  return rel?.revisions.at(-1)?.config?.bgpControlPlane?.enabled === true ? [...CILIUM_BGP_CRDS, ...CILIUM_CRDS].sort() : CILIUM_CRDS;
+}
+
 export function crdEstablished(c: LabCluster, crd: string, now: number): boolean {
   const at = k8sLab(c).crdsAt;
-  return CILIUM_CRDS.includes(crd) && at !== undefined && now >= at + KUBE_TIMING.crdEstablishedMs;
+  return ciliumCrds(c).includes(crd) && at !== undefined && now >= at + KUBE_TIMING.crdEstablishedMs;
 }
 
 /** Every object of the cluster as the apiserver would return it now. */
 export function allObjects(state: LabState, c: LabCluster, now: number): KubeObject[] {
   const nodes = runningNodes(state, c.name);
-  const out: KubeObject[] = nodes.map((n) => nodeObject(state, c, n, now));
+  const out: KubeObject[] = nodes.map((n, i) => nodeObject(state, c, n, now, i));
   const namespaces = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
   for (const o of Object.values(c.kube) as KubeObject[]) {
     if (o.metadata.namespace) namespaces.add(o.metadata.namespace);
     if (o.kind === 'Namespace') continue;
     if (o.kind === 'DaemonSet') out.push(workloadStatus(c, o, nodes.length, now));
     else if (o.kind === 'Deployment') out.push(workloadStatus(c, o, Number(o.spec?.replicas ?? 1), now));
-    else out.push(o);
+    else out.push(withEditedClusterId(state, c, o));
   }
   for (const ns of namespaces) {
     const stored = getObj(c, 'v1', 'Namespace', undefined, ns);
     out.push(stored ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, creationTimestamp: isoTime(c.bootstrappedAt ?? now) } });
   }
   for (const o of Object.values(c.kube) as KubeObject[]) if (o.kind === 'Namespace' && !namespaces.has(o.metadata.name)) out.push(o);
-  if (crdsRegistered(c, now)) for (const name of CILIUM_CRDS) out.push(crdObject(name, c, now));
+  if (crdsRegistered(c, now)) for (const name of ciliumCrds(c)) out.push(crdObject(name, c, now));
   for (const p of podsOf(state, c, now)) out.push(podObject(p, now));
   return out;
 }

@@ -306,6 +306,8 @@ async function meshStatus(io: ToolIO, open: Open, flags: Flags): Promise<number>
   const started = Date.now();
   const deadline = started + (wait ? waitMs : 0);
   let refusal: Refusal | undefined;
+  // one command is one flaky-tools draw, however many phases it has (else every call of a long status would fail)
+  let flakyDrawn = false;
   // utils/wait/wait.go Observer.Retry: logs on the first retry, then every 10 s; retries every 2 s
   let lastLogged = -Infinity;
   const retryLog = (what: string, err: string) => {
@@ -317,7 +319,9 @@ async function meshStatus(io: ToolIO, open: Open, flags: Flags): Promise<number>
   async function phase<T>(what: string | undefined, step: (s: LabState, c: LabCluster, now: number) => { err: string } | { ok: T }): Promise<{ ok: T } | { err: string }> {
     let lastErr = '';
     const r = await pollUntil(deadline, async (first) => {
-      const x = await onCluster(io.labDir, { ...open, countFlaky: first }, step);
+      const countFlaky = first && !flakyDrawn;
+      flakyDrawn = true;
+      const x = await onCluster(io.labDir, { ...open, countFlaky }, step);
       if (!x.ok) {
         refusal = x.refusal;
         return { err: '' };
@@ -366,7 +370,9 @@ async function meshStatus(io: ToolIO, open: Open, flags: Flags): Promise<number>
 
   let conn: { agents: Conn; kvstoremesh?: Conn } | undefined;
   const connected = await pollUntil(deadline, async (first) => {
-    const x = await onCluster(io.labDir, { ...open, countFlaky: first }, (s, c, now) => ({
+    const countFlaky = first && !flakyDrawn;
+    flakyDrawn = true;
+    const x = await onCluster(io.labDir, { ...open, countFlaky }, (s, c, now) => ({
       agents: connectivity(s, c, now),
       ...(kvstoremesh.ok ? { kvstoremesh: kvstoremeshConnectivity(s, c, now) } : {}),
     }));

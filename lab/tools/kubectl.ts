@@ -4,7 +4,7 @@ import { agentStatus } from '../kube/agent-status.ts';
 import { applyObject, parseManifests, resourceFor } from '../kube/apply.ts';
 import { bool, FlagError, parseDuration, parseFlags, positionals, str, type FlagSpec } from '../kube/cobra.ts';
 import { serviceList } from '../kube/mesh.ts';
-import { findResource, qualifiedKind, qualifiedPlural, type ResourceType } from '../kube/resources.ts';
+import { findResource, qualifiedKind, qualifiedPlural, resourceByKind, type ResourceType } from '../kube/resources.ts';
 import { onCluster, pollUntil, type Refusal } from '../kube/session.ts';
 import { deleteObj, labelQueryMatches, type KubeObject } from '../kube/store.ts';
 import { table } from '../kube/table.ts';
@@ -15,7 +15,7 @@ import type { SimulatedTool, ToolIO } from './io.ts';
 import { toolPath } from './call-context.ts';
 
 /**
- * Simulated kubectl v1.32 (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
+ * Simulated kubectl v1.32.3, the blueprints' Kubernetes pin (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
  * json.MarshalIndent with 4 spaces (k8s.io/cli-runtime/pkg/printers/json.go); errors go to stderr, exit 1.
  */
 const GLOBAL: FlagSpec[] = [
@@ -43,6 +43,7 @@ const COMMANDS: Record<string, FlagSpec[]> = {
     { name: 'server-side', kind: 'bool' },
     { name: 'force-conflicts', kind: 'bool' },
     { name: 'field-manager', kind: 'string' },
+    { name: 'dry-run', kind: 'string' },
   ],
   delete: [
     { name: 'filename', short: 'f', kind: 'strings' },
@@ -64,6 +65,7 @@ const COMMANDS: Record<string, FlagSpec[]> = {
   ],
 };
 
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
 
 function refusalText(r: Refusal): string {
@@ -189,9 +191,10 @@ async function get(io: ToolIO, open: Open, args: string[], flags: Flags, ns: str
   const res = await onCluster(io.labDir, open, (state, c, now) => {
     const r = findResource(t.type);
     if (!r || (r.crd && !resourceFor(c, `${r.group}/${r.version}`, r.kind, now))) return { err: `error: the server doesn't have a resource type "${t.type}"\n` };
-    const objs = allObjects(state, c, now).filter(
-      (o) => o.kind === r.kind && (!r.namespaced || all || o.metadata.namespace === ns) && labelQueryMatches(str(flags, 'selector'), o.metadata.labels ?? {}),
-    );
+    // the apiserver lists in storage key order: namespace, then name
+    const objs = allObjects(state, c, now)
+      .filter((o) => o.kind === r.kind && (!r.namespaced || all || o.metadata.namespace === ns) && labelQueryMatches(str(flags, 'selector'), o.metadata.labels ?? {}))
+      .sort((a, b) => byteOrder(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || byteOrder(a.metadata.name, b.metadata.name));
     if (t.name) {
       const o = objs.find((x) => x.metadata.name === t.name);
       if (!o) return bool(flags, 'ignore-not-found') ? { text: '' } : { err: notFound(r, t.name) };
@@ -210,7 +213,20 @@ async function get(io: ToolIO, open: Open, args: string[], flags: Flags, ns: str
   return 0;
 }
 
-function render(r: ResourceType, objs: KubeObject[], output: string | undefined, now: number, withNs: boolean, single: boolean): string {
+/** Custom resources are unstructured maps to the apiserver, and Go marshals maps with sorted keys. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => byteOrder(a, b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
+  return v;
+}
+
+function render(r: ResourceType, found: KubeObject[], output: string | undefined, now: number, withNs: boolean, single: boolean): string {
+  const objs = r.crd && (output === 'json' || output === 'yaml') ? (found.map(sortKeys) as KubeObject[]) : found;
   const list = { apiVersion: 'v1', items: objs, kind: 'List', metadata: { resourceVersion: '' } };
   if (output === 'json') return json(single ? objs[0] : list);
   if (output === 'yaml') return stringify(single ? objs[0] : list);
@@ -226,14 +242,20 @@ function fail(io: ToolIO, r: Refusal): number {
 
 async function readSources(io: ToolIO, files: string[]): Promise<{ source: string; text: string }[]> {
   const out: { source: string; text: string }[] = [];
-  for (const f of files) out.push({ source: f, text: f === '-' ? await io.stdin() : readFileSync(toolPath(f), 'utf8') });
+  for (const f of files) out.push({ source: f === '-' ? 'STDIN' : f, text: f === '-' ? await io.stdin() : readFileSync(toolPath(f), 'utf8') });
   return out;
 }
 
 async function apply(io: ToolIO, open: Open, flags: Flags, ns: string): Promise<number> {
   const files = (flags.filename as string[] | undefined) ?? [];
   if (!files.length) {
-    io.err("error: must specify one of -f and -k\n");
+    io.err('error: must specify one of -f and -k\n');
+    return 1;
+  }
+  // --dry-run=server: every server-side check, nothing stored; client: only what kubectl checks itself
+  const dryRun = str(flags, 'dry-run') ?? 'none';
+  if (!['none', 'server', 'client'].includes(dryRun)) {
+    io.err(`error: Invalid dry-run value (${dryRun}). Must be "none", "server", or "client".\n`);
     return 1;
   }
   let sources;
@@ -253,7 +275,12 @@ async function apply(io: ToolIO, open: Open, flags: Flags, ns: string): Promise<
         lines.push({ ok: false, text: `error: error parsing ${s.source}: ${(err as Error).message}` });
         continue;
       }
-      for (const o of objs) lines.push(applyObject(state, c, o, ns, s.source, now));
+      for (const o of objs) {
+        if (dryRun === 'client') {
+          const r = resourceByKind(o.apiVersion, o.kind);
+          lines.push({ ok: true, text: `${r ? qualifiedKind(r) : o.kind.toLowerCase()}/${o.metadata?.name} created (dry run)` });
+        } else lines.push(applyObject(state, c, o, ns, s.source, now, dryRun === 'server' ? 'server' : undefined));
+      }
     }
     return lines;
   });
@@ -398,4 +425,3 @@ function agentCli(state: LabState, c: LabCluster, nodeName: string, command: str
   }
   return { code: 1, err: `Error: unknown command "${sub.join(' ')}" for "cilium-dbg"\nRun 'cilium-dbg --help' for usage.\ncommand terminated with exit code 1\n` };
 }
-

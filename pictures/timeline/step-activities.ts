@@ -22,8 +22,10 @@ export const STEP_ACTIVITIES: Record<string, Phases> = {
   'lb-ipam': [['ensureLbIpam']],
   'clustermesh-enable': [['ensureCilium']],
   'clustermesh-address': [['clustermeshApiserverAddress']],
+  'mesh-preflight': [['readLiveCluster']],
   'mesh-ca': [['ensureMeshCa']],
-  connect: [['ensureCilium', 'clustermeshConnect']],
+  // with live members (a join) connect also reads and re-checks global services between the members' changes
+  connect: [['ensureCilium', 'clustermeshConnect', 'globalServiceSources', 'ciliumReady', 'globalBackendsKept']],
   'mesh-verify': [['clustermeshStatus']],
   'global-canary': [['applyManifests'], ['verifyGlobalCanary']],
   'apply-manifests': [['applyManifests']],

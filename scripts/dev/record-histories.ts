@@ -29,7 +29,8 @@ try {
     // the CLI's JSON is the standard history JSON that historyFromJSON reads back
     const bin = await resolveTemporalBinary();
     const { stdout } = await execa(bin.path!, ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--output', 'json']);
-    writeFileSync(path.join(out, `${name}.json`), stdout);
+    // stack traces name this machine's checkout: keep them repository-relative
+    writeFileSync(path.join(out, `${name}.json`), stdout.split(`${projectRoot}${path.sep}`).join(''));
     console.log(`recorded ${name} (${id})`);
   };
   await save('mesh-rollout-happy', a.workflowId);

@@ -94,8 +94,8 @@ describe('kube adapters against the lab', () => {
     const e = await env('happy');
     try {
       const d = await blockedOf(ensureLbIpam(e.deps, { kubeconfigRef: e.ref, manifests: L2, canary: true }));
-      assert.match(d.reason, /<pending>: .*no (enabled )?CiliumLoadBalancerIPPool/);
-      assert.match(String(d.evidence?.condition), /IPAMRequestSatisfied=False reason=no_pool/);
+      assert.match(d.reason, /<pending>: there is no CiliumLoadBalancerIPPool in the cluster/);
+      assert.equal(d.evidence?.condition, 'none', 'LB-IPAM writes no condition before the first pool exists');
     } finally {
       e.cleanup();
     }
@@ -107,7 +107,7 @@ describe('kube adapters against the lab', () => {
       const d = await blockedOf(
         ensureLbIpam(e.deps, { kubeconfigRef: e.ref, manifests: manifests(pool('[{cidr: 10.10.0.200/30}]', '  serviceSelector: {matchLabels: {app: other}}\n')), canary: true }),
       );
-      assert.match(d.reason, /no enabled IP pool selects it \(pools: cluster-usa-pool\)/);
+      assert.match(d.reason, /no IP pool selects it \(pools: cluster-usa-pool selector \{"matchLabels":\{"app":"other"\}\}\)/);
       assert.match(d.hint, /serviceSelector/);
     } finally {
       e.cleanup();

@@ -124,8 +124,8 @@ describe('meshpilot plan', () => {
     assert.match(r.out, /^cluster-asia\s+3\s+ap\s+asia/m);
     for (const c of ['cluster-usa', 'cluster-europe', 'cluster-asia']) assert.match(r.out, new RegExp(`^cluster ${c} `, 'm'));
     assert.match(r.out, /^\s+12\. clustermesh-address - /m);
-    assert.match(r.out, /^\s+5\. apply-manifests \(skippable\)/m);
-    assert.match(r.out, /^\s+1\. mesh-ca - [^\n]+\n[^]*^cluster cluster-usa /m, 'the shared CA is planned before the clusters, as it runs');
+    assert.match(r.out, /^\s+6\. apply-manifests \(skippable\)/m);
+    assert.match(r.out, /^\s+1\. mesh-preflight - [^\n]+\n[^]*^\s+2\. mesh-ca - [^\n]+\n[^]*^cluster cluster-usa /m, 'the live-mesh read and the shared CA are planned before the clusters, as they run');
     assert.match(r.out, /^\s+7\. etcd-latency \(gate: overridable\)/m);
   });
   test('--json prints the plan; --out writes every artifact', async () => {

@@ -16,6 +16,10 @@ describe('/mesh text', () => {
     assert.deepEqual(parseMeshCommand('resume rollout-x pool fixed'), { ok: true, command: { kind: 'resume', target: 'rollout-x', reason: 'pool fixed' } });
     assert.deepEqual(parseMeshCommand('abort usa-europe wrong window'), { ok: true, command: { kind: 'abort', target: 'usa-europe', reason: 'wrong window' } });
     assert.deepEqual(parseMeshCommand('schedule usa-europe 6h'), { ok: true, command: { kind: 'schedule', name: 'usa-europe', every: '6h' } });
+    assert.deepEqual(parseMeshCommand('detach usa-europe cluster-asia region closed'), {
+      ok: true,
+      command: { kind: 'detach', mesh: 'usa-europe', cluster: 'cluster-asia', reason: 'region closed' },
+    });
   });
 
   test('bad input names what is wrong and shows usage', () => {
@@ -25,10 +29,12 @@ describe('/mesh text', () => {
     const noReason = parseMeshCommand('abort rollout-x');
     assert.match(!noReason.ok ? noReason.message : '', /needs a rollout id .* and a reason/);
     assert.equal(parseMeshCommand('rollout a b').ok, false);
+    const noDetachReason = parseMeshCommand('detach usa-europe cluster-asia');
+    assert.match(!noDetachReason.ok ? noDetachReason.message : '', /`detach` needs the mesh, the cluster and a reason/);
   });
 
   test('only read commands are open to everyone', () => {
-    assert.deepEqual([...MUTATING].sort(), ['abort', 'resume', 'rollout', 'schedule', 'verify']);
+    assert.deepEqual([...MUTATING].sort(), ['abort', 'detach', 'resume', 'rollout', 'schedule', 'verify']);
   });
 });
 

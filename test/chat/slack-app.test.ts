@@ -134,6 +134,32 @@ describe('meshpilot chat: the Slack edge', () => {
     assert.equal(slack.calls.length, before, 'no message posted or updated');
   });
 
+  test('/mesh detach starts nothing: it answers with a Detach button behind a confirm dialog', async () => {
+    const before = slack.calls.length;
+    await sendSigned(events, mesh('detach usa-europe cluster-asia region closed'));
+    const reply = await slack.waitFor('the confirm reply', () => slack.responses.find((r) => r.id === 'cmd-detach-usa-europe-cluster-asia-region-closed'));
+    assert.equal(reply.body.response_type, 'ephemeral');
+    const blocks = JSON.stringify(reply.body.blocks);
+    assert.match(blocks, /Detach cluster-asia from usa-europe\?/);
+    assert.match(blocks, /"action_id":"mesh_detach"/);
+    assert.match(blocks, /"confirm":\{/);
+    assert.match(blocks, /nothing is uninstalled or wiped/);
+    assert.equal(slack.calls.length, before, 'nothing posted to a channel');
+
+    await sendSigned(events, mesh('detach usa-europe Cluster_Asia region closed'));
+    const bad = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'cmd-detach-usa-europe-Cluster_Asia-region-closed'));
+    assert.match(String(bad.body.text), /^The cluster name: "Cluster_Asia" is not a cluster name/);
+  });
+
+  test('a Detach click from someone off the allow-list starts nothing', async () => {
+    await sendSigned(
+      events,
+      blockActions({ user_id: 'U9STRANGER', channel_id: OPS_CHANNEL, message_ts: '1.3', action_id: 'mesh_detach', value: '{"m":"usa-europe","c":"cluster-asia","r":"region closed"}', response_url: slack.responseUrl('detach-stranger') }),
+    );
+    const reply = await slack.waitFor('the refusal', () => slack.responses.find((x) => x.id === 'detach-stranger'));
+    assert.match(String(reply.body.text), /not on the list/);
+  });
+
   test('blueprint names are names: traversal is refused in the reply', async () => {
     await sendSigned(events, mesh('plan ../../etc/passwd'));
     const reply = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'cmd-plan-etc-passwd'));

@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli.ts';
 import { healLab } from '../helpers/lab-worker.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 
-const stepSchema = z.object({ name: z.string(), state: z.enum(['pending', 'running', 'blocked', 'done', 'skipped', 'overridden', 'failed', 'aborted']) }).passthrough();
+const stepSchema = z.object({ name: z.string(), state: z.enum(['pending', 'running', 'blocked', 'done', 'kept', 'skipped', 'overridden', 'failed', 'aborted']) }).passthrough();
 const statusSchema = z.object({
   id: z.string(),
   state: z.enum(['running', 'paused', 'completed', 'failed', 'aborted']),

@@ -125,13 +125,14 @@ describe('the plan is exactly what runs', { concurrency: true }, () => {
         }
       }
 
-      // helm upgrade --install: the values file (the first -f) is one of the cluster's three, in step order
+      // helm upgrade --install: the values file (the first -f/--values) is one of the cluster's three, in step order
       const upgrades = readCaptures(captures.helm!, 'helm').filter((c) => c.argv[0] === 'upgrade');
       for (const cluster of clusters) {
         const steps = [ARTIFACT.values(cluster), ARTIFACT.clustermeshValues(cluster), ...(lab.plan.meshPhase.method === 'helm' ? [ARTIFACT.connectValues(cluster)] : [])];
         const seen: string[] = [];
         for (const u of upgrades.filter((c) => c.context === cluster)) {
-          const valuesArg = u.argv.indexOf('-f') + 1;
+          // the first -f/--values names the values file; the secret values (the mesh CA) follow on stdin (`--values -`)
+          const valuesArg = u.argv.findIndex((a) => a === '-f' || a === '--values') + 1;
           const values = u.files.get(valuesArg);
           assert.ok(values !== undefined, `${cluster}: helm got its values as a file`);
           const match = steps.find((p) => artifact(p) === values);

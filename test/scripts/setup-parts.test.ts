@@ -22,7 +22,7 @@ describe('set-up parts', () => {
     assert.deepEqual(all.slice(0, demo.length), demo);
     const extra = all.slice(demo.length);
     assert.ok(extra.length > 0 && extra.every((s) => s.startsWith('scripts/setup.d/tests/')), extra.join(', '));
-    for (const peer of ['sushy', 'etcd', 'toxiproxy', 'helm-chart', 'chromium', 'talosctl']) {
+    for (const peer of ['sushy', 'etcd', 'toxiproxy', 'helm-chart', 'chromium', 'kubernetes', 'cilium-operator', 'talosctl']) {
       assert.ok(extra.some((s) => s.includes(peer)), `tests part lacks ${peer}`);
     }
   });
