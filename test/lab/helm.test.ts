@@ -89,7 +89,8 @@ describe('lab helm v3.16', () => {
     const t0 = Date.now();
     const w = await l.install(['--wait']);
     assert.equal(w.exitCode, 0, w.stderr);
-    assert.ok(Date.now() - t0 < 5_000);
+    // the agents are ready at once in the lab: far below helm's 5m0s default --timeout, also on a loaded machine
+    assert.ok(Date.now() - t0 < 120_000, `--wait took ${Date.now() - t0} ms`);
     const lb = await l.install(['--set', 'clustermesh.useAPIServer=true', '--set', 'clustermesh.apiserver.service.type=LoadBalancer', '--wait', '--timeout', '1500ms']);
     assert.equal(lb.exitCode, 1);
     assert.equal(lb.stderr, 'Error: UPGRADE FAILED: context deadline exceeded');
