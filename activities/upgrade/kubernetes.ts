@@ -5,7 +5,8 @@ import { activityAttempt } from '../context.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withKubeconfig, type KubeAccess } from '../kube/kubeconfig.ts';
 import { pollWithin } from '../poll.ts';
-import { secure, talosctl } from '../talos.ts';
+import { talosctl } from '../talos.ts';
+import { nodeArgv } from '../talos/argv.ts';
 import { stderrTail, talosFailure, talosProblem, UNREACHABLE_TRANSIENT_ATTEMPTS } from '../talos/problems.ts';
 import { withSecretFile } from '../talos/secret-files.ts';
 import { readKubernetes, type KubeFacts } from './reads.ts';
@@ -46,7 +47,7 @@ export async function upgradeKubernetes(deps: ActivityDeps, i: UpgradeKubernetes
       for (const cp of i.controlPlanes) {
         const r = await talosctl(
           deps,
-          ['upgrade-k8s', ...secure(cp.address, file), '--from', from, '--to', i.to, '--with-docs=false', '--with-examples=false'],
+          nodeArgv.upgradeK8s(cp.address, file, from, i.to),
           secrets,
           45 * 60_000,
         );

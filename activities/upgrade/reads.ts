@@ -5,7 +5,8 @@ import { transient } from '../../contracts/failures.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { KubeAccess } from '../kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
-import { secure, talosctl, type NodeStage } from '../talos.ts';
+import { talosctl, type NodeStage } from '../talos.ts';
+import { nodeArgv } from '../talos/argv.ts';
 import { machineStatusSchema, parseJsonStream } from '../talos/parse.ts';
 import { stderrTail, talosFailure, talosProblem } from '../talos/problems.ts';
 
@@ -32,7 +33,7 @@ const KNOWN: ReadonlySet<string> = new Set(['maintenance', 'installing', 'bootin
  * (rebooting, powered off) is `unreachable`, not an error.
  */
 export async function readNode(deps: ActivityDeps, address: string, tc: TalosConfigFile): Promise<NodeFacts> {
-  const status = await talosctl(deps, ['get', 'machinestatus', '-o', 'json', ...secure(address, tc.file)], tc.secrets);
+  const status = await talosctl(deps, nodeArgv.machineStatus(address, tc.file), tc.secrets);
   if (status.exitCode !== 0) {
     const p = talosProblem(status);
     if (p === 'unreachable' || p === 'timeout') return { stage: 'unreachable', ready: false, error: stderrTail(status) };
@@ -42,7 +43,7 @@ export async function readNode(deps: ActivityDeps, address: string, tc: TalosCon
   if (!doc.success) throw transient(`talosctl get machinestatus -n ${address} printed no machine status`);
   const stage = (KNOWN.has(doc.data.spec.stage) ? doc.data.spec.stage : 'unknown') as NodeStage;
   const ready = doc.data.spec.status?.ready === true;
-  const version = await talosctl(deps, ['version', ...secure(address, tc.file)], tc.secrets);
+  const version = await talosctl(deps, nodeArgv.version(address, tc.file), tc.secrets);
   if (version.exitCode !== 0) {
     const p = talosProblem(version);
     // it went down between the two calls: as good as unreachable now

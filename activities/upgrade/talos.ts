@@ -6,7 +6,8 @@ import type { ActivityDeps } from '../deps.ts';
 import { etcdLatencyGate } from '../etcd.ts';
 import { withKubeconfig } from '../kube/kubeconfig.ts';
 import { pollWithin } from '../poll.ts';
-import { secure, talosctl } from '../talos.ts';
+import { talosctl } from '../talos.ts';
+import { nodeArgv } from '../talos/argv.ts';
 import { parseEtcdMembers } from '../talos/parse.ts';
 import { stderrTail, talosFailure, talosProblem, UNREACHABLE_TRANSIENT_ATTEMPTS } from '../talos/problems.ts';
 import { withSecretFile } from '../talos/secret-files.ts';
@@ -62,7 +63,7 @@ export async function upgradeTalosNode(deps: ActivityDeps, i: UpgradeTalosNodeIn
 }
 
 async function requestUpgrade(deps: ActivityDeps, i: UpgradeTalosNodeInput, tc: TalosConfigFile): Promise<void> {
-  const r = await talosctl(deps, ['upgrade', ...secure(i.address, tc.file), '--image', i.image, '--wait=false'], tc.secrets, 120_000);
+  const r = await talosctl(deps, nodeArgv.upgrade(i.address, tc.file, i.image), tc.secrets, 120_000);
   if (r.exitCode === 0) return;
   const tail = stderrTail(r);
   if (/error validating etcd for upgrade/.test(r.stderr)) {
@@ -192,7 +193,7 @@ export async function etcdUpgradeGate(deps: ActivityDeps, i: EtcdGateInput): Pro
     let via = order[0]!;
     let lastError = '';
     for (const cp of order) {
-      const r = await talosctl(deps, ['etcd', 'members', ...secure(cp.address, file)], secrets);
+      const r = await talosctl(deps, nodeArgv.etcdMembers(cp.address, file), secrets);
       if (r.exitCode === 0) {
         try {
           members = parseEtcdMembers(r.stdout);
@@ -222,7 +223,7 @@ export async function etcdUpgradeGate(deps: ActivityDeps, i: EtcdGateInput): Pro
       );
     }
 
-    const st = await talosctl(deps, ['etcd', 'status', '-n', i.controlPlanes.map((c) => c.address).join(','), '-e', via.address, '--talosconfig', file], secrets);
+    const st = await talosctl(deps, nodeArgv.etcdStatus(i.controlPlanes.map((c) => c.address), via.address, file), secrets);
     const errors = nodeErrors(st.stderr);
     if (st.exitCode !== 0) {
       // a single member's error fails the command (no aggregation)
