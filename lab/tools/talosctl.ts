@@ -124,7 +124,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['bootstrap'],
     use: 'bootstrap',
     args: [0, 0],
-    flags: [s('recover-from', 'recover etcd cluster from the snapshot'), b('recover-skip-hash-check', 'skip integrity check when recovering etcd')],
+    flags: [s('recover-from', 'recover etcd cluster from the snapshot'), b('recover-skip-hash-check', 'skip integrity check when recovering etcd (use when recovering from data directory copy)')],
   },
   {
     path: ['kubeconfig'],
@@ -136,8 +136,9 @@ export const COMMANDS: CommandSpec[] = [
       b('merge', 'Merge with existing kubeconfig', { short: 'm', default: true }),
     ],
   },
-  { path: ['etcd', 'members'], use: 'etcd members', args: [0, 0], flags: [] },
-  { path: ['etcd', 'status'], use: 'etcd status', args: [0, 0], flags: [] },
+  // cmd/talosctl/cmd/talos/etcd.go: no Args validator, so cobra's legacyArgs lets a leaf command take any arguments
+  { path: ['etcd', 'members'], use: 'etcd members', args: [0, Infinity], flags: [] },
+  { path: ['etcd', 'status'], use: 'etcd status', args: [0, Infinity], flags: [] },
   {
     // cmd/talosctl/cmd/talos/upgrade.go init() + track.go addTrackActionFlags
     path: ['upgrade'],
@@ -149,7 +150,7 @@ export const COMMANDS: CommandSpec[] = [
       s('image', 'the container image to use for performing the install', { short: 'i', default: `ghcr.io/siderolabs/installer:${TALOS_VERSION}` }),
       b('insecure', 'upgrade using the insecure (encrypted with no auth) maintenance service'),
       // hidden in the real --help (MarkHidden), still accepted
-      b('preserve', 'preserve data', { short: 'p' }),
+      b('preserve', 'preserve data', { short: 'p', hidden: true }),
       s('reboot-mode', 'select the reboot mode during upgrade. Mode "powercycle" bypasses kexec. Valid values are: ["default" "powercycle"].', { short: 'm', default: 'default' }),
       b('stage', 'stage the upgrade to perform it after a reboot', { short: 's' }),
       { name: 'timeout', kind: 'duration', usage: 'time to wait for the operation is complete if --debug or --wait is set', default: '30m0s' },
