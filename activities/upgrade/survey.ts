@@ -8,6 +8,7 @@ import { withKubeconfig } from '../kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from '../kube/tool-call.ts';
 import { withSecretFile } from '../talos/secret-files.ts';
 import { readCilium, readKubernetes, readNode } from './reads.ts';
+import { helmArgv } from '../helm/argv.ts';
 
 export interface SurveyClusterInput {
   mesh: string;
@@ -65,7 +66,7 @@ export async function surveyCluster(deps: ActivityDeps, i: SurveyClusterInput): 
     let meshConfigEnabled = false;
     let upgradeCompatibility: string | undefined;
     if (release.status !== 'absent') {
-      const r = await callTool(deps, 'helm', ['get', 'values', 'cilium', '-n', 'kube-system', '-o', 'json'], { env: access.env, retries: 2 });
+      const r = await callTool(deps, 'helm', helmArgv.getValues(), { env: access.env, retries: 2 });
       if (r.exitCode !== 0) throw classify(r, `helm get values cilium (${i.cluster})`);
       const v = deployedValuesSchema.safeParse(parseJson(r) ?? {});
       if (!v.success) throw fatal(`the deployed cilium values of ${i.cluster} have an unexpected shape at ${v.error.issues[0]?.path.join('.')}: ${v.error.issues[0]?.message}`);
