@@ -70,14 +70,18 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
 
 function refusalText(r: Refusal): string {
   if (r.kind === 'kubeconfig') {
-    return r.noContext ? `error: context was not found for specified context: ${r.message.match(/"(.*)"/)?.[1] ?? ''}\n` : `error: ${r.message}\n`;
+    // clientcmd's validation error; with no kubeconfig at all kubectl prints it as a configuration error
+    if (r.noContext) return `${r.emptyConfig ? 'Error in configuration: ' : 'error: '}context was not found for specified context: ${r.message.match(/"(.*)"/)?.[1] ?? ''}\n`;
+    return `error: ${r.message}\n`;
   }
-  const hp = r.target?.hostPort ?? 'localhost:8080';
+  const hp = r.target?.hostPort ?? '127.0.0.1:8080';
   if (r.kind === 'flaky') return 'Unable to connect to the server: net/http: TLS handshake timeout\n';
   // staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go: the discovery errors memcache logs, then the summary line
   const url = `${r.target.server.replace(/\/$/, '')}/api?timeout=32s`;
   const line = `E1127 00:00:00.000000    4242 memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: Get \\"${url}\\": dial tcp ${hp}: connect: connection refused"\n`;
-  return `${line.repeat(5)}The connection to the server ${hp} was refused - did you specify the right host or port?\n`;
+  // the summary names the server as configured (localhost:8080), the dial error the address it resolved to
+  const configured = r.target.server.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '');
+  return `${line.repeat(5)}The connection to the server ${configured} was refused - did you specify the right host or port?\n`;
 }
 
 const notFound = (r: ResourceType, name: string) => `Error from server (NotFound): ${qualifiedPlural(r)} "${name}" not found\n`;
