@@ -25,11 +25,15 @@ if (process.argv.includes('--capacity')) {
 }
 
 const optsSchema = z.object({
-  sizes: z.string().regex(/^\d+(,\d+)*$/, 'sizes: a comma-separated list of cluster counts, e.g. 2,4,8,16').transform((v) => v.split(',').map(Number)),
+  sizes: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'sizes: a comma-separated list of cluster counts, e.g. 2,4,8,16')
+    .transform((v) => v.split(',').map(Number)),
   latency: z.coerce.number().int().min(0).max(10_000),
   pollBudget: z.coerce.number().int().min(1_000),
   readme: z.boolean(),
   chartsOnly: z.boolean(),
+  upgradeOnly: z.boolean(),
 });
 
 const program = new Command('bench')
@@ -38,6 +42,7 @@ const program = new Command('bench')
   .option('--poll-budget <ms>', 'how long blocking checks poll before pausing (the lab default)', '8000')
   .option('--no-readme', 'print only; leave bench/README.md alone')
   .option('--charts-only', 'run nothing: redraw the charts and bench/README.md from bench/results/latest.json', false)
+  .option('--upgrade-only', 'run only the upgrade rows (2 and 8 clusters) and rewrite only their section of bench/README.md', false)
   .parse();
 const opts = optsSchema.parse(program.opts());
 const benchDir = path.join(projectRoot, 'bench');
@@ -57,7 +62,7 @@ const root = benchTempRoot();
 const env = await startTemporal();
 try {
   const rows: BenchResult['rows'] = [];
-  for (const n of opts.sizes) {
+  for (const n of opts.upgradeOnly ? [] : opts.sizes) {
     const plan = benchPlan(n, `${Date.now().toString(36)}`);
     log(`${n} clusters: meshpilot…`);
     const meshpilot = await runMeshpilot(env, root, plan, lab);
@@ -66,8 +71,7 @@ try {
     log(`${n} clusters: runbook ${runbook.wallMs} ms`);
     rows.push({ meshpilot, runbook });
   }
-  log('resume latency (node-unreachable, 2 clusters)…');
-  const resume = await measureResume(env, root, benchPlan(2, `resume-${Date.now().toString(36)}`), lab);
+  const resume = opts.upgradeOnly ? undefined : (log('resume latency (node-unreachable, 2 clusters)…'), await measureResume(env, root, benchPlan(2, `resume-${Date.now().toString(36)}`), lab));
   // the upgrade row (issue #16): `meshpilot upgrade` of a rolled-out mesh, 2 and 8 clusters (within --sizes' range)
   const upgrade: UpgradeRun[] = [];
   for (const n of [2, 8].filter((k) => k <= Math.max(...opts.sizes))) {
@@ -75,15 +79,24 @@ try {
     upgrade.push(await runUpgrade(env, root, n, lab));
     log(`${n} clusters: upgrade ${upgrade.at(-1)!.state} in ${upgrade.at(-1)!.wallMs} ms`);
   }
-  const result: BenchResult = { at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget, rows, resume, totalMs: Date.now() - started };
-  process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n\n${upgradeTable(upgrade)}\n`);
-  writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify({ ...result, upgrade }, null, 2)}\n`, { flag: 'w' });
-  log(`wrote ${(await writeBenchCharts(result, benchDir)).join(', ')}`);
-  if (opts.readme) {
-    const file = path.join(projectRoot, 'bench', 'README.md');
-    writeFileSync(file, renderReadme(result, readFileSync(file, 'utf8')));
-    writeUpgradeSection(file, upgrade, lab);
-    log(`wrote ${path.relative(projectRoot, file)}`);
+  if (opts.upgradeOnly || !resume) {
+    process.stdout.write(`${upgradeTable(upgrade)}\n`);
+    writeFileSync(
+      path.join(projectRoot, 'bench', 'results', 'upgrade-latest.json'),
+      `${JSON.stringify({ at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, upgrade }, null, 2)}\n`,
+    );
+    if (opts.readme) writeUpgradeSection(path.join(projectRoot, 'bench', 'README.md'), upgrade, lab);
+  } else {
+    const result: BenchResult = { at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget, rows, resume, totalMs: Date.now() - started };
+    process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n\n${upgradeTable(upgrade)}\n`);
+    writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify({ ...result, upgrade }, null, 2)}\n`, { flag: 'w' });
+    log(`wrote ${(await writeBenchCharts(result, benchDir)).join(', ')}`);
+    if (opts.readme) {
+      const file = path.join(projectRoot, 'bench', 'README.md');
+      writeFileSync(file, renderReadme(result, readFileSync(file, 'utf8')));
+      writeUpgradeSection(file, upgrade, lab);
+      log(`wrote ${path.relative(projectRoot, file)}`);
+    }
   }
 } finally {
   await env.teardown();

@@ -4,6 +4,15 @@ import type { BenchResult } from './report.ts';
 import { table, targets } from './report.ts';
 import { capacitySectionOf } from './capacity-report.ts';
 
+/** The upgrade rows' own section (bench/upgrade-run.ts writes it; `--upgrade-only` rewrites only it). */
+export const UPGRADE_BEGIN = '<!-- upgrade-bench:begin -->';
+export const UPGRADE_END = '<!-- upgrade-bench:end -->';
+export function upgradeSectionOf(text: string): string | undefined {
+  const i = text.indexOf(UPGRADE_BEGIN);
+  const j = text.indexOf(UPGRADE_END);
+  return i >= 0 && j > i ? text.slice(i, j + UPGRADE_END.length) : undefined;
+}
+
 const METHOD = `## What is measured
 
 \`npm run bench\` (not a test: it never fails on a figure) starts one Temporal dev server and, for each mesh size,
@@ -60,6 +69,7 @@ without running anything.
 
 export function renderReadme(r: BenchResult, previous: string): string {
   const capacity = capacitySectionOf(previous);
+  const upgrade = upgradeSectionOf(previous);
   return [
     '# meshpilot benchmark',
     '',
@@ -77,5 +87,6 @@ export function renderReadme(r: BenchResult, previous: string): string {
     '',
     METHOD,
     ...(capacity ? [capacity, ''] : []),
+    ...(upgrade ? [upgrade, ''] : []),
   ].join('\n');
 }
