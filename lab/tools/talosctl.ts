@@ -121,7 +121,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['bootstrap'],
     use: 'bootstrap',
     args: [0, 0],
-    flags: [s('recover-from', 'recover etcd cluster from the snapshot'), b('recover-skip-hash-check', 'skip integrity check when recovering etcd')],
+    flags: [s('recover-from', 'recover etcd cluster from the snapshot'), b('recover-skip-hash-check', 'skip integrity check when recovering etcd (use when recovering from data directory copy)')],
   },
   {
     path: ['kubeconfig'],
@@ -134,6 +134,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   { path: ['etcd', 'members'], use: 'etcd members', args: [0, 0], flags: [] },
+  { path: ['etcd', 'snapshot'], use: 'etcd snapshot <path>', args: [1, 1], flags: [] },
   {
     path: ['health'],
     use: 'health',
@@ -192,6 +193,8 @@ async function run(io: ToolIO, p: ParsedCommand): Promise<number> {
       return node.kubeconfig(io, p);
     case 'etcd members':
       return node.etcdMembers(io, p);
+    case 'etcd snapshot':
+      return node.etcdSnapshot(io, p);
     case 'health':
       return node.health(io, p);
   }
