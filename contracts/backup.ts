@@ -1,0 +1,112 @@
+// Workflow-safe: the etcd snapshot model (issue #17). A snapshot's bytes live only in the encrypted store; history,
+// search attributes, logs and every surface carry its reference and these facts about it.
+import type { ActorInput } from './messages.ts';
+import type { PauseLimits } from './steps.ts';
+
+/** One etcd member as `talosctl etcd members` lists it. */
+export interface SnapshotMember {
+  id: string;
+  hostname: string;
+  peerUrls: string[];
+}
+
+/** What meshpilot records about a stored snapshot (never the snapshot itself). */
+export interface SnapshotMeta {
+  /** `<yyyymmdd>-<hhmmss>-<run>`: sortable by time, unique per backup run */
+  id: string;
+  mesh: string;
+  cluster: string;
+  /** the secret-store reference holding the encrypted snapshot */
+  ref: string;
+  takenAt: string;
+  /** the control plane it was streamed from */
+  node: { name: string; address: string };
+  /** sha256 of the whole file as talosctl wrote it (the etcd database plus its own trailing sha256) */
+  sha256: string;
+  sizeBytes: number;
+  /** from talosctl's `snapshot info:` line (etcdutl snapshot status) */
+  etcd: { hash: string; revision: number; totalKeys: number; totalSize: number };
+  members: SnapshotMember[];
+  /** the workflow that took it */
+  workflowId: string;
+}
+
+/** Keep the newest `keepLast`, and/or nothing older than `maxAgeMs`; the newest snapshot is always kept. */
+export interface RetentionPolicy {
+  keepLast?: number;
+  maxAgeMs?: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { keepLast: 7 };
+
+export interface BackupNotifyConfig {
+  webhook?: { urlRef: string; secretRef?: string };
+  slack?: { channel: string; tokenRef: string };
+}
+
+/** A cluster as a backup needs it: its control planes, in the blueprint's order (the first is tried first). */
+export interface BackupCluster {
+  name: string;
+  controlPlanes: Array<{ name: string; address: string }>;
+}
+
+export interface BackupInput {
+  mesh: string;
+  /** the blueprint revision the cluster list came from */
+  revision: string;
+  clusters: BackupCluster[];
+  retention: RetentionPolicy;
+  requestedBy: ActorInput;
+  /** notified on failure only (a pause or a failed run), never on success */
+  notify?: BackupNotifyConfig;
+  limits?: PauseLimits;
+  carried?: unknown;
+}
+
+/** Per cluster: the snapshot taken and what retention removed. */
+export interface BackupClusterResult {
+  cluster: string;
+  snapshot?: SnapshotMeta;
+  pruned: string[];
+  kept: number;
+}
+
+export interface BackupResult {
+  id: string;
+  mesh: string;
+  state: 'completed' | 'failed' | 'aborted';
+  clusters: BackupClusterResult[];
+  error?: string;
+}
+
+/** What prune decided: the ids removed and the ids kept, newest first. */
+export interface PruneOutcome {
+  cluster: string;
+  deleted: string[];
+  kept: string[];
+}
+
+/**
+ * The retention decision, pure (the activity applies it; tests and `--plan` call it directly): sorted newest first,
+ * a snapshot goes when it is past the newest `keepLast` or older than `maxAgeMs`; the newest one always stays, so a
+ * policy never leaves a cluster without a backup.
+ */
+export function retentionVerdict(snapshots: readonly Pick<SnapshotMeta, 'id' | 'takenAt'>[], policy: RetentionPolicy, nowMs: number): { keep: string[]; drop: string[] } {
+  const sorted = [...snapshots].sort((a, b) => b.takenAt.localeCompare(a.takenAt) || b.id.localeCompare(a.id));
+  const keep: string[] = [];
+  const drop: string[] = [];
+  sorted.forEach((s, i) => {
+    const beyondCount = policy.keepLast !== undefined && i >= policy.keepLast;
+    const tooOld = policy.maxAgeMs !== undefined && nowMs - Date.parse(s.takenAt) > policy.maxAgeMs;
+    if (i > 0 && (beyondCount || tooOld)) drop.push(s.id);
+    else keep.push(s.id);
+  });
+  return { keep, drop };
+}
+
+/** Snapshot ids: the time the backup run started (UTC, to the second) and a run-specific suffix. */
+export function snapshotId(startedAtIso: string, runId: string): string {
+  const t = startedAtIso.replace(/[-:]/g, '').replace(/\.\d+Z$|Z$/, '');
+  const [date = '', time = ''] = t.split('T');
+  return `${date}-${time}-${runId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 8)}`;
+}
