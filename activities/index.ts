@@ -1,4 +1,5 @@
 // All activities, built from their dependencies (createActivities(deps)); workflows import the TYPE only.
+import * as backup from './backup.ts';
 import type { ActivityDeps } from './deps.ts';
 import * as etcd from './etcd.ts';
 import * as helm from './helm.ts';
@@ -47,6 +48,12 @@ export function createActivities(deps: ActivityDeps) {
     globalServiceSources: bind(deps, cilium.globalServiceSources),
     globalBackendsKept: bind(deps, liveMesh.globalBackendsKept),
     removeMeshPeers: bind(deps, helm.removeMeshPeers),
+    // protection (issue #17): etcd snapshots, stored encrypted
+    pickSnapshotSource: bind(deps, backup.pickSnapshotSource),
+    takeEtcdSnapshot: bind(deps, backup.takeEtcdSnapshot),
+    listEtcdSnapshots: bind(deps, backup.listEtcdSnapshots),
+    pruneEtcdSnapshots: bind(deps, backup.pruneEtcdSnapshots),
+    notifyBackupFailure: bind(deps, backup.notifyBackupFailure),
     ...createVerifyActivities(deps),
   };
 }

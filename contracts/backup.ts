@@ -1,6 +1,7 @@
 // Workflow-safe: the etcd snapshot model (issue #17). A snapshot's bytes live only in the encrypted store; history,
 // search attributes, logs and every surface carry its reference and these facts about it.
 import type { ActorInput } from './messages.ts';
+import type { OperatorAction, RunState, StepStatus } from './status.ts';
 import type { PauseLimits } from './steps.ts';
 
 /** One etcd member as `talosctl etcd members` lists it. */
@@ -52,30 +53,37 @@ export interface BackupCluster {
 
 export interface BackupInput {
   mesh: string;
-  /** the blueprint revision the cluster list came from */
+  /** the blueprint revision the control-plane list came from */
   revision: string;
-  clusters: BackupCluster[];
+  cluster: BackupCluster;
   retention: RetentionPolicy;
   requestedBy: ActorInput;
   /** notified on failure only (a pause or a failed run), never on success */
   notify?: BackupNotifyConfig;
   limits?: PauseLimits;
-  carried?: unknown;
+  /** state carried through continue-as-new while paused */
+  carried?: BackupCarried;
 }
 
-/** Per cluster: the snapshot taken and what retention removed. */
-export interface BackupClusterResult {
-  cluster: string;
+export interface BackupCarried {
+  startedAt: string;
+  snapshotId: string;
+  runner: { steps: StepStatus[]; actions: OperatorAction[]; abortedBy?: ActorInput & { reason: string } };
+  source?: { node: { name: string; address: string }; members: SnapshotMember[] };
   snapshot?: SnapshotMeta;
-  pruned: string[];
-  kept: number;
+  notifiedPauses: string[];
 }
 
 export interface BackupResult {
   id: string;
   mesh: string;
-  state: 'completed' | 'failed' | 'aborted';
-  clusters: BackupClusterResult[];
+  cluster: string;
+  state: RunState;
+  /** the snapshot taken (metadata and the store reference; never its bytes) */
+  snapshot?: SnapshotMeta;
+  prune?: PruneOutcome;
+  /** set when a failure notification could not be delivered */
+  notifyError?: string;
   error?: string;
 }
 

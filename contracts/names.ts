@@ -40,12 +40,27 @@ export function verifyScheduleId(mesh: string): string {
   return `verify-${mesh}`;
 }
 
+/**
+ * One backup per (mesh, cluster, trigger): a manual one gets `manual-<time>`, a schedule's runs get Temporal's own
+ * time suffix after `scheduled`. Two backups of one cluster may not overlap (the schedule skips, `backup now`
+ * attaches): see client/backup.ts.
+ */
+export function backupWorkflowId(mesh: string, cluster: string, suffix: string): string {
+  return `backup-${mesh}-${cluster}-${suffix}`;
+}
+
+/** One backup schedule per (mesh, cluster): re-creating it updates it. */
+export function backupScheduleId(mesh: string, cluster: string): string {
+  return `backup-${mesh}-${cluster}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
   clusterRollout: 'cluster-rollout',
   detach: 'detach',
   verify: 'verify',
+  backup: 'backup',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

@@ -226,10 +226,42 @@ export const DETACH_STEPS = [
   },
 ] as const satisfies readonly StepDefinition[];
 
+// ---- Protection (issue #17): `meshpilot backup now|schedule` runs these per cluster (workflows/backup.ts). ----
+
+/** One etcd snapshot of one cluster, stored encrypted, then the retention policy. Reads the cluster; never changes it. */
+export const BACKUP_STEPS = [
+  {
+    name: 'backup-target',
+    title: 'A healthy control plane to stream the snapshot from (read-only)',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl etcd members -n CP on each control plane in the blueprint\'s order, until one answers with a member list that holds it'],
+  },
+  {
+    name: 'etcd-snapshot',
+    title: 'etcd snapshot, checked and stored encrypted',
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl etcd snapshot SCRATCH/etcd.snapshot -n CP (SCRATCH: a RAM-backed directory, removed after the call)',
+      'the file must be whole pages plus its trailing sha256 (what etcd restore checks); its sha256, size and member list are recorded',
+      'stored encrypted under the secret-store reference backup/MESH/CLUSTER/ID (history carries the reference only)',
+    ],
+  },
+  {
+    name: 'retention',
+    title: 'Prune snapshots past the retention policy',
+    skippable: true,
+    gate: false,
+    runs: ['delete the stored snapshots of CLUSTER past --keep-last N or older than --max-age (the newest one always stays)'],
+  },
+] as const satisfies readonly StepDefinition[];
+
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName;
+export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | BackupStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

@@ -3,3 +3,5 @@ export { meshRollout } from './mesh-rollout.ts';
 export { clusterRollout } from './cluster-rollout.ts';
 export { meshDetach } from './mesh-detach.ts';
 export { verifyMesh } from './verify.ts';
+export { clusterBackup } from './backup.ts';
+export { backupCatalog, backupPrune } from './backup-catalog.ts';
