@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import * as backup from './commands/backup.ts';
 import * as chat from './commands/chat.ts';
 import * as codecServer from './commands/codec-server.ts';
 import * as demo from './commands/demo.ts';
@@ -24,7 +25,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, detach, report, diagnose, validate, plan, verify, schedule, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')
