@@ -116,5 +116,6 @@ export function retentionVerdict(snapshots: readonly Pick<SnapshotMeta, 'id' | '
 export function snapshotId(startedAtIso: string, runId: string): string {
   const t = startedAtIso.replace(/[-:]/g, '').replace(/\.\d+Z$|Z$/, '');
   const [date = '', time = ''] = t.split('T');
-  return `${date}-${time}-${runId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 8)}`;
+  // the run id's tail: Temporal's run ids may be UUIDv7, whose head is the time (equal for runs close together)
+  return `${date}-${time}-${runId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(-10)}`;
 }
