@@ -9,6 +9,7 @@ UNIT_TESTS=(
   test/activities/helm.test.ts
   test/activities/kube.test.ts
   test/activities/talos.test.ts
+  test/backup/model.test.ts
   test/blueprint/cli.test.ts
   test/blueprint/hostile-input.test.ts
   test/blueprint/plan.test.ts
