@@ -7,6 +7,7 @@ import * as kube from './kube.ts';
 import * as liveMesh from './live-mesh.ts';
 import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
+import * as restoreDrill from './restore-drill.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
 import { createVerifyActivities } from './verify.ts';
@@ -54,6 +55,9 @@ export function createActivities(deps: ActivityDeps) {
     listEtcdSnapshots: bind(deps, backup.listEtcdSnapshots),
     pruneEtcdSnapshots: bind(deps, backup.pruneEtcdSnapshots),
     notifyBackupFailure: bind(deps, backup.notifyBackupFailure),
+    drillPreflight: bind(deps, restoreDrill.drillPreflight),
+    recoverEtcdOnDrillNode: bind(deps, restoreDrill.recoverEtcdOnDrillNode),
+    proveRestoredEtcd: bind(deps, restoreDrill.proveRestoredEtcd),
     ...createVerifyActivities(deps),
   };
 }

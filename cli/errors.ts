@@ -18,7 +18,7 @@ import { CliError } from './io.ts';
 
 const FLAG: Record<ScheduleArgument, string> = { every: '--every', cron: '--cron', catchup: '--catchup', mesh: 'mesh' };
 const DETACH_ARG: Record<DetachArgument, string> = { mesh: 'MESH', cluster: 'CLUSTER', reason: '--reason' };
-const BACKUP_ARG: Record<BackupArgument, string> = { mesh: 'MESH', cluster: '--cluster', 'keep-last': '--keep-last', 'max-age': '--max-age', file: 'MESH|FILE' };
+const BACKUP_ARG: Record<BackupArgument, string> = { mesh: 'MESH', cluster: '--cluster', 'keep-last': '--keep-last', 'max-age': '--max-age', file: 'MESH|FILE', node: '--node', snapshot: '--snapshot' };
 
 /** The CliError (message, exit code, hint) for an error a person can act on; undefined for anything else. */
 export function cliErrorOf(err: unknown): CliError | undefined {

@@ -73,7 +73,7 @@ export class DetachInputError extends Error {
 }
 
 /** The backup inputs, by what they mean; each surface names them its own way (`--cluster`, `--keep-last`, …). */
-export type BackupArgument = 'mesh' | 'cluster' | 'keep-last' | 'max-age' | 'file';
+export type BackupArgument = 'mesh' | 'cluster' | 'keep-last' | 'max-age' | 'file' | 'node' | 'snapshot';
 
 /** Bad backup input: which argument, and what is wrong with it. */
 export class BackupInputError extends Error {

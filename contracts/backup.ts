@@ -119,3 +119,42 @@ export function snapshotId(startedAtIso: string, runId: string): string {
   // the run id's tail: Temporal's run ids may be UUIDv7, whose head is the time (equal for runs close together)
   return `${date}-${time}-${runId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(-10)}`;
 }
+
+/** `meshpilot restore-drill`: which snapshot goes onto which fresh node. */
+export interface RestoreDrillInput {
+  mesh: string;
+  revision: string;
+  /** the cluster the snapshot was taken of */
+  cluster: string;
+  /** default: the newest stored snapshot of the cluster (chosen at drill-preflight, then kept) */
+  snapshotId?: string;
+  /** a spare control-plane node in Talos maintenance mode */
+  drillNode: { name: string; address: string };
+  requestedBy: ActorInput;
+  limits?: PauseLimits;
+  /** carried through continue-as-new while paused: the steps passed and the snapshot chosen */
+  carried?: { startedAt: string; runner: BackupCarried['runner']; snapshot?: SnapshotMeta; refs?: DrillRefs };
+}
+
+/** Where the drill's inputs live in the secret store (named by the preflight, which checked they are there). */
+export interface DrillRefs {
+  controlplaneConfigRef: string;
+  talosconfigRef: string;
+}
+
+/** The proof: the restored etcd's own snapshot status beside the stored one's. */
+export interface RestoreProof {
+  members: SnapshotMember[];
+  restored: SnapshotMeta['etcd'];
+  source: SnapshotMeta['etcd'];
+}
+
+export interface RestoreDrillResult {
+  id: string;
+  mesh: string;
+  cluster: string;
+  state: RunState;
+  snapshot?: SnapshotMeta;
+  proof?: RestoreProof;
+  error?: string;
+}

@@ -54,6 +54,11 @@ export function backupScheduleId(mesh: string, cluster: string): string {
   return `backup-${mesh}-${cluster}`;
 }
 
+/** One restore drill per (mesh, source cluster, drill node) at a time: starting it again attaches. */
+export function restoreDrillWorkflowId(mesh: string, cluster: string, drillNode: string): string {
+  return `restore-drill-${mesh}-${cluster}-${drillNode}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
@@ -61,6 +66,7 @@ export const RUN_KIND = {
   detach: 'detach',
   verify: 'verify',
   backup: 'backup',
+  restoreDrill: 'restore-drill',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

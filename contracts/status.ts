@@ -94,7 +94,7 @@ export interface BlockedSummary {
 
 /** A run that is not a rollout of a blueprint: a detach names the cluster leaving the mesh and why. */
 export interface RunOperation {
-  kind: 'detach' | 'backup';
+  kind: 'detach' | 'backup' | 'restore-drill';
   cluster: string;
   reason: string;
 }

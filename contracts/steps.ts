@@ -257,11 +257,54 @@ export const BACKUP_STEPS = [
   },
 ] as const satisfies readonly StepDefinition[];
 
+/**
+ * A restore drill: a stored snapshot restored onto a fresh control plane (Talos' disaster-recovery procedure on spare
+ * hardware), then proven to hold the snapshot's data. Only a node that is fresh (Talos maintenance mode) is touched.
+ */
+export const RESTORE_DRILL_STEPS = [
+  {
+    name: 'drill-preflight',
+    title: 'The snapshot verifies and the drill node is fresh (read-only)',
+    skippable: false,
+    gate: false,
+    runs: [
+      'the stored snapshot decrypts and matches its recorded sha256 and size',
+      "the source cluster's control-plane machine config is in the secret store",
+      'talosctl get machinestatus -o json --insecure -n DRILL-NODE: the node must be in maintenance mode (a configured node is never touched)',
+    ],
+  },
+  {
+    name: 'drill-install',
+    title: "Install the source cluster's control-plane config on the drill node",
+    skippable: false,
+    gate: false,
+    runs: ['talosctl apply-config --insecure -n DRILL-NODE -f CONTROLPLANE-CONFIG', 'talosctl get machinestatus -n DRILL-NODE until it runs'],
+  },
+  {
+    name: 'drill-recover',
+    title: 'Recover etcd from the snapshot (talosctl bootstrap --recover-from)',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl bootstrap --recover-from=SCRATCH/etcd.snapshot -n DRILL-NODE (the snapshot decrypted into a RAM-backed directory for the call)'],
+  },
+  {
+    name: 'drill-prove',
+    title: "The restored etcd holds the snapshot's data",
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl etcd members -n DRILL-NODE: the restored etcd answers, with the drill node as its member',
+      "talosctl etcd snapshot SCRATCH/proof.snapshot -n DRILL-NODE: its revision and key count are at least the stored snapshot's",
+    ],
+  },
+] as const satisfies readonly StepDefinition[];
+
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
 export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName | BackupStepName;
+export type RestoreDrillStepName = (typeof RESTORE_DRILL_STEPS)[number]['name'];
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | BackupStepName | RestoreDrillStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

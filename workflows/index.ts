@@ -5,3 +5,4 @@ export { meshDetach } from './mesh-detach.ts';
 export { verifyMesh } from './verify.ts';
 export { clusterBackup } from './backup.ts';
 export { backupCatalog, backupPrune } from './backup-catalog.ts';
+export { restoreDrill } from './restore-drill.ts';

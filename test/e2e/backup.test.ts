@@ -1,6 +1,7 @@
 // Given the seed's mesh rolled out on the lab: `backup now` stores an encrypted etcd snapshot whose plaintext is in
 // neither the history nor the data dir; a scheduled backup runs when its Schedule is triggered; retention keeps the
-// policy; a cluster with no healthy control plane pauses the backup (one notification), and resume finishes it.
+// policy; a cluster with no healthy control plane pauses the backup (one notification), and resume finishes it; a
+// restore drill puts a stored snapshot onto a fresh node and the restored etcd holds the cluster's objects.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,9 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { retrieveSnapshot } from '../../activities/backup/snapshot-store.ts';
 import { backupResult, deleteBackupSchedules, listBackups, listBackupSchedules, pruneBackups, startBackups, triggerBackupSchedules, upsertBackupSchedules } from '../../client/backup.ts';
-import { actOnStep } from '../../client/rollouts.ts';
+import { restoreDrillResult, startRestoreDrill } from '../../client/restore-drill.ts';
+import { abortRollout, actOnStep } from '../../client/rollouts.ts';
 import type { BackupResult } from '../../contracts/backup.ts';
-import { withLabState } from '../../lab/state.ts';
+import { readLabState, withLabState } from '../../lab/state.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../../notify/webhook.ts';
 import { historyText } from '../helpers/history.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
@@ -172,5 +174,49 @@ describe('etcd backups of a rolled-out mesh', () => {
     const result = await finished(workflowId);
     assert.ok(result.snapshot, 'the snapshot was taken after the resume');
     assert.equal(posts.length, 1, 'no notification for the success');
+  });
+
+  test('restore drill: a stored snapshot onto a fresh node; the restored etcd holds the objects; a configured node pauses it', async () => {
+    const snap = await finished(await backupNow('cluster-europe'));
+    const source = snap.snapshot!;
+    // two spare nodes: one fresh (maintenance mode), one that is not (it already runs with a config)
+    const fresh = { name: 'drill-cp-1', address: '192.168.20.90' };
+    const busy = { name: 'drill-cp-2', address: '192.168.20.91' };
+    await withLabState(lab.labDir, (s) => {
+      for (const [cluster, n, stage] of [['drill-a', fresh, 'maintenance'], ['drill-b', busy, 'running']] as const) {
+        s.clusters[cluster] = { name: cluster, endpoint: 'https://192.168.20.89:6443', bootstrapCount: 0, kube: {}, helm: {}, extra: {} };
+        s.nodes[n.address] = { ...n, site: 'europe', cluster, role: 'controlplane', installDisk: '/dev/nvme0n1', stage, stageSince: Date.now(), reachable: true, labels: {}, ...(stage === 'running' ? { appliedConfigSha: 'other' } : {}) };
+      }
+    });
+
+    const guarded = await startRestoreDrill(env.client, { plan: lab.plan, cluster: 'cluster-europe', drillNode: busy, by: tester, taskQueue: lab.taskQueue });
+    const paused = await waitFor(env.client, guarded.workflowId, isPaused, 120_000);
+    assert.equal(paused.blocked!.step, 'drill-preflight');
+    assert.match(paused.blocked!.reason, /already runs Talos with a machine config: a drill never touches a configured node/);
+    assert.equal(paused.operation?.kind, 'restore-drill');
+    await abortRollout(env.client, guarded.workflowId, { ...tester, reason: 'wrong node' });
+    assert.equal((await waitFor(env.client, guarded.workflowId, isFinished, 60_000)).state, 'aborted');
+    assert.equal(readLabState(lab.labDir).clusters['drill-b']!.bootstrapCount, 0, 'the configured node was never touched');
+
+    const started = await startRestoreDrill(env.client, { plan: lab.plan, cluster: 'cluster-europe', snapshotId: source.id, drillNode: fresh, by: tester, taskQueue: lab.taskQueue });
+    const view = await waitFor(env.client, started.workflowId, isFinished, 180_000);
+    const result = await restoreDrillResult(env.client, started.workflowId);
+    assert.equal(view.state, 'completed', JSON.stringify({ steps: view.meshSteps, result }));
+    assert.equal(result.snapshot!.id, source.id);
+    assert.equal(result.proof!.restored.revision, source.etcd.revision);
+    assert.equal(result.proof!.restored.totalKeys, source.etcd.totalKeys);
+    assert.deepEqual(result.proof!.members.map((m) => m.hostname), ['drill-cp-1']);
+
+    // the data came back: the drill cluster holds exactly the objects and releases the snapshot held
+    const { file } = await retrieveSnapshot(lab.deps.secrets, lab.plan.mesh, 'cluster-europe', source.id);
+    const body = JSON.parse(file.subarray(0, -32).toString('utf8').slice(LAB_SNAPSHOT_MAGIC.length + 1).trimEnd()) as { kube: Record<string, unknown>; helm: Record<string, unknown> };
+    const drill = readLabState(lab.labDir).clusters['drill-a']!;
+    assert.deepEqual(Object.keys(drill.kube).sort(), Object.keys(body.kube).sort());
+    assert.deepEqual(drill.kube, body.kube);
+    assert.ok(Object.keys(body.kube).length > 10 && Object.keys(body.helm).length > 0, 'the snapshot held objects and releases');
+    assert.deepEqual(drill.helm, body.helm);
+    assert.equal(drill.bootstrapCount, 1);
+    const history = historyText(await env.client.workflow.getHandle(started.workflowId).fetchHistory());
+    assert.equal(history.includes(LAB_SNAPSHOT_MAGIC), false, 'the snapshot is not in the drill history either');
   });
 });
