@@ -16,8 +16,9 @@ import { abortRollout, actOnStep } from '../../client/rollouts.ts';
 import type { BackupResult } from '../../contracts/backup.ts';
 import { readLabState, withLabState } from '../../lab/state.ts';
 import { webhookPayloadSchema, type WebhookPayload } from '../../notify/webhook.ts';
+import { runCli } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
-import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { SEED_BLUEPRINT, startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 
@@ -218,5 +219,47 @@ describe('etcd backups of a rolled-out mesh', () => {
     assert.equal(drill.bootstrapCount, 1);
     const history = historyText(await env.client.workflow.getHandle(started.workflowId).fetchHistory());
     assert.equal(history.includes(LAB_SNAPSHOT_MAGIC), false, 'the snapshot is not in the drill history either');
+  });
+
+  test('the CLI: backup now --wait --json, backup list, backup prune, backup schedule create/list/trigger/delete', async () => {
+    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_ADDRESS: env.address, MESHPILOT_DATA_DIR: lab.dataDir, MESHPILOT_TASK_QUEUE: lab.taskQueue, MESHPILOT_ACTOR: 'carol', NO_COLOR: '1' };
+    const cli = (...argv: string[]) => runCli(cliEnv, ...argv);
+    const mesh = lab.plan.mesh;
+
+    const now = await cli('backup', 'now', SEED_BLUEPRINT, '--cluster', 'cluster-usa', '--keep-last', '5', '--wait', '--json');
+    assert.equal(now.code, 0, now.err);
+    const [final] = JSON.parse(now.out) as Array<{ id: string; state: string; mesh_steps: Array<{ name: string; state: string }> }>;
+    assert.equal(final!.state, 'completed');
+    assert.deepEqual(final!.mesh_steps.map((x) => `${x.name}=${x.state}`), ['backup-target=done', 'etcd-snapshot=done', 'retention=done']);
+
+    const list = await cli('backup', 'list', mesh, '--json');
+    assert.equal(list.code, 0, list.err);
+    const rows = JSON.parse(list.out) as Array<{ cluster: string; id: string; sha256: string }>;
+    assert.ok(rows.some((r) => r.cluster === 'cluster-usa') && rows.every((r) => /^[0-9a-f]{64}$/.test(r.sha256)));
+    const human = await cli('backup', 'list', mesh, '--cluster', 'cluster-usa');
+    assert.match(human.out, /^CLUSTER\s+ID\s+TAKEN\s+SIZE\s+SHA256\s+REVISION\s+KEYS\s+FROM\s+MEMBERS\n/);
+
+    const prune = await cli('backup', 'prune', mesh, '--cluster', 'cluster-usa', '--keep-last', '1', '--json');
+    assert.equal(prune.code, 0, prune.err);
+    const pruned = JSON.parse(prune.out) as { clusters: Array<{ cluster: string; kept: string[] }> };
+    assert.deepEqual(pruned.clusters.map((c) => [c.cluster, c.kept.length]), [['cluster-usa', 1]]);
+
+    const created = await cli('backup', 'schedule', 'create', SEED_BLUEPRINT, '--every', '1d', '--keep-last', '3');
+    assert.equal(created.code, 0, created.err);
+    assert.match(created.out, new RegExp(`created backup-${mesh}-cluster-usa: backup cluster-usa every 1d`));
+    const updated = await cli('backup', 'schedule', 'create', mesh, '--every', '6h');
+    assert.equal(updated.code, 0, updated.err);
+    assert.match(updated.out, new RegExp(`updated backup-${mesh}-cluster-europe: backup cluster-europe every 6h`));
+    const listed = await cli('backup', 'schedule', 'list', mesh, '--json');
+    assert.deepEqual((JSON.parse(listed.out) as Array<{ cluster: string; cadence: string }>).map((v) => [v.cluster, v.cadence]), [['cluster-europe', 'every 6h'], ['cluster-usa', 'every 6h']]);
+    const trig = await cli('backup', 'schedule', 'trigger', mesh, '--cluster', 'cluster-usa');
+    assert.equal(trig.code, 0, trig.err);
+    const runId = /started (\S+)/.exec(trig.out)![1]!;
+    assert.equal((await finished(runId)).prune?.kept.length, 2, 'keep-last 3 from the blueprint FILE survives the update by mesh name: the snapshot left by prune and the new one both stay');
+    const del = await cli('backup', 'schedule', 'delete', mesh);
+    assert.equal(del.code, 0, del.err);
+    const none = await cli('backup', 'schedule', 'trigger', mesh);
+    assert.equal(none.code, 1);
+    assert.match(none.err, new RegExp(`no backup schedule for mesh ${mesh}`));
   });
 });
