@@ -4,6 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$MESHPILOT_ROOT"
 UNIT_TESTS=(
+  test/activities/backup.test.ts
   test/activities/cilium.test.ts
   test/activities/exec/run-tool.test.ts
   test/activities/helm.test.ts
