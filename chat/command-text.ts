@@ -9,12 +9,13 @@ export type MeshCommand =
   | { kind: 'abort'; target: string; reason: string }
   | { kind: 'verify'; name: string }
   | { kind: 'schedule'; name: string; every: string }
-  | { kind: 'detach'; mesh: string; cluster: string; reason: string };
+  | { kind: 'detach'; mesh: string; cluster: string; reason: string }
+  | { kind: 'backup'; name: string; cluster?: string };
 
 export type MeshCommandKind = MeshCommand['kind'];
 
 /** Commands that change something: only allow-listed users in allow-listed channels may run them. */
-export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach']);
+export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach', 'backup']);
 
 export const USAGE = [
   '*Usage:* `/mesh <command>`',
@@ -26,6 +27,7 @@ export const USAGE = [
   '• `/mesh verify NAME` — check the running mesh against blueprint NAME now',
   '• `/mesh schedule NAME EVERY|off` — verify on a schedule (e.g. `6h`)',
   '• `/mesh detach MESH CLUSTER REASON` — take CLUSTER out of MESH after you confirm (it keeps running on its own; nothing is wiped)',
+  '• `/mesh backup NAME [CLUSTER]` — an etcd snapshot of every cluster of blueprint NAME (or one) now, stored encrypted',
   'Blueprints are read from the configured blueprint directory by name; they are never uploaded through chat.',
 ].join('\n');
 
@@ -63,6 +65,9 @@ export function parseMeshCommand(text: string): ParsedCommand {
     case 'detach':
       if (args.length < 3) return bad('`detach` needs the mesh, the cluster and a reason, e.g. `/mesh detach usa-europe cluster-asia region closed`');
       return { ok: true, command: { kind: 'detach', mesh: args[0]!, cluster: args[1]!, reason: rest(2) } };
+    case 'backup':
+      if (args.length < 1 || args.length > 2) return bad('`backup` takes a blueprint name and, optionally, one cluster, e.g. `/mesh backup usa-europe cluster-usa`');
+      return { ok: true, command: { kind: 'backup', name: args[0]!, ...(args[1] ? { cluster: args[1] } : {}) } };
     default:
       return bad(`unknown command \`${(sub ?? '').slice(0, 40)}\``);
   }
