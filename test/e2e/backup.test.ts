@@ -177,6 +177,20 @@ describe('etcd backups of a rolled-out mesh', () => {
     assert.equal(posts.length, 1, 'no notification for the success');
   });
 
+  test('a backup that fails (no talosconfig for the cluster) fails with the hint and notifies once', async () => {
+    const other = { ...lab.plan, mesh: 'never-rolled-out' };
+    const [started] = await startBackups(env.client, { plan: other, cluster: 'cluster-usa', retention: { keepLast: 3 }, by: tester, taskQueue: lab.taskQueue, notify: { webhook: { urlRef: 'notify/backup-webhook' } } });
+    const before = posts.length;
+    const view = await waitFor(env.client, started!.workflowId, isFinished, 120_000);
+    assert.equal(view.state, 'failed');
+    const result = await backupResult(env.client, started!.workflowId);
+    assert.match(result.error ?? '', /holds no talosconfig for cluster-usa in mesh never-rolled-out .*meshpilot rollout FILE first/);
+    const deadline = Date.now() + 60_000;
+    while (posts.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(posts.length, before + 1, 'one notification for the failure');
+    assert.match(JSON.stringify(posts.at(-1)), /failed/);
+  });
+
   test('restore drill: a stored snapshot onto a fresh node; the restored etcd holds the objects; a configured node pauses it', async () => {
     const snap = await finished(await backupNow('cluster-europe'));
     const source = snap.snapshot!;
