@@ -235,7 +235,7 @@ describe('etcd backups of a rolled-out mesh', () => {
     assert.equal(history.includes(LAB_SNAPSHOT_MAGIC), false, 'the snapshot is not in the drill history either');
   });
 
-  test('the CLI: backup now --wait --json, backup list, backup prune, backup schedule create/list/trigger/delete', async () => {
+  test('the CLI: backup now --wait --json, backup list, backup prune, backup schedule create/list/trigger/delete, restore-drill --wait --json', async () => {
     const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_ADDRESS: env.address, MESHPILOT_DATA_DIR: lab.dataDir, MESHPILOT_TASK_QUEUE: lab.taskQueue, MESHPILOT_ACTOR: 'carol', NO_COLOR: '1' };
     const cli = (...argv: string[]) => runCli(cliEnv, ...argv);
     const mesh = lab.plan.mesh;
@@ -270,6 +270,21 @@ describe('etcd backups of a rolled-out mesh', () => {
     assert.equal(trig.code, 0, trig.err);
     const runId = /started (\S+)/.exec(trig.out)![1]!;
     assert.equal((await finished(runId)).prune?.kept.length, 2, 'keep-last 3 from the blueprint FILE survives the update by mesh name: the snapshot left by prune and the new one both stay');
+    // restore-drill through the CLI: a third spare node, fresh
+    await withLabState(lab.labDir, (s) => {
+      s.clusters['drill-c'] = { name: 'drill-c', endpoint: 'https://192.168.20.89:6443', bootstrapCount: 0, kube: {}, helm: {}, extra: {} };
+      s.nodes['192.168.20.92'] = { name: 'drill-cp-3', address: '192.168.20.92', site: 'europe', cluster: 'drill-c', role: 'controlplane', installDisk: '/dev/nvme0n1', stage: 'maintenance', stageSince: Date.now(), reachable: true, labels: {} };
+    });
+    const badNode = await cli('restore-drill', SEED_BLUEPRINT, '--cluster', 'cluster-europe', '--node', 'europe-cp-1=192.168.20.11');
+    assert.equal(badNode.code, 2);
+    assert.match(badNode.err, /^error: --node: europe-cp-1 \(192\.168\.20\.11\) is eu-cp-1 \(192\.168\.20\.11\), a node of this mesh: a drill needs a spare node/);
+    const drill = await cli('restore-drill', SEED_BLUEPRINT, '--cluster', 'cluster-europe', '--node', 'drill-cp-3=192.168.20.92', '--wait', '--json');
+    assert.equal(drill.code, 0, drill.err);
+    const drilled = JSON.parse(drill.out) as { state: string; operation: { kind: string }; proof: { restored: { totalKeys: number }; source: { totalKeys: number } } };
+    assert.equal(drilled.state, 'completed');
+    assert.equal(drilled.operation.kind, 'restore-drill');
+    assert.equal(drilled.proof.restored.totalKeys, drilled.proof.source.totalKeys);
+
     const del = await cli('backup', 'schedule', 'delete', mesh);
     assert.equal(del.code, 0, del.err);
     const none = await cli('backup', 'schedule', 'trigger', mesh);
