@@ -1,0 +1,60 @@
+// `/mesh backup NAME [CLUSTER]` on a real Temporal dev server and a real worker on the lab: the command is acked,
+// the reply names the backup it started, and the backup stores its snapshot; a cluster the blueprint does not have is
+// refused in the chat's own words.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { backupResult } from '../../client/backup.ts';
+import type { RunningChatApp } from '../../chat/app.ts';
+import { startTemporal } from '../helpers/temporal.ts';
+import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
+import { isFinished, start, waitFor } from '../helpers/rollout.ts';
+import { startFakeSlack, type FakeSlack } from '../notify/fake-slack.ts';
+import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from './chat-fixtures.ts';
+import { sendSigned, slashCommand } from './slack-requests.ts';
+
+describe('/mesh backup on a rolled-out lab mesh', () => {
+  let env: TestWorkflowEnvironment;
+  let lab: LabWorker;
+  let slack: FakeSlack;
+  let chat: RunningChatApp;
+  let events: string;
+  let bpDir: string;
+
+  before(async () => {
+    bpDir = labBlueprintDir();
+    env = await startTemporal();
+    lab = await startLabWorker(env, { scenario: 'happy', blueprint: path.join(bpDir, 'usa-europe.yaml') });
+    slack = await startFakeSlack();
+    chat = await startLabChat(env, lab.taskQueue, slack, bpDir);
+    events = `${chat.url}/slack/events`;
+    const rollout = await start(env.client, lab.plan, lab.taskQueue);
+    assert.equal((await waitFor(env.client, rollout.workflowId, isFinished, 240_000)).state, 'completed');
+  });
+  after(async () => {
+    await chat?.stop();
+    await slack?.close();
+    await lab?.stop();
+    await env?.teardown();
+    if (bpDir) rmSync(bpDir, { recursive: true, force: true });
+  });
+
+  test('the backup starts, stores a snapshot, and bad input is named', { timeout: 180_000 }, async () => {
+    const command = (text: string, id: string) => slashCommand({ text, user_id: OPS_USER, channel_id: OPS_CHANNEL, response_url: slack.responseUrl(id) });
+    const ack = await sendSigned(events, command('backup usa-europe cluster-usa', 'b1'));
+    assert.equal(ack.status, 200);
+    const reply = await slack.waitFor('the backup reply', () => slack.responses.find((r) => r.id === 'b1'));
+    const workflowId = /`(backup-usa-europe-cluster-usa-manual)`/.exec(String(reply.body.text))?.[1];
+    assert.ok(workflowId, String(reply.body.text));
+    assert.match(String(reply.body.text), /cluster-usa: started/);
+    assert.equal((await waitFor(env.client, workflowId, isFinished, 120_000)).state, 'completed');
+    const result = await backupResult(env.client, workflowId);
+    assert.match(result.snapshot?.sha256 ?? '', /^[0-9a-f]{64}$/);
+
+    await sendSigned(events, command('backup usa-europe cluster-mars', 'b2'));
+    const refused = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'b2'));
+    assert.match(String(refused.body.text), /The cluster: "cluster-mars" is not a cluster of mesh usa-europe/);
+  });
+});
