@@ -128,6 +128,10 @@ describe('talosctl: the lab against the real v1.9.5', () => {
       ['machineconfig', 'patch'],
       ['apply-config', 'config', 'x'],
       ['validate', '--bogus'],
+      ['etcd', 'snapshot'],
+      ['etcd', 'snapshot', 'a.db', 'b.db'],
+      ['bootstrap', '--recover-from'],
+      ['bootstrap', '--recover-skip-hash-check=maybe'],
     ]) {
       assertSame(await both(args), args.join(' '));
     }
