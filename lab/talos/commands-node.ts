@@ -167,7 +167,8 @@ export async function bootstrap(io: ToolIO, p: ParsedCommand): Promise<number> {
   let recovered: ReturnType<typeof readSnapshot> | undefined;
   if (recoverFrom) {
     const file = toolPath(recoverFrom);
-    if (!existsSync(file)) throw new TalosctlError(`open ${recoverFrom}: no such file or directory`);
+    // etcdutl's snapshot Status stats the file first (held to the real talosctl by test/conformance/talos.test.ts)
+    if (!existsSync(file)) throw new TalosctlError(`stat ${recoverFrom}: no such file or directory`);
     try {
       recovered = readSnapshot(readFileSync(file));
     } catch (err) {
@@ -221,13 +222,14 @@ export async function etcdSnapshot(io: ToolIO, p: ParsedCommand): Promise<number
   const full = toolPath(dbPath);
   const part = `${full}.part`;
   const read = (e: string) => `error reading: ${e}`;
+  // the client creates <path>.part before it asks the node for anything
+  if (!existsSync(path.dirname(part))) throw new TalosctlError(`error creating temporary file: open ${dbPath}.part: no such file or directory`);
   const data = await onNode(io, t, (e) => `error reading file: ${e}`, (state, node, now) => {
     if (nodeRecord(state, node.address)?.machineType === 'worker') throw new TalosctlError(read(rpc('Unimplemented', 'etcd snapshot is only available on control plane nodes')));
     // no local etcd member yet (not bootstrapped, or this member has not joined) [inference: clientv3 dial timeout]
     if (!isEtcdMember(state, node, now)) throw new TalosctlError(read(rpc('Unknown', 'failed reading etcd snapshot: context deadline exceeded')));
     return snapshotOf(state.clusters[node.cluster]!);
   });
-  if (!existsSync(path.dirname(part))) throw new TalosctlError(`error creating temporary file: open ${dbPath}.part: no such file or directory`);
   try {
     writeFileSync(part, data, { mode: 0o600 });
     renameSync(part, full);

@@ -101,7 +101,7 @@ describe('lab talosctl: etcd snapshot and bootstrap --recover-from', () => {
     assert.match(bad.stderr, /integrity check failed/);
     assert.equal(readLabState(labDir).clusters.drill!.bootstrappedAt, undefined);
     const missing = await run('bootstrap', '--recover-from', 'nope.snapshot', ...secure(FRESH));
-    assert.equal(missing.stderr.trim(), 'open nope.snapshot: no such file or directory');
+    assert.equal(missing.stderr.trim(), 'stat nope.snapshot: no such file or directory');
 
     const r = await run('bootstrap', '--recover-from', 'db.snapshot', ...secure(FRESH));
     assert.equal(r.exitCode, 0, r.stderr);
