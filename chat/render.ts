@@ -34,9 +34,21 @@ export function uiAction(uiUrl: string | undefined): MessageAction[] {
   return uiUrl ? [{ id: ACTION_OPEN_UI, label: 'Open in Temporal UI', url: uiUrl }] : [];
 }
 
-/** What the run is, in a title: a rollout of a mesh, or the detach of one of its clusters. */
+/** What the run is, in a title: a rollout of a mesh, or an operation on one of its clusters. */
 function runName(view: RolloutView): string {
-  return view.operation ? `Detach ${view.operation.cluster} from ${view.mesh}` : `Rollout ${view.mesh}`;
+  const op = view.operation;
+  if (!op) return `Rollout ${view.mesh}`;
+  if (op.kind === 'backup') return `Backup of ${op.cluster} (${view.mesh})`;
+  if (op.kind === 'restore-drill') return `Restore drill of ${op.cluster} (${view.mesh})`;
+  return `Detach ${op.cluster} from ${view.mesh}`;
+}
+
+/** What a completed operation did, in one sentence. */
+function operationDone(view: RolloutView): string {
+  const op = view.operation!;
+  if (op.kind === 'backup') return `${op.cluster}: ${op.reason} taken and stored encrypted.`;
+  if (op.kind === 'restore-drill') return `${op.cluster}: ${op.reason} restored, and the restored etcd holds the snapshot's data.`;
+  return `${op.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`;
 }
 
 /** The one status message per rollout and channel, updated in place as the rollout moves. */
@@ -110,7 +122,7 @@ export function outcomeMessage(view: RolloutView, uiUrl?: string): RolloutMessag
   const text =
     view.state === 'completed'
       ? view.operation
-        ? `${view.operation.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`
+        ? operationDone(view)
         : `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
       : view.state === 'aborted'
         ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.`

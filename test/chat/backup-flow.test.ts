@@ -1,6 +1,6 @@
 // `/mesh backup NAME [CLUSTER]` on a real Temporal dev server and a real worker on the lab: the command is acked,
 // the reply names the backup it started, and the backup stores its snapshot; a cluster the blueprint does not have is
-// refused in the chat's own words.
+// refused in the chat's own words; the channel hears the outcome under the backup's own name.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import type { RunningChatApp } from '../../chat/app.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, start, waitFor } from '../helpers/rollout.ts';
-import { startFakeSlack, type FakeSlack } from '../notify/fake-slack.ts';
+import { startFakeSlack, type FakeSlack, type StoredMessage } from '../notify/fake-slack.ts';
 import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from './chat-fixtures.ts';
 import { sendSigned, slashCommand } from './slack-requests.ts';
 
@@ -52,6 +52,10 @@ describe('/mesh backup on a rolled-out lab mesh', () => {
     assert.equal((await waitFor(env.client, workflowId, isFinished, 120_000)).state, 'completed');
     const result = await backupResult(env.client, workflowId);
     assert.match(result.snapshot?.sha256 ?? '', /^[0-9a-f]{64}$/);
+    // the channel hears the outcome, named as a backup (not as a rollout or a detach)
+    const header = (m: StoredMessage) => String((m.blocks.find((b) => b.type === 'header')?.text as { text?: string } | undefined)?.text ?? '');
+    const done = await slack.waitFor('the outcome message', () => [...slack.messages.values()].find((m) => /Backup of cluster-usa \(usa-europe\) completed$/.test(header(m))), 60_000);
+    assert.match(JSON.stringify(done.blocks), new RegExp(`snapshot ${result.snapshot!.id} taken and stored encrypted`));
 
     await sendSigned(events, command('backup usa-europe cluster-mars', 'b2'));
     const refused = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'b2'));
