@@ -3,6 +3,7 @@
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
 import { startBackups } from '../client/backup.ts';
 import { validateDetach } from '../client/detach.ts';
+import { parseDrillNode, validateRestoreDrill } from '../client/restore-drill.ts';
 import { DEFAULT_RETENTION } from '../contracts/backup.ts';
 import {
   ActionRefused,
@@ -26,7 +27,7 @@ import type { RolloutMessage } from '../notify/message.ts';
 import { BlueprintNameError, BlueprintRefused, BLUEPRINT_NAME, planBlueprint, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
-import { detachConfirmMessage, statusMessage } from './render.ts';
+import { detachConfirmMessage, drillConfirmMessage, statusMessage } from './render.ts';
 
 export interface CommandContext {
   userId: string;
@@ -130,6 +131,12 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         core.log(`chat: ${actor.by} started backups ${started.map((b) => b.workflowId).join(', ')}`);
         const lines = started.map((b) => `• ${b.cluster}: ${b.started ? 'started' : 'already running'} \`${b.workflowId}\`${followNote(core, b.workflowId, ctx.channelId)}`);
         return { text: [`*etcd backup of ${plan.mesh}* (stored encrypted; \`meshpilot backup list ${plan.mesh}\` shows the snapshots):`, ...lines].join('\n') };
+      }
+      case 'drill': {
+        // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the drill)
+        const { plan } = await planByName(core, cmd.name);
+        validateRestoreDrill({ plan, cluster: cmd.cluster, drillNode: parseDrillNode(cmd.node), ...(cmd.snapshot ? { snapshotId: cmd.snapshot } : {}) });
+        return { message: drillConfirmMessage({ n: cmd.name, c: cmd.cluster, d: cmd.node, ...(cmd.snapshot ? { s: cmd.snapshot } : {}) }) };
       }
       case 'detach': {
         // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the detach)

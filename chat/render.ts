@@ -9,6 +9,7 @@ export const ACTION_RESUME = 'mesh_resume';
 export const ACTION_ABORT = 'mesh_abort';
 export const ACTION_OPEN_UI = 'mesh_open_ui';
 export const ACTION_DETACH = 'mesh_detach';
+export const ACTION_DRILL = 'mesh_drill';
 
 function progress(steps: StepStatus[]): string {
   return `${steps.filter(isPassed).length}/${steps.length}`;
@@ -171,6 +172,47 @@ export function detachConfirmMessage(req: DetachRequest): RolloutMessage {
           text: `${req.c} leaves mesh ${req.m}. Its global services stop serving the other clusters, and theirs stop reaching it. The detach is recorded under your name.`,
           confirm: 'Detach',
           deny: 'Keep it',
+        },
+      },
+    ],
+  };
+}
+
+/** What the Drill button carries: blueprint name, cluster, node (NAME=ADDRESS) and snapshot, exactly as typed. */
+export const drillRequestSchema = z.object({ n: z.string().min(1).max(63), c: z.string().min(1).max(32), d: z.string().min(1).max(120), s: z.string().min(1).max(80).optional() });
+export type DrillRequest = z.infer<typeof drillRequestSchema>;
+
+export function decodeDrillRequest(value: string | undefined): DrillRequest | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = drillRequestSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/mesh drill`: nothing is touched until someone allowed presses Drill and confirms. */
+export function drillConfirmMessage(req: DrillRequest): RolloutMessage {
+  const node = req.d.split('=')[0] ?? req.d;
+  return {
+    title: `Restore drill: ${req.c} onto ${node}?`,
+    state: 'warning',
+    text:
+      `Snapshot ${req.s ?? '(the newest)'} of ${req.c} is restored onto the spare node ${req.d} with the cluster's own control-plane config ` +
+      '(talosctl bootstrap --recover-from), then the restored etcd is checked. Only a node in Talos maintenance mode is touched; keep it on an isolated network.',
+    fields: [],
+    actions: [
+      {
+        id: ACTION_DRILL,
+        label: `Drill ${req.c} onto ${node}`.slice(0, 75),
+        style: 'primary',
+        value: JSON.stringify(req),
+        confirm: {
+          title: `Install ${req.c}'s config on ${node}?`.slice(0, 100),
+          text: `${req.d} gets ${req.c}'s control-plane config and its etcd from the snapshot. The drill is recorded under your name.`,
+          confirm: 'Start the drill',
+          deny: 'Cancel',
         },
       },
     ],

@@ -31,12 +31,18 @@ export interface StartRestoreDrillOptions {
   limits?: PauseLimits;
 }
 
-/** Starts the drill, or attaches to the one running for the same (mesh, cluster, node). */
-export async function startRestoreDrill(client: Client, o: StartRestoreDrillOptions): Promise<{ workflowId: string; started: boolean }> {
-  const [cluster] = backupClusters(o.plan, o.cluster);
+/** Checks a drill request against the blueprint before anything starts, naming the argument that is wrong. */
+export function validateRestoreDrill(o: Pick<StartRestoreDrillOptions, 'plan' | 'cluster' | 'snapshotId' | 'drillNode'>): void {
+  backupClusters(o.plan, o.cluster);
   if (o.snapshotId !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(o.snapshotId)) throw new BackupInputError('snapshot', `${JSON.stringify(o.snapshotId)} is not a snapshot id (see meshpilot backup list)`);
   const used = o.plan.clusters.flatMap((c) => c.nodes).find((n) => n.address === o.drillNode.address || n.name === o.drillNode.name);
   if (used) throw new BackupInputError('node', `${o.drillNode.name} (${o.drillNode.address}) is ${used.name} (${used.address}), a node of this mesh: a drill needs a spare node`);
+}
+
+/** Starts the drill, or attaches to the one running for the same (mesh, cluster, node). */
+export async function startRestoreDrill(client: Client, o: StartRestoreDrillOptions): Promise<{ workflowId: string; started: boolean }> {
+  validateRestoreDrill(o);
+  const [cluster] = backupClusters(o.plan, o.cluster);
   const workflowId = restoreDrillWorkflowId(o.plan.mesh, cluster!.name, o.drillNode.name);
   if (await isRunning(client, workflowId)) return { workflowId, started: false };
   const input: RestoreDrillInput = {

@@ -11,9 +11,11 @@ import type { RunningChatApp } from '../../chat/app.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, start, waitFor } from '../helpers/rollout.ts';
+import { restoreDrillResult } from '../../client/restore-drill.ts';
+import { readLabState, withLabState } from '../../lab/state.ts';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../notify/fake-slack.ts';
 import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from './chat-fixtures.ts';
-import { sendSigned, slashCommand } from './slack-requests.ts';
+import { blockActions, sendSigned, slashCommand } from './slack-requests.ts';
 
 describe('/mesh backup on a rolled-out lab mesh', () => {
   let env: TestWorkflowEnvironment;
@@ -60,5 +62,34 @@ describe('/mesh backup on a rolled-out lab mesh', () => {
     await sendSigned(events, command('backup usa-europe cluster-mars', 'b2'));
     const refused = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'b2'));
     assert.match(String(refused.body.text), /The cluster: "cluster-mars" is not a cluster of mesh usa-europe/);
+  });
+
+  test('/mesh drill answers with a confirm button; the confirmed click starts the drill, which restores and proves', { timeout: 240_000 }, async () => {
+    const command = (text: string, id: string) => slashCommand({ text, user_id: OPS_USER, channel_id: OPS_CHANNEL, response_url: slack.responseUrl(id) });
+    await withLabState(lab.labDir, (s) => {
+      s.clusters['drill'] = { name: 'drill', endpoint: 'https://192.168.10.89:6443', bootstrapCount: 0, kube: {}, helm: {}, extra: {} };
+      s.nodes['192.168.10.90'] = { name: 'drill-cp-1', address: '192.168.10.90', site: 'usa', cluster: 'drill', role: 'controlplane', installDisk: '/dev/nvme0n1', stage: 'maintenance', stageSince: Date.now(), reachable: true, labels: {} };
+    });
+    await sendSigned(events, command('drill usa-europe cluster-usa drill-cp-1=192.168.10.90', 'd1'));
+    const reply = await slack.waitFor('the confirm reply', () => slack.responses.find((r) => r.id === 'd1'));
+    const blocks = JSON.stringify(reply.body.blocks);
+    assert.match(blocks, /"action_id":"mesh_drill"/);
+    assert.match(blocks, /"confirm":\{/, 'the button asks for confirmation');
+    assert.equal(readLabState(lab.labDir).clusters['drill']!.bootstrapCount, 0, 'nothing started before the click');
+
+    await sendSigned(events, command('drill usa-europe cluster-usa usa-cp-1=192.168.10.11', 'd2'));
+    const refused = await slack.waitFor('the refusal', () => slack.responses.find((r) => r.id === 'd2'));
+    assert.match(String(refused.body.text), /The drill node: usa-cp-1 \(192\.168\.10\.11\) is usa-cp-1 .* a drill needs a spare node/);
+
+    const value = /"value":"((?:[^"\\]|\\.)*)"/.exec(blocks)?.[1];
+    assert.ok(value, blocks);
+    await sendSigned(events, blockActions({ user_id: OPS_USER, channel_id: OPS_CHANNEL, message_ts: '2.1', action_id: 'mesh_drill', value: JSON.parse(`"${value}"`) as string, response_url: slack.responseUrl('click') }));
+    const answer = await slack.waitFor('the click answer', () => slack.responses.find((r) => r.id === 'click'));
+    const workflowId = /`(restore-drill-usa-europe-cluster-usa-drill-cp-1)`/.exec(String(answer.body.text))?.[1];
+    assert.ok(workflowId, String(answer.body.text));
+    assert.equal((await waitFor(env.client, workflowId, isFinished, 180_000)).state, 'completed');
+    const result = await restoreDrillResult(env.client, workflowId);
+    assert.deepEqual(result.proof?.members.map((m) => m.hostname), ['drill-cp-1']);
+    assert.equal(readLabState(lab.labDir).clusters['drill']!.bootstrapCount, 1);
   });
 });

@@ -22,6 +22,10 @@ describe('/mesh text', () => {
     });
     assert.deepEqual(parseMeshCommand('backup usa-europe'), { ok: true, command: { kind: 'backup', name: 'usa-europe' } });
     assert.deepEqual(parseMeshCommand('backup usa-europe cluster-usa'), { ok: true, command: { kind: 'backup', name: 'usa-europe', cluster: 'cluster-usa' } });
+    assert.deepEqual(parseMeshCommand('drill usa-europe cluster-usa drill-cp-1=192.168.10.90'), {
+      ok: true,
+      command: { kind: 'drill', name: 'usa-europe', cluster: 'cluster-usa', node: 'drill-cp-1=192.168.10.90' },
+    });
   });
 
   test('bad input names what is wrong and shows usage', () => {
@@ -38,7 +42,7 @@ describe('/mesh text', () => {
   });
 
   test('only read commands are open to everyone', () => {
-    assert.deepEqual([...MUTATING].sort(), ['abort', 'backup', 'detach', 'resume', 'rollout', 'schedule', 'verify']);
+    assert.deepEqual([...MUTATING].sort(), ['abort', 'backup', 'detach', 'drill', 'resume', 'rollout', 'schedule', 'verify']);
   });
 });
 
