@@ -8,6 +8,7 @@ import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
 import { gatherLbFacts } from './kube/lb-facts.ts';
 import { meshStatusSchema } from './kube/objects.ts';
 import { callTool, classify, parseJson } from './kube/tool-call.ts';
+import { helmArgv } from './helm/argv.ts';
 import { pollWithin } from './poll.ts';
 
 /**
@@ -148,7 +149,7 @@ const valuesSchema = z.object({
 });
 
 async function meshConfig(deps: ActivityDeps, access: KubeAccess, context: string): Promise<{ name?: string; peers: string[] }> {
-  const r = await callTool(deps, 'helm', ['get', 'values', 'cilium', '-n', 'kube-system', '-o', 'json', '--kube-context', context], { env: access.env, retries: 2 });
+  const r = await callTool(deps, 'helm', helmArgv.getValues(context), { env: access.env, retries: 2 });
   if (r.exitCode !== 0) throw classify(r, `helm get values cilium (${context})`, 'install Cilium in both clusters first');
   const v = valuesSchema.parse(parseJson(r) ?? {});
   return { name: v.cluster?.name, peers: (v.clustermesh?.config?.clusters ?? []).map((c) => c.name) };

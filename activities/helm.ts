@@ -11,15 +11,12 @@ import { runTool } from './exec/run-tool.ts';
 import { withSecretDir } from './exec/secret-scratch.ts';
 import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
 import { callTool, classify, parseJson } from './kube/tool-call.ts';
+import { helmArgv, NS, RELEASE } from './helm/argv.ts';
 
 /**
  * Helm side of Cilium: the release's state, an idempotent install/upgrade that recovers a release an
  * interrupted run left pending, and the mesh-wide CA every cluster's values share.
  */
-const NS = 'kube-system';
-const RELEASE = 'cilium';
-const CHART_REPO = 'https://helm.cilium.io/';
-const HELM_TIMEOUT = '5m0s';
 
 type Values = Record<string, unknown>;
 
@@ -33,7 +30,7 @@ const chartVersionOf = (chart: string) => /-(\d+\.\d+\.\d+\S*)$/.exec(chart)?.[1
 const PENDING = new Set(['pending-install', 'pending-upgrade', 'pending-rollback']);
 
 async function history(deps: ActivityDeps, access: KubeAccess, release: string, namespace: string): Promise<History> {
-  const r = await callTool(deps, 'helm', ['history', release, '-n', namespace, '-o', 'json', '--max', '256'], { env: access.env, retries: 2 });
+  const r = await callTool(deps, 'helm', helmArgv.history(release, namespace), { env: access.env, retries: 2 });
   if (r.exitCode !== 0) {
     if (/release: not found/.test(r.stderr)) return [];
     throw classify(r, `helm history ${release}`);
@@ -76,7 +73,7 @@ function canonical(v: unknown): unknown {
  */
 async function recoverPending(deps: ActivityDeps, access: KubeAccess, h: History): Promise<'rolled-back' | 'uninstalled'> {
   const good = [...h].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
-  const args = good ? ['rollback', RELEASE, String(good.revision), '-n', NS] : ['uninstall', RELEASE, '-n', NS];
+  const args = good ? helmArgv.rollback(good.revision) : helmArgv.uninstall();
   const r = await callTool(deps, 'helm', args, { env: access.env, timeoutMs: 300_000 });
   if (r.exitCode !== 0 && !(!good && /release: not found/.test(r.stderr))) throw classify(r, `helm ${args[0]} of the stuck ${RELEASE} release`);
   return good ? 'rolled-back' : 'uninstalled';
@@ -94,7 +91,7 @@ export async function ensureCilium(
     secretDocs.push(doc);
   }
   const secrets = secretDocs.flatMap((d) => stringLeaves(d));
-  const desired = mergeValues(i.values, ...secretDocs);
+  let values = i.values;
   return withKubeconfig(deps, i.kubeconfigRef, async (access) => {
     let h = await history(deps, access, RELEASE, NS);
     let recovered = false;
@@ -104,13 +101,21 @@ export async function ensureCilium(
       h = await history(deps, access, RELEASE, NS);
     }
     const last = h[h.length - 1];
-    if (last?.status === 'deployed' && chartVersionOf(last.chart) === i.chartVersion) {
-      const r = await callTool(deps, 'helm', ['get', 'values', RELEASE, '-n', NS, '-o', 'json'], { env: access.env, secrets, retries: 2 });
+    if (last?.status === 'deployed') {
+      const r = await callTool(deps, 'helm', helmArgv.getValues(), { env: access.env, secrets, retries: 2 });
       if (r.exitCode !== 0) throw classify(r, 'helm get values cilium');
-      // Both sides go through the same redaction, so secret values compare without ever being logged.
-      const current = JSON.stringify(canonical(parseJson(r) ?? {}));
-      const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(desired), secrets))));
-      if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
+      const deployed = (parseJson(r) ?? {}) as Values;
+      // upgradeCompatibility records the minor Cilium was first installed at (set by meshpilot upgrade): a later
+      // change that does not name it keeps it, or the ConfigMap would switch to the new minor's defaults.
+      if (typeof deployed.upgradeCompatibility === 'string' && values.upgradeCompatibility === undefined) {
+        values = { ...values, upgradeCompatibility: deployed.upgradeCompatibility };
+      }
+      if (chartVersionOf(last.chart) === i.chartVersion) {
+        // Both sides go through the same redaction, so secret values compare without ever being logged.
+        const current = JSON.stringify(canonical(deployed));
+        const want = JSON.stringify(canonical(JSON.parse(redact(JSON.stringify(mergeValues(values, ...secretDocs)), secrets))));
+        if (current === want) return { action: recovered ? 'recovered' : 'unchanged', revision: last.revision };
+      }
     }
     // The blueprint's values are no secret: a file in the worker's scratch space, in the same serialisation as
     // `meshpilot plan --out` writes (the plan's file is this file, byte for byte). The values holding key material
@@ -118,13 +123,9 @@ export async function ensureCilium(
     // touch a disk.
     return withSecretDir(async (dir) => {
       const valuesFile = path.join(dir, 'values.yaml');
-      await writeFile(valuesFile, toYaml(i.values), { mode: 0o600 });
-      const args = ['upgrade', '--install', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', i.chartVersion, '-n', NS, '--values', valuesFile];
+      await writeFile(valuesFile, toYaml(values), { mode: 0o600 });
       const secretValues = secretDocs.length ? stringify(mergeValues(...secretDocs)) : undefined;
-      if (secretValues) args.push('--values', '-');
-      // No --wait: readiness is ciliumReady's job, and with a LoadBalancer apiserver --wait would block on LB-IPAM
-      // and leave a `failed` revision behind instead of a diagnosis.
-      args.push('--timeout', HELM_TIMEOUT, '-o', 'json');
+      const args = helmArgv.install(i.chartVersion, valuesFile, secretValues !== undefined);
       const r = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, input: secretValues, timeoutMs: 330_000 });
       if (r.exitCode !== 0) throw classify(r, `helm upgrade --install cilium ${i.chartVersion}`, 'check the values against the chart (helm template) and the cluster (kubectl get nodes)');
       const revision = z.object({ version: z.number().int() }).safeParse(parseJson(r));
@@ -184,7 +185,7 @@ export async function removeMeshPeers(
     const last = [...h].reverse().find((r) => r.status === 'deployed');
     const chartVersion = last && chartVersionOf(last.chart);
     if (!last || !chartVersion) throw fatal('the cilium release has no deployed revision to change the peer list of', 'check `helm history cilium -n kube-system`');
-    const r = await callTool(deps, 'helm', ['get', 'values', RELEASE, '-n', NS, '-o', 'json'], { env: access.env, retries: 2 });
+    const r = await callTool(deps, 'helm', helmArgv.getValues(), { env: access.env, retries: 2 });
     if (r.exitCode !== 0) throw classify(r, 'helm get values cilium');
     const entries = meshPeersSchema.parse(parseJson(r) ?? {}).clustermesh?.config?.clusters ?? [];
     const drops = (name: string) => i.drop === 'all' || i.drop.includes(name);
@@ -197,7 +198,7 @@ export async function removeMeshPeers(
     return withSecretDir(async (dir) => {
       const file = path.join(dir, 'peers.yaml');
       await writeFile(file, stringify({ clustermesh: { config: { clusters: kept } } }), { mode: 0o600 });
-      const args = ['upgrade', RELEASE, 'cilium', '--repo', CHART_REPO, '--version', chartVersion, '-n', NS, '--reuse-values', '-f', file, '--timeout', HELM_TIMEOUT, '-o', 'json'];
+      const args = helmArgv.reuseValues(chartVersion, file);
       const up = await runTool(deps.tools, 'helm', args, { env: access.env, secrets, timeoutMs: 330_000 });
       if (up.exitCode !== 0) throw classify(up, `helm upgrade cilium --reuse-values (peers without ${removed.join(', ')})`);
       const revision = z.object({ version: z.number().int() }).safeParse(parseJson(up));

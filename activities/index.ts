@@ -10,6 +10,10 @@ import * as redfish from './redfish.ts';
 import * as restoreDrill from './restore-drill.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
+import * as upgradeCilium from './upgrade/cilium.ts';
+import * as upgradeKubernetes from './upgrade/kubernetes.ts';
+import * as upgradeSurvey from './upgrade/survey.ts';
+import * as upgradeTalos from './upgrade/talos.ts';
 import { createVerifyActivities } from './verify.ts';
 
 type Adapter<I, O> = (deps: ActivityDeps, input: I) => Promise<O>;
@@ -49,6 +53,12 @@ export function createActivities(deps: ActivityDeps) {
     globalServiceSources: bind(deps, cilium.globalServiceSources),
     globalBackendsKept: bind(deps, liveMesh.globalBackendsKept),
     removeMeshPeers: bind(deps, helm.removeMeshPeers),
+    // day two: upgrade
+    surveyCluster: bind(deps, upgradeSurvey.surveyCluster),
+    etcdUpgradeGate: bind(deps, upgradeTalos.etcdUpgradeGate),
+    upgradeTalosNode: bind(deps, upgradeTalos.upgradeTalosNode),
+    upgradeKubernetes: bind(deps, upgradeKubernetes.upgradeKubernetes),
+    ciliumAtVersion: bind(deps, upgradeCilium.ciliumAtVersion),
     // protection (issue #17): etcd snapshots, stored encrypted
     pickSnapshotSource: bind(deps, backup.pickSnapshotSource),
     takeEtcdSnapshot: bind(deps, backup.takeEtcdSnapshot),

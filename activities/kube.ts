@@ -7,6 +7,7 @@ import { diagnoseLoadBalancer } from './kube/lb-diagnosis.ts';
 import { gatherLbFacts, getLeaseHolder, getService } from './kube/lb-facts.ts';
 import { ingressIps } from './kube/objects.ts';
 import { callTool, classify, parseJson } from './kube/tool-call.ts';
+import { helmArgv } from './helm/argv.ts';
 import { pollWithin } from './poll.ts';
 
 /**
@@ -17,7 +18,7 @@ const POLL_MS = 500;
 
 export async function toolVersions(deps: ActivityDeps): Promise<{ helm: string; kubectl: string; cilium: string }> {
   const [h, k, c] = await Promise.all([
-    callTool(deps, 'helm', ['version', '--short'], { retries: 1, timeoutMs: 20_000 }),
+    callTool(deps, 'helm', helmArgv.version(), { retries: 1, timeoutMs: 20_000 }),
     callTool(deps, 'kubectl', ['version', '--client', '-o', 'json'], { retries: 1, timeoutMs: 20_000 }),
     callTool(deps, 'cilium', ['version', '--client'], { retries: 1, timeoutMs: 20_000 }),
   ]);

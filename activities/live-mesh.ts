@@ -11,6 +11,7 @@ import { withKubeconfig, type KubeAccess } from './kube/kubeconfig.ts';
 import { getService } from './kube/lb-facts.ts';
 import { ingressIps, listOf } from './kube/objects.ts';
 import { callTool, classify, looksTransient, parseJson } from './kube/tool-call.ts';
+import { helmArgv } from './helm/argv.ts';
 import { pollWithin } from './poll.ts';
 import { nodeStage } from './talos.ts';
 import { kubectlGet } from './verify/verdicts.ts';
@@ -70,7 +71,7 @@ export async function readLiveCluster(deps: ActivityDeps, i: { mesh: string; clu
       ...(numberOf(data['cluster-id']) !== undefined ? { clusterId: numberOf(data['cluster-id']) } : {}),
       ...(numberOf(data['max-connected-clusters']) !== undefined ? { maxConnectedClusters: numberOf(data['max-connected-clusters']) } : {}),
     };
-    const vr = await callTool(deps, 'helm', ['get', 'values', 'cilium', '-n', 'kube-system', '-o', 'json'], { env: access.env, retries: 2 });
+    const vr = await callTool(deps, 'helm', helmArgv.getValues(), { env: access.env, retries: 2 });
     if (vr.exitCode !== 0 && !/release: not found/.test(vr.stderr)) throw classify(vr, `helm get values cilium (${i.cluster})`);
     const values = vr.exitCode === 0 ? valuesSchema.parse(parseJson(vr) ?? {}) : {};
     const peers = (values.clustermesh?.config?.clusters ?? []).map((c) => c.name);

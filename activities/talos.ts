@@ -7,6 +7,7 @@ import { secretRefs, type ActivityDeps } from './deps.ts';
 import { runTool, type ToolResult } from './exec/run-tool.ts';
 import { activityAttempt } from './context.ts';
 import { pollWithin } from './poll.ts';
+import { nodeArgv } from './talos/argv.ts';
 import { clusterEndpointUrl, parseInput, schemas } from './talos/inputs.ts';
 import { machineStatusSchema, parseEtcdMembers, parseJsonStream } from './talos/parse.ts';
 import { stderrTail, talosFailure, talosProblem, unreachableFailure } from './talos/problems.ts';
@@ -19,12 +20,11 @@ import { secretValuesOf, withScratchDir, withSecretFile } from './talos/secret-f
  */
 
 /** `configured`: Talos answers but refuses the maintenance API for want of a client certificate, i.e. it is installed. */
-export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'rebooting' | 'configured' | 'unreachable' | 'unknown';
+export type NodeStage = 'maintenance' | 'installing' | 'booting' | 'running' | 'upgrading' | 'rebooting' | 'configured' | 'unreachable' | 'unknown';
 
 const QUICK_MS = 30_000;
-const talosctl = (deps: ActivityDeps, args: string[], secrets: string[] = [], timeoutMs = QUICK_MS) =>
+export const talosctl = (deps: ActivityDeps, args: string[], secrets: string[] = [], timeoutMs = QUICK_MS) =>
   runTool(deps.tools, 'talosctl', args, { timeoutMs, secrets });
-const secure = (address: string, talosconfig: string) => ['-n', address, '-e', address, '--talosconfig', talosconfig];
 
 export async function talosClientVersion(deps: ActivityDeps): Promise<{ version: string }> {
   const r = await talosctl(deps, ['version', '--client', '--short']);
@@ -132,7 +132,7 @@ async function storedFrom(deps: ActivityDeps, refs: Record<string, string>, hash
   return cp.startsWith(`${INPUTS_MARKER}${hash}\n`);
 }
 
-const STAGES = new Set<NodeStage>(['maintenance', 'installing', 'booting', 'running', 'rebooting']);
+const STAGES = new Set<NodeStage>(['maintenance', 'installing', 'booting', 'running', 'upgrading', 'rebooting']);
 
 function stageFrom(r: ToolResult): NodeStage {
   const doc = parseJsonStream(r.stdout)[0];
@@ -153,7 +153,7 @@ async function probeStage(deps: ActivityDeps, address: string, talosconfig?: { f
     throw talosFailure(`probing ${address}`, r);
   };
   if (!talosconfig) return (await insecure()).stage;
-  const r = await talosctl(deps, ['get', 'machinestatus', '-o', 'json', ...secure(address, talosconfig.file)], talosconfig.secrets);
+  const r = await talosctl(deps, nodeArgv.machineStatus(address, talosconfig.file), talosconfig.secrets);
   if (r.exitCode === 0) return stageFrom(r);
   const p = talosProblem(r);
   if (p === 'unreachable' || p === 'timeout') return 'unreachable';
@@ -252,9 +252,9 @@ export async function bootstrapEtcd(
   const i = parseInput(schemas.bootstrap, input, 'bootstrapEtcd');
   return withSecretFile(deps.secrets, i.talosconfigRef, async (file, secrets) => {
     // Read state first: an etcd that already lists members was bootstrapped (by us or by hand), so no second call.
-    const members = await talosctl(deps, ['etcd', 'members', ...secure(i.address, file)], secrets);
+    const members = await talosctl(deps, nodeArgv.etcdMembers(i.address, file), secrets);
     if (members.exitCode === 0 && parseEtcdMembersSafe(members.stdout).length > 0) return { bootstrapped: false, alreadyBootstrapped: true };
-    const r = await talosctl(deps, ['bootstrap', ...secure(i.address, file)], secrets);
+    const r = await talosctl(deps, nodeArgv.bootstrap(i.address, file), secrets);
     if (r.exitCode === 0) return { bootstrapped: true, alreadyBootstrapped: false };
     const p = talosProblem(r);
     if (p === 'already-exists') return { bootstrapped: false, alreadyBootstrapped: true };
@@ -282,7 +282,7 @@ export async function fetchKubeconfig(
   return withSecretFile(deps.secrets, i.talosconfigRef, (file, secrets) =>
     withScratchDir(async (dir) => {
       const target = path.join(dir, 'kubeconfig');
-      const r = await talosctl(deps, ['kubeconfig', target, '--merge=false', '--force', ...secure(i.address, file)], secrets);
+      const r = await talosctl(deps, nodeArgv.kubeconfig(i.address, file, target), secrets);
       if (r.exitCode !== 0) throw talosFailure(`fetching the kubeconfig of ${i.cluster}`, r);
       const text = await readFile(target, 'utf8');
       const doc = (parse(text) ?? {}) as { contexts?: Array<{ name?: string }> };
@@ -305,7 +305,7 @@ export async function etcdMembers(
 ): Promise<Array<{ id: string; hostname: string; peerUrls: string[] }>> {
   const i = parseInput(schemas.etcdMembers, input, 'etcdMembers');
   return withSecretFile(deps.secrets, i.talosconfigRef, async (file, secrets) => {
-    const r = await talosctl(deps, ['etcd', 'members', ...secure(i.address, file)], secrets);
+    const r = await talosctl(deps, nodeArgv.etcdMembers(i.address, file), secrets);
     if (r.exitCode !== 0) {
       if (talosProblem(r) === 'not-ready') throw transient(`etcd on ${i.address} is not up yet: ${stderrTail(r)}`);
       throw talosFailure(`listing etcd members on ${i.address}`, r);

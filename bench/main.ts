@@ -16,6 +16,7 @@ import { measureResume } from './resume-latency.ts';
 import { renderReadme } from './readme.ts';
 import { writeBenchCharts } from './charts.ts';
 import { installRuntime } from '../workers/runtime.ts';
+import { runUpgrade, upgradeTable, writeUpgradeSection, type UpgradeRun } from './upgrade-run.ts';
 
 if (process.argv.includes('--capacity')) {
   const { capacityBench } = await import('./capacity.ts');
@@ -67,13 +68,21 @@ try {
   }
   log('resume latency (node-unreachable, 2 clusters)…');
   const resume = await measureResume(env, root, benchPlan(2, `resume-${Date.now().toString(36)}`), lab);
+  // the upgrade row (issue #16): `meshpilot upgrade` of a rolled-out mesh, 2 and 8 clusters (within --sizes' range)
+  const upgrade: UpgradeRun[] = [];
+  for (const n of [2, 8].filter((k) => k <= Math.max(...opts.sizes))) {
+    log(`${n} clusters: rollout, then meshpilot upgrade…`);
+    upgrade.push(await runUpgrade(env, root, n, lab));
+    log(`${n} clusters: upgrade ${upgrade.at(-1)!.state} in ${upgrade.at(-1)!.wallMs} ms`);
+  }
   const result: BenchResult = { at: new Date().toISOString(), machine: machineFacts(), toolLatencyMs: opts.latency, pollBudgetMs: opts.pollBudget, rows, resume, totalMs: Date.now() - started };
-  process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n`);
-  writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`, { flag: 'w' });
+  process.stdout.write(`${table(result)}\n\n${targets(result).join('\n')}\n\n${upgradeTable(upgrade)}\n`);
+  writeFileSync(path.join(projectRoot, 'bench', 'results', 'latest.json'), `${JSON.stringify({ ...result, upgrade }, null, 2)}\n`, { flag: 'w' });
   log(`wrote ${(await writeBenchCharts(result, benchDir)).join(', ')}`);
   if (opts.readme) {
     const file = path.join(projectRoot, 'bench', 'README.md');
     writeFileSync(file, renderReadme(result, readFileSync(file, 'utf8')));
+    writeUpgradeSection(file, upgrade, lab);
     log(`wrote ${path.relative(projectRoot, file)}`);
   }
 } finally {

@@ -13,6 +13,7 @@ import { ciliumBaseValues, clustermeshValues } from './render/cilium.ts';
 import { lbIpamManifests } from './render/lb-ipam.ts';
 import { globalServicesYaml, policiesYaml } from './render/mesh-manifests.ts';
 import { peerValues } from './render/step-artifacts.ts';
+import { clusterVersions, stripV, withV } from './versions.ts';
 import { CLUSTER_STEPS, MESH_STEPS, type ClusterStepName, type MeshStepName, type StepDefinition, type StepName } from '../contracts/steps.ts';
 
 export interface StepPlan {
@@ -93,12 +94,12 @@ export interface RolloutPlan {
   meshPhase: MeshPlan;
   /** mesh-wide warnings (cluster ones are on each ClusterPlan) */
   warnings: string[];
+  /** `meshpilot upgrade`: the cluster that goes first (blueprint upgrade.canary; absent: the first cluster) */
+  upgradeCanary?: string;
 }
 
-const stripV = (v: string) => v.replace(/^v/, '');
 /** The budget is above the Golden Rule, which the checks allow only with a waiver. */
 const etcdWaived = (c: ClusterSpec) => c.etcd.latencyBudgetMs > GOLDEN_RULE_ETCD_RTT_MS && c.waivers.etcdLatencyBudget !== undefined;
-const withV = (v: string) => (v.startsWith('v') ? v : `v${v}`);
 
 function stepPlan<N extends StepName>(def: StepDefinition<N>, details: string[]): StepPlan {
   return { name: def.name, title: def.title, skippable: def.skippable, gate: def.gate, runs: [...def.runs], details };
@@ -108,10 +109,11 @@ function stepPlan<N extends StepName>(def: StepDefinition<N>, details: string[])
 function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): StepPlan[] {
   const cps = c.nodes.filter((n) => n.role === 'controlplane');
   const firstCp = cps[0] ? `FIRST-CP ${cps[0].name} ${cps[0].address}` : 'FIRST-CP none';
-  const chart = `CHART ${stripV(bp.versions.cilium)}`;
+  const v = clusterVersions(bp, c);
+  const chart = `CHART ${v.cilium}`;
   const nodes = c.nodes.map((n) => `${n.name} ${n.address} (${n.role}, disk ${n.installDisk})`);
   const details: Record<ClusterStepName, string[]> = {
-    preflight: [`talosctl ${withV(bp.versions.talos)} (minor ${stripV(bp.versions.talos).split('.').slice(0, 2).join('.')})`],
+    preflight: [`talosctl ${v.talos} (minor ${stripV(v.talos).split('.').slice(0, 2).join('.')})`],
     boot: [
       c.boot.provider === 'redfish'
         ? `provider redfish (${c.boot.bootMode ?? 'virtualmedia'}): ${c.boot.imageUrl ?? 'the Talos image'} on ${c.nodes.map((n) => n.name).join(', ')}`
@@ -121,7 +123,7 @@ function clusterSteps(bp: Blueprint, c: ClusterSpec, liftExclusion: boolean): St
       `NODE ${c.nodes.map((n) => n.address).join(', ')}`,
     ],
     'talos-config': [
-      `CLUSTER ${c.name}, ENDPOINT ${c.endpoint}, TALOS ${withV(bp.versions.talos)}, K8S ${stripV(bp.versions.kubernetes)}, DISK ${c.nodes[0]?.installDisk ?? '/dev/sda'}`,
+      `CLUSTER ${c.name}, ENDPOINT ${c.endpoint}, TALOS ${v.talos}, K8S ${v.kubernetes}, DISK ${c.nodes[0]?.installDisk ?? '/dev/sda'}`,
       `PATCH-ALL ${ARTIFACT.patchAll(c.name)}, PATCH-CONTROLPLANE ${ARTIFACT.patchControlplane(c.name)}, PATCH-WORKER ${ARTIFACT.patchWorker(c.name)}`,
     ],
     'apply-config': nodes,
@@ -167,6 +169,7 @@ function meshSteps(bp: Blueprint): StepPlan[] {
 
 function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): ClusterPlan {
   const announcers = l2Announcers(c);
+  const v = clusterVersions(bp, c);
   return {
     name: c.name,
     id: c.id,
@@ -177,8 +180,8 @@ function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): Cluster
     nodeCidrs: [...c.network.nodeSubnets],
     endpoint: c.endpoint,
     talos: {
-      version: withV(bp.versions.talos),
-      kubernetesVersion: stripV(bp.versions.kubernetes),
+      version: v.talos,
+      kubernetesVersion: v.kubernetes,
       ...(c.installImage ? { installImage: c.installImage } : {}),
       patches: talosPatches(c, { liftControlPlaneExclusion: announcers.liftControlPlaneExclusion }),
     },
@@ -193,8 +196,8 @@ function planCluster(bp: Blueprint, c: ClusterSpec, warnings: string[]): Cluster
     boot: { ...c.boot },
     etcd: { ...c.etcd, ...(etcdWaived(c) ? { waiver: c.waivers.etcdLatencyBudget } : {}) },
     cilium: {
-      version: stripV(bp.versions.cilium),
-      chartVersion: stripV(bp.versions.cilium),
+      version: v.cilium,
+      chartVersion: v.cilium,
       values: ciliumBaseValues(bp, c),
       clustermeshValues: clustermeshValues(bp, c),
     },
@@ -236,6 +239,7 @@ export function planRollout(bp: Blueprint, opts: ValidateOptions = {}): RolloutP
       manifestsByCluster,
     },
     warnings: report.warnings.map(describe),
+    ...(bp.upgrade?.canary ? { upgradeCanary: bp.upgrade.canary } : {}),
   };
 }
 

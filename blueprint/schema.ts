@@ -192,6 +192,17 @@ export const clusterSchema = z.strictObject({
   waivers: z
     .strictObject({ evenControlPlaneCount: waiverReason.optional(), etcdLatencyBudget: waiverReason.optional() })
     .default({}),
+  /**
+   * This cluster's versions where they differ from the mesh-wide `versions` (a region held back, or a mesh upgraded
+   * in stages). Validation keeps the mesh within what ClusterMesh supports: Cilium at most one minor apart.
+   */
+  versions: z
+    .strictObject({
+      talos: z.string().regex(/^v?\d+\.\d+\.\d+$/, 'a Talos version like v1.9.5').optional(),
+      kubernetes: z.string().regex(/^v?\d+\.\d+\.\d+$/, 'a Kubernetes version like 1.32.3').optional(),
+      cilium: z.string().regex(/^v?\d+\.\d+\.\d+$/, 'a Cilium version like 1.16.6').optional(),
+    })
+    .optional(),
   nodes: z.array(nodeSchema).min(1, 'at least one node').max(L.MAX_NODES_PER_CLUSTER, `at most ${L.MAX_NODES_PER_CLUSTER} nodes (Kubernetes' tested limit per cluster)`),
 });
 
@@ -277,6 +288,8 @@ export const blueprintSchema = z.strictObject({
     .max(L.MAX_CLUSTERS, `at most ${L.MAX_CLUSTERS} clusters (Cilium cluster IDs end at 511, and every cluster needs its own)`),
   globalServices: z.array(globalServiceSchema).max(L.MAX_GLOBAL_SERVICES, `at most ${L.MAX_GLOBAL_SERVICES} global services`).default([]),
   policies: z.array(policySchema).max(L.MAX_POLICIES, `at most ${L.MAX_POLICIES} policies`).default([]),
+  /** `meshpilot upgrade` of a revision with new versions: which cluster goes first (default: the first listed) */
+  upgrade: z.strictObject({ canary: z.string().min(1).max(63).optional() }).optional(),
 });
 
 export type Blueprint = z.infer<typeof blueprintSchema>;

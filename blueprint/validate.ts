@@ -13,6 +13,7 @@ import { checkReferences } from './checks/references.ts';
 import { checkGates } from './checks/gates.ts';
 import { checkKubernetesRanges } from './checks/kubernetes-ranges.ts';
 import { checkEndpoints } from './checks/endpoint.ts';
+import { checkSkew } from './checks/skew.ts';
 
 export interface ValidateOptions {
   /** unverified version combinations become errors instead of warnings */
@@ -34,6 +35,7 @@ export function checkBlueprint(bp: Blueprint, opts: ValidateOptions = {}): Check
   checkEncryption(bp, sink);
   checkVersions(bp, sink, opts.strict ?? false);
   checkReferences(bp, sink);
+  checkSkew(bp, sink);
   return {
     errors: sink.omitted.errors ? [...sink.errors, omittedIssue(sink.omitted.errors, 'error')] : sink.errors,
     warnings: sink.omitted.warnings ? [...sink.warnings, omittedIssue(sink.omitted.warnings, 'warning')] : sink.warnings,

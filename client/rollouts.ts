@@ -146,7 +146,7 @@ function unreachableDetail(err: unknown): string | undefined {
 }
 
 /** Runs one client call, turning "no server there" into an error that names Temporal and its address. */
-async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+export async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -355,13 +355,13 @@ export interface RolloutListing {
   status: string;
 }
 
-/** Rollouts and detaches (the runs that change a mesh) from Temporal visibility (search attributes), newest first. */
+/** Rollouts, upgrades and detaches (the runs that change a mesh) from Temporal visibility (search attributes), newest first. */
 export async function listRollouts(client: Client, opts: { state?: string; mesh?: string; limit?: number } = {}): Promise<RolloutListing[]> {
   return reachable(client, () => listRolloutsNow(client, opts));
 }
 
 async function listRolloutsNow(client: Client, opts: { state?: string; mesh?: string; limit?: number }): Promise<RolloutListing[]> {
-  const clauses = [`${SA.kind.name} = '${RUN_KIND.rollout}'`];
+  const clauses = [`${SA.kind.name} IN ('${RUN_KIND.rollout}', '${RUN_KIND.upgrade}')`];
   if (opts.state) clauses.push(`${SA.state.name} = '${opts.state.replace(/'/g, '')}'`);
   if (opts.mesh) clauses.push(`${SA.mesh.name} = '${opts.mesh.replace(/'/g, '')}'`);
   const out: RolloutListing[] = [];

@@ -1,6 +1,8 @@
 // Workflow-safe: update, signal and query definitions, shared by workflows, client, CLI and chat.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterPlan, RolloutPlan } from '../blueprint/plan.ts';
+import type { MeshSurvey } from '../blueprint/upgrade/survey.ts';
+import type { UpgradePlan } from '../blueprint/upgrade/plan.ts';
 import type { BlockedSummary, ClusterStatus, MeshRolloutStatus } from './status.ts';
 
 /** Who acts, through which surface, and why: kept in the run's audit. */
@@ -37,6 +39,8 @@ export const abortUpdate = defineUpdate<ActionResult, [AbortInput]>('abort');
 export const amendUpdate = defineUpdate<ActionResult, [AmendInput]>('amend');
 
 export const clusterStatusQuery = defineQuery<ClusterStatus>('status');
+/** an upgrade: what it read from the live mesh and the path it takes (absent until the survey step has run) */
+export const upgradePlanQuery = defineQuery<{ survey?: MeshSurvey; plan?: UpgradePlan }>('upgradePlan');
 export const meshStatusQuery = defineQuery<MeshRolloutStatus>('status');
 
 /** parent → child: the operator aborted the rollout */

@@ -23,6 +23,19 @@ export function clusterWorkflowId(parentId: string, cluster: string): string {
 }
 
 /**
+ * One upgrade per (mesh, blueprint revision): starting the same revision again attaches to the running upgrade; a
+ * finished one may run again (it surveys the live versions first, so it converges).
+ */
+export function upgradeWorkflowId(mesh: string, revision: string): string {
+  return `upgrade-${mesh}-${revision}`;
+}
+
+/** `upgrade --plan`: a read-only survey of the live versions; several may run side by side. */
+export function upgradeSurveyWorkflowId(mesh: string, revision: string, suffix: string): string {
+  return `upgrade-plan-${mesh}-${revision}-${suffix}`;
+}
+
+/**
  * One detach per (mesh, cluster) at a time: starting it again while it runs attaches to it; a finished one may run
  * again (every step reads the live mesh first, so it converges).
  */
@@ -63,6 +76,9 @@ export function restoreDrillWorkflowId(mesh: string, cluster: string, drillNode:
 export const RUN_KIND = {
   rollout: 'rollout',
   clusterRollout: 'cluster-rollout',
+  upgrade: 'upgrade',
+  clusterUpgrade: 'cluster-upgrade',
+  upgradeSurvey: 'upgrade-survey',
   detach: 'detach',
   verify: 'verify',
   backup: 'backup',

@@ -39,6 +39,8 @@ export interface BlockedInfo {
 
 export interface StepStatus {
   name: StepName;
+  /** per-node and per-cluster steps (an upgrade): the node or cluster this instance acts on */
+  target?: string;
   title: string;
   state: StepState;
   startedAt?: string;
@@ -85,6 +87,8 @@ export interface ClusterStatus {
 export interface BlockedSummary {
   cluster?: string;
   step: StepName;
+  /** the node or cluster of a per-node/per-cluster step */
+  target?: string;
   reason: string;
   hint: string;
   since: string;
@@ -134,6 +138,9 @@ export interface RolloutView {
   error?: string;
 }
 
+/** A step as people name it: `talos-upgrade usa-cp-2` for a per-node instance. */
+export const stepLabel = (s: { name?: string; step?: string; target?: string }): string => `${s.name ?? s.step ?? ''}${s.target ? ` ${s.target}` : ''}`;
+
 /** Steps that count as passed: later steps may run. */
 const PASSED: ReadonlySet<StepState> = new Set(['done', 'kept', 'skipped', 'overridden']);
 export const isPassed = (s: StepStatus): boolean => PASSED.has(s.state);
@@ -154,6 +161,7 @@ export function blockedSummaryOf(step: StepStatus, cluster?: string): BlockedSum
   return {
     ...(cluster !== undefined ? { cluster } : {}),
     step: step.name,
+    ...(step.target !== undefined ? { target: step.target } : {}),
     reason: b.reason,
     hint: b.hint,
     since: b.since,

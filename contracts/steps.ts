@@ -13,6 +13,11 @@ export interface StepDefinition<Name extends string = string> {
   readonly runs: readonly string[];
   /** a mesh step that runs before the clusters start (the rest of the mesh phase runs after all of them) */
   readonly beforeClusters?: boolean;
+  /**
+   * Upgrade steps run once per thing they act on: the plan instantiates them per `node`, per `controlplane` node, or
+   * per `cluster` (the instance's `target` in its status names which one).
+   */
+  readonly per?: 'node' | 'controlplane' | 'cluster';
 }
 
 const CHART = 'helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version CHART -n kube-system';
@@ -226,6 +231,105 @@ export const DETACH_STEPS = [
   },
 ] as const satisfies readonly StepDefinition[];
 
+// ---- Day two: upgrade (issue #16). `meshpilot upgrade FILE` runs these (workflows/mesh-upgrade.ts, cluster-upgrade.ts). ----
+
+type MeshStepDefinition = (typeof MESH_STEPS)[number];
+/** The rollout's mesh step of that name: an upgrade re-checks the mesh with the same commands. */
+const meshStep = <N extends MeshStepDefinition['name']>(name: N) => MESH_STEPS.find((d): d is Extract<MeshStepDefinition, { name: N }> => d.name === name)!;
+
+/** One cluster's upgrade, in this order: Talos node by node (control planes first, gated), Kubernetes, Cilium. */
+export const UPGRADE_CLUSTER_STEPS = [
+  {
+    name: 'upgrade-preflight',
+    title: 'Tools at the pinned versions; talosctl at the target Talos minor',
+    skippable: false,
+    gate: false,
+    per: 'cluster',
+    runs: ["talosctl version --client --short (its minor must be the target Talos minor)", 'helm version --short', 'kubectl version --client -o json', 'cilium version --client'],
+  },
+  {
+    name: 'etcd-gate-before',
+    title: 'etcd healthy and keeps quorum without this member',
+    skippable: false,
+    gate: true,
+    per: 'controlplane',
+    runs: [
+      'talosctl etcd members -n CP (every control plane is a member, none a learner)',
+      'talosctl etcd status -n CP,CP,... (every member answers, no errors, one leader)',
+      'quorum without NODE: floor(N/2)+1 of N members left',
+      'GET http://CP:METRICS-PORT/metrics: peer round-trip p99 within the budget',
+    ],
+  },
+  {
+    name: 'talos-upgrade',
+    title: 'Talos OS upgraded, the node back Ready',
+    skippable: false,
+    gate: false,
+    per: 'node',
+    runs: [
+      'talosctl version -n NODE (a node already at TALOS, or upgrading right now, is not upgraded again)',
+      'talosctl upgrade --nodes NODE --image INSTALLER --wait=false',
+      'talosctl get machinestatus -n NODE and talosctl version -n NODE until it runs TALOS and is ready',
+      'kubectl get node NAME -o json until Ready',
+    ],
+  },
+  {
+    name: 'etcd-gate-after',
+    title: 'etcd healthy again with the upgraded member',
+    skippable: false,
+    gate: true,
+    per: 'controlplane',
+    runs: [
+      'talosctl etcd members -n CP and talosctl etcd status -n CP,CP,...: the upgraded member rejoined and every member is healthy',
+      'GET http://CP:METRICS-PORT/metrics: peer round-trip p99 within the budget',
+    ],
+  },
+  {
+    name: 'kubernetes-upgrade',
+    title: 'Kubernetes control plane and kubelets upgraded (talosctl upgrade-k8s)',
+    skippable: false,
+    gate: false,
+    per: 'cluster',
+    runs: [
+      'talosctl upgrade-k8s -n FIRST-CP --from FROM --to K8S --with-docs=false --with-examples=false',
+      'kubectl version -o json and kubectl get nodes -o json: the API server and every kubelet at K8S, every node Ready',
+    ],
+  },
+  {
+    name: 'cilium-upgrade',
+    title: 'Cilium one minor at a time: agents and clustermesh-apiserver together',
+    skippable: false,
+    gate: false,
+    per: 'cluster',
+    runs: [`${CHART} -f VALUES -f MESH-CA (VALUES: the deployed peers unchanged, upgradeCompatibility set to the minor first installed)`],
+  },
+  {
+    name: 'cilium-verify',
+    title: 'cilium status: agents, operator and clustermesh-apiserver ready at the new version',
+    skippable: false,
+    gate: false,
+    per: 'cluster',
+    runs: ['cilium status -o json until every component is ready and image_count shows only CHART for the agents and the clustermesh-apiserver'],
+  },
+] as const satisfies readonly StepDefinition[];
+
+/** The upgrade's own steps: the live survey first, then after each cluster the mesh must still be whole. */
+export const UPGRADE_MESH_STEPS = [
+  {
+    name: 'survey',
+    title: 'The live versions of every node and cluster, and the upgrade path from them',
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl version -n NODE per node; kubectl version -o json and kubectl get nodes -o json per cluster',
+      'helm history cilium and helm get values cilium (chart, upgradeCompatibility, peers) and cilium status -o json (agent and clustermesh-apiserver images) per cluster',
+      'a path that skips a minor (Talos, Kubernetes or Cilium) or goes backwards is refused, naming the path to take',
+    ],
+  },
+  { ...meshStep('mesh-verify'), per: 'cluster' },
+  { ...meshStep('global-canary'), per: 'cluster' },
+] as const satisfies readonly StepDefinition[];
+
 // ---- Protection (issue #17): `meshpilot backup now|schedule` runs these per cluster (workflows/backup.ts). ----
 
 /** One etcd snapshot of one cluster, stored encrypted, then the retention policy. Reads the cluster; never changes it. */
@@ -302,9 +406,11 @@ export const RESTORE_DRILL_STEPS = [
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
+export type UpgradeClusterStepName = (typeof UPGRADE_CLUSTER_STEPS)[number]['name'];
+export type UpgradeMeshStepName = (typeof UPGRADE_MESH_STEPS)[number]['name'];
 export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
 export type RestoreDrillStepName = (typeof RESTORE_DRILL_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName | BackupStepName | RestoreDrillStepName;
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName | BackupStepName | RestoreDrillStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

@@ -24,6 +24,12 @@ export interface LabFaults {
   keepCpExcludeLabel?: boolean;
   /** join-id-clash: this cluster's cilium-config says cluster-id `id` whatever its Helm values (edited by hand). */
   clusterIdEdited?: { cluster: string; id: number };
+  /** upgrade-node-stuck: these node addresses do not come back from the reboot that installs a Talos upgrade. */
+  upgradeNeverReturns?: string[];
+  /** upgrade-etcd-unhealthy: once upgraded, the etcd member on these node addresses does not answer (its node runs). */
+  etcdUnhealthyAfterUpgrade?: string[];
+  /** upgrade-mesh-disconnect: once their Cilium chart version changed, these clusters lose their ClusterMesh links. */
+  meshDisconnectOnCiliumUpgrade?: string[];
 }
 
 export const SCENARIOS = {
@@ -40,6 +46,12 @@ export const SCENARIOS = {
     "Control-plane nodes keep Talos' node.kubernetes.io/exclude-from-external-load-balancers label: no node announces the LB IPs, and nothing errors. The pause must name the label.",
   'join-id-clash':
     "The first cluster's cilium-config was edited by hand to the cluster ID the blueprint gives the last one: joining that last cluster (lab init of the bigger blueprint, then rollout) pauses at mesh-preflight naming the clash.",
+  'upgrade-node-stuck':
+    "The first cluster's second control plane does not come back from the reboot that installs its Talos upgrade: `meshpilot upgrade` pauses at talos-upgrade on that node, with etcd still at quorum.",
+  'upgrade-etcd-unhealthy':
+    "The first cluster's first control plane comes back from its Talos upgrade with an etcd member that does not answer: `meshpilot upgrade` pauses at etcd-gate-after for that node.",
+  'upgrade-mesh-disconnect':
+    "Once the first cluster's Cilium is upgraded, its ClusterMesh links drop and stay down (cilium/cilium#42841): `meshpilot upgrade` pauses at mesh-verify after that cluster.",
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -73,5 +85,16 @@ export function scenarioFaults(name: ScenarioName, fleet: FleetSpec): LabFaults 
       return { keepCpExcludeLabel: true };
     case 'join-id-clash':
       return first && last && first !== last && last.id !== undefined ? { clusterIdEdited: { cluster: first.name, id: last.id } } : {};
+    case 'upgrade-node-stuck': {
+      const cps = first?.nodes.filter((n) => n.role === 'controlplane') ?? [];
+      const victim = cps[1] ?? cps[0];
+      return { upgradeNeverReturns: victim ? [victim.address] : [] };
+    }
+    case 'upgrade-etcd-unhealthy': {
+      const victim = first?.nodes.find((n) => n.role === 'controlplane');
+      return { etcdUnhealthyAfterUpgrade: victim ? [victim.address] : [] };
+    }
+    case 'upgrade-mesh-disconnect':
+      return { meshDisconnectOnCiliumUpgrade: first ? [first.name] : [] };
   }
 }

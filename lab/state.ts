@@ -16,8 +16,8 @@ export const labNodeSchema = z.object({
   cluster: z.string(),
   role: z.enum(['controlplane', 'worker']),
   installDisk: z.string(),
-  /** off → (boot) → maintenance → (apply-config) → installing → running */
-  stage: z.enum(['off', 'booting', 'maintenance', 'installing', 'rebooting', 'running']),
+  /** off → (boot) → maintenance → (apply-config) → installing → running; running → (talosctl upgrade) → upgrading → rebooting → running */
+  stage: z.enum(['off', 'booting', 'maintenance', 'installing', 'upgrading', 'rebooting', 'running']),
   stageSince: z.number(),
   /** false = the node never answers (cable, switch port, wrong VLAN). */
   reachable: z.boolean().default(true),

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { parentDeathPrefix } from '../activities/exec/parent-death.ts';
 import { signalGroup } from '../activities/exec/proc.ts';
@@ -15,7 +16,7 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   headless?: boolean;
   log?: (line: string) => void;
-  /** How long the server may take to listen (frontend and UI); generous, because a loaded machine is slow to start it. */
+  /** How long the server may take to listen (frontend and UI) and answer; generous, because a loaded machine is slow to start it. */
   startTimeoutMs?: number;
 }
 
@@ -64,6 +65,24 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 }
 
 /**
+ * Until the frontend answers GetSystemInfo: it listens a moment before it is healthy, and a client that connects
+ * in between gets "Frontend is not healthy yet".
+ */
+export async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const c = await Connection.connect({ address, connectTimeout: '5s' });
+      await c.close();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} is not healthy after ${timeoutMs} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
  * Starts `temporal server start-dev` as a child that cannot outlive this process, however it ends: a
  * parent-death signal (SIGKILL of `meshpilot dev` included, see activities/exec/parent-death.ts), a kill on
  * Node's exit, and its own process group, so a terminal's Ctrl-C reaches meshpilot first and meshpilot stops the
@@ -89,7 +108,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     // the UI too: `meshpilot dev` prints its address as soon as this returns, and a user (or a test) opens it
     const ports = opts.headless ? [opts.port] : [opts.port, opts.uiPort];
     const timeoutMs = opts.startTimeoutMs ?? 120_000;
-    await Promise.race([Promise.all(ports.map((p) => waitForPort('127.0.0.1', p, timeoutMs))), exited]);
+    const ready = async () => {
+      await Promise.all(ports.map((p) => waitForPort('127.0.0.1', p, timeoutMs)));
+      await waitForFrontend(`127.0.0.1:${opts.port}`, timeoutMs);
+    };
+    await Promise.race([ready(), exited]);
   } catch (err) {
     killOnExit();
     process.off('exit', killOnExit);

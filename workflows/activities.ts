@@ -30,7 +30,10 @@ export const waits = proxyActivities<MeshpilotActivities>({
 
 type WithOptions<I, O> = { executeWithOptions(options: ActivityOptions, args: [I]): Promise<O> };
 
-/** Calls an activity with a one-line summary, which the Web UI shows on the event in the timeline. */
-export function act<I, O>(fn: WithOptions<I, O>, summary: string, input: I): Promise<O> {
-  return fn.executeWithOptions({ summary: summary.slice(0, 200) } as ActivityOptions, [input]);
+/**
+ * Calls an activity with a one-line summary, which the Web UI shows on the event in the timeline; `taskQueue` runs it
+ * on another queue (a site's, so talosctl runs inside that site's network).
+ */
+export function act<I, O>(fn: WithOptions<I, O>, summary: string, input: I, taskQueue?: string): Promise<O> {
+  return fn.executeWithOptions({ summary: summary.slice(0, 200), ...(taskQueue ? { taskQueue } : {}) } as ActivityOptions, [input]);
 }

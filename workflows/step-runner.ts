@@ -3,7 +3,7 @@
 import { CancellationScope, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { blockedDetailsOf, findApplicationFailure, FailureType, refused, type BlockedDetails } from '../contracts/failures.ts';
 import type { ActorInput, ResumeInput, StepActionInput } from '../contracts/messages.ts';
-import { blockedStep, currentStep, isPassed, type OperatorAction, type StepStatus } from '../contracts/status.ts';
+import { blockedStep, currentStep, isPassed, stepLabel, type OperatorAction, type StepStatus } from '../contracts/status.ts';
 import type { PauseLimits, StepDefinition } from '../contracts/steps.ts';
 
 /** Thrown inside a step to stop the run because an operator aborted it. */
@@ -53,9 +53,10 @@ export class StepRunner<Name extends StepStatus['name']> {
     return this.state.abortedBy !== undefined;
   }
 
-  step(name: Name): StepStatus {
-    const s = this.state.steps.find((x) => x.name === name);
-    if (!s) throw new Error(`unknown step ${name}`);
+  /** A step; per-node and per-cluster steps (an upgrade) are told apart by their target. */
+  step(name: Name, target?: string): StepStatus {
+    const s = this.state.steps.find((x) => x.name === name && x.target === target);
+    if (!s) throw new Error(`unknown step ${name}${target ? ` (${target})` : ''}`);
     return s;
   }
 
@@ -110,8 +111,9 @@ export class StepRunner<Name extends StepStatus['name']> {
 
   private requireBlocked(step: string): StepStatus {
     if (this.aborted) throw refused('the rollout was aborted');
-    const s = this.state.steps.find((x) => x.name === step);
-    if (!s) throw refused(`unknown step ${JSON.stringify(step)}; steps: ${this.state.steps.map((x) => x.name).join(', ')}`);
+    // a step with several instances (one per node) is named once: the paused instance is the one meant
+    const s = this.state.steps.find((x) => x.name === step && x.state === 'blocked') ?? this.state.steps.find((x) => x.name === step);
+    if (!s) throw refused(`unknown step ${JSON.stringify(step)}; steps: ${[...new Set(this.state.steps.map((x) => x.name))].join(', ')}`);
     if (s.state !== 'blocked') throw refused(`step ${step} is ${s.state}, not paused`);
     return s;
   }
@@ -120,21 +122,27 @@ export class StepRunner<Name extends StepStatus['name']> {
 
   resume(input: ResumeInput): string {
     const b = this.blockedStep();
-    this.record('resume', input, b?.name);
+    this.record('resume', input, b && stepLabel(b));
     this.pending = { kind: 'resume', input };
     return `re-checking ${b?.name ?? 'the paused step'} now`;
   }
 
   skip(input: StepActionInput): string {
-    this.record('skip', input, input.step);
+    this.record('skip', input, this.labelOf(input.step));
     this.pending = { kind: 'skip', input };
     return `skipping ${input.step}`;
   }
 
   override(input: StepActionInput): string {
-    this.record('override', input, input.step);
+    this.record('override', input, this.labelOf(input.step));
     this.pending = { kind: 'override', input };
     return `overriding the ${input.step} gate`;
+  }
+
+  /** The paused instance of a step named by an operator, as the audit shows it (`talos-upgrade usa-cp-2`). */
+  private labelOf(step: string): string {
+    const s = this.state.steps.find((x) => x.name === step && x.state === 'blocked');
+    return s ? stepLabel(s) : step;
   }
 
   /** Amended inputs: re-check the blocked step at once with them. */
@@ -143,7 +151,8 @@ export class StepRunner<Name extends StepStatus['name']> {
   }
 
   abort(input: ActorInput & { reason: string }): string {
-    this.record('abort', input, this.currentStep()?.name);
+    const current = this.currentStep();
+    this.record('abort', input, current && stepLabel(current));
     this.state.abortedBy = input;
     this.running?.cancel();
     return 'aborting: running tool calls are being cancelled';
@@ -175,8 +184,8 @@ export class StepRunner<Name extends StepStatus['name']> {
   }
 
   /** Runs a step to done, skipped or overridden; pauses while it is blocked. Done steps are not repeated. */
-  async run(name: Name, body: () => Promise<void>): Promise<void> {
-    const s = this.step(name);
+  async run(name: Name, body: () => Promise<void>, target?: string): Promise<void> {
+    const s = this.step(name, target);
     if (isPassed(s)) return;
     const def = this.def(name);
     if (s.state !== 'blocked') {

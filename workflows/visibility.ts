@@ -1,7 +1,7 @@
 // What a person sees in the Temporal UI: search attributes (only on change) and the current-details table.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from '../contracts/names.ts';
-import { STEP_ICON, type BlockedSummary, type ClusterRole, type RunState, type StepStatus } from '../contracts/status.ts';
+import { STEP_ICON, stepLabel, type BlockedSummary, type ClusterRole, type RunState, type StepStatus } from '../contracts/status.ts';
 
 const ICON = STEP_ICON;
 
@@ -12,7 +12,7 @@ const ICON = STEP_ICON;
 export function stepsTable(title: string, steps: StepStatus[], workflowId?: string): string {
   const lines = steps.map((s) => {
     const tries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
-    return `- ${ICON[s.state]} **${s.name}**: ${s.state === 'blocked' ? 'paused' : s.state}${tries}${s.note ? ` — ${escape(s.note)}` : ''}`;
+    return `- ${ICON[s.state]} **${stepLabel(s)}**: ${s.state === 'blocked' ? 'paused' : s.state}${tries}${s.note ? ` — ${escape(s.note)}` : ''}`;
   });
   const out = [`### ${title}`, '', ...lines];
   for (const s of steps) {
@@ -20,7 +20,7 @@ export function stepsTable(title: string, steps: StepStatus[], workflowId?: stri
     const acts = ['`resume`', ...(s.blocked.skippable ? ['`skip`'] : []), ...(s.blocked.overridable ? ['`override`'] : []), '`abort` (on the rollout)'];
     out.push(
       '',
-      `#### ⏸ Paused at ${s.name} since ${s.blocked.since} (${s.blocked.rechecks} automatic re-checks)`,
+      `#### ⏸ Paused at ${stepLabel(s)} since ${s.blocked.since} (${s.blocked.rechecks} automatic re-checks)`,
       '',
       `**Reason:** ${escape(s.blocked.reason)}`,
       '',
@@ -48,13 +48,13 @@ export function meshDetails(m: MeshDetailsInput): string {
   const clusterLines = m.clusters.map((c) => {
     const role = c.role === 'member' ? ', member of the live mesh: kept, peer list updated' : '';
     const head = `- **${c.name}** (id ${c.id}, ${c.site}${role}): ${c.state}${c.apiserverAddress ? `, clustermesh-apiserver ${c.apiserverAddress}` : ''} — \`${c.workflowId}\``;
-    return c.blocked ? `${head} — ⏸ paused at ${c.blocked.step}` : head;
+    return c.blocked ? `${head} — ⏸ paused at ${stepLabel(c.blocked)}` : head;
   });
   const pauses = m.clusters.flatMap((c) =>
     c.blocked
       ? [
           '',
-          `#### ⏸ ${c.name} paused at ${c.blocked.step} since ${c.blocked.since}`,
+          `#### ⏸ ${c.name} paused at ${stepLabel(c.blocked)} since ${c.blocked.since}`,
           '',
           `**Reason:** ${c.blocked.reason}`,
           '',

@@ -55,11 +55,29 @@ export function pinnedApiserverIp(c: CiliumValues): string | undefined {
   return v.clustermesh?.apiserver?.service?.annotations?.['lbipam.cilium.io/ips'];
 }
 
+/** A cluster's ClusterMesh peers as its deployed values list them: an upgrade hands them back unchanged. */
+export interface DeployedPeers {
+  enabled: boolean;
+  clusters: ReadonlyArray<{ name: string; ips?: string[]; address?: string; port?: number }>;
+}
+
 /** The values file of each Helm step: what `helm upgrade` gets with `-f` (the mesh CA comes as a second file). */
 export const helmValuesAt = {
   'cilium-install': (c: CiliumValues): Values => c.values,
   'clustermesh-enable': (c: CiliumValues): Values => mergeValues(c.values, c.clustermeshValues),
   connect: (c: CiliumValues, self: string, peers: readonly PeerApiserver[]): Values => mergeValues(c.values, c.clustermeshValues, peerValues(self, peers)),
+  /**
+   * `meshpilot upgrade`: the blueprint's values with the peers the cluster has now (so the mesh is wired exactly as
+   * before, whichever connect method made it) and `upgradeCompatibility`, the minor Cilium was first installed at
+   * (chart values.yaml: keeps the ConfigMap's defaults of that version across minor upgrades).
+   */
+  'cilium-upgrade': (c: CiliumValues, peers: DeployedPeers, upgradeCompatibility: string): Values =>
+    mergeValues(
+      c.values,
+      c.clustermeshValues,
+      peers.enabled || peers.clusters.length ? { clustermesh: { config: { enabled: peers.enabled, clusters: peers.clusters.map((p) => ({ ...p })) } } } : {},
+      { upgradeCompatibility },
+    ),
 };
 
 /** `apply-manifests`: a cluster's global Services, then its policies, as one `kubectl apply -f -` document stream. */

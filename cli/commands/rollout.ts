@@ -146,7 +146,7 @@ export function statusJson(v: RolloutView) {
     })),
     mesh_steps: v.meshSteps,
     blocked: v.blocked
-      ? { cluster: v.blocked.cluster ?? null, step: v.blocked.step, reason: v.blocked.reason, hint: v.blocked.hint, since: v.blocked.since, overridable: v.blocked.overridable, skippable: v.blocked.skippable }
+      ? { cluster: v.blocked.cluster ?? null, step: v.blocked.step, ...(v.blocked.target ? { target: v.blocked.target } : {}), reason: v.blocked.reason, hint: v.blocked.hint, since: v.blocked.since, overridable: v.blocked.overridable, skippable: v.blocked.skippable }
       : undefined,
     actions: v.actions,
     error: v.error,

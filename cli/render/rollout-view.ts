@@ -1,4 +1,4 @@
-import { currentStep, isPassed, STEP_ICON, type RolloutView, type StepStatus } from '../../contracts/status.ts';
+import { currentStep, isPassed, isTerminal, STEP_ICON, stepLabel, type RolloutView, type StepStatus } from '../../contracts/status.ts';
 import { colors, type CliIO } from '../io.ts';
 
 const MARK = STEP_ICON;
@@ -18,13 +18,15 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   const width = Math.max(4, ...v.clusters.map((x) => x.name.length));
   for (const cl of v.clusters) {
     const step = currentStep(cl.steps);
+    // a cluster whose workflow has not started yet (an upgrade runs clusters one at a time) is waiting its turn
+    const waiting = cl.step === 'not started' && cl.steps.length === 0 && !isTerminal(cl.state);
     lines.push(
-      `  ${cl.name.padEnd(width)}  ${stateColor(cl.state).padEnd(io.color ? 18 : 9)}  ${progress(cl.steps).padStart(5)}  ${step ? `${MARK[step.state]} ${step.name}` : ''}${cl.role === 'member' ? c.dim('  (member: kept)') : ''}`,
+      `  ${cl.name.padEnd(width)}  ${(waiting ? c.dim('waiting') : stateColor(cl.state)).padEnd(io.color ? 18 : 9)}  ${(waiting ? '' : progress(cl.steps)).padStart(5)}  ${step ? `${MARK[step.state]} ${stepLabel(step)}` : ''}${cl.role === 'member' ? c.dim('  (member: kept)') : ''}`,
     );
   }
   const meshStep = currentStep(v.meshSteps);
   const label = v.operation?.kind ?? 'mesh';
-  lines.push(`  ${label.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${meshStep.name}` : ''}`);
+  lines.push(`  ${label.padEnd(width)}  ${''.padEnd(9)}  ${progress(v.meshSteps).padStart(5)}  ${meshStep ? `${MARK[meshStep.state]} ${stepLabel(meshStep)}` : ''}`);
   if (v.blocked) lines.push('', renderPause(io, v));
   if (v.error) lines.push('', c.red(`error: ${v.error}`));
   if (uiUrl) lines.push('', `UI: ${uiUrl}`);
@@ -40,7 +42,7 @@ export function renderPause(io: CliIO, v: RolloutView): string {
   if (b.overridable) acts.push(`meshpilot override ${v.workflowId} --step ${b.step} --reason "..."`);
   acts.push(`meshpilot abort ${v.workflowId} --reason "..."`);
   return [
-    colors(io).yellow(`⏸ paused at ${b.cluster ? `${b.cluster}/` : ''}${b.step} since ${b.since}`),
+    colors(io).yellow(`⏸ paused at ${b.cluster ? `${b.cluster}/` : ''}${stepLabel(b)} since ${b.since}`),
     `  reason: ${b.reason}`,
     `  hint:   ${b.hint}`,
     `  act:    ${acts.join('\n          ')}`,

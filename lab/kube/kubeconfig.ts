@@ -29,7 +29,8 @@ interface LoadedConfig {
 export class KubeconfigError extends Error {
   constructor(
     message: string,
-    readonly kind: 'no-config' | 'no-context' | 'invalid',
+    /** no-context-empty: a context asked for when there is no kubeconfig at all (kubectl words it otherwise) */
+    readonly kind: 'no-config' | 'no-context' | 'no-context-empty' | 'invalid',
   ) {
     super(message);
   }
@@ -71,7 +72,11 @@ const stripScheme = (s: string) => s.replace(/^[a-z]+:\/\//, '').replace(/\/$/, 
 /** Resolves the kube context to a lab cluster (by kubeconfig cluster name = Talos cluster name, else by server). */
 export function resolveTarget(state: LabState, env: NodeJS.ProcessEnv, kubeconfig?: string, context?: string): KubeTarget {
   const cfg = loadKubeconfig(env, kubeconfig);
-  if (!cfg) return { context: '', hostPort: 'localhost:8080', server: 'http://localhost:8080' };
+  // no kubeconfig: client-go's default server; the dial error names the address localhost resolved to
+  if (!cfg) {
+    if (context) throw new KubeconfigError(`context "${context}" does not exist`, 'no-context-empty');
+    return { context: '', hostPort: '127.0.0.1:8080', server: 'http://localhost:8080' };
+  }
   const ctxName = context || cfg.currentContext;
   if (!ctxName) throw new KubeconfigError('current-context is not set', 'no-context');
   const ctx = cfg.contexts.find((c) => c.name === ctxName);

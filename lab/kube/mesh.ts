@@ -54,6 +54,13 @@ export function apiserverAddresses(state: LabState, c: LabCluster): { ips: strin
   return { ips: [String(svc.spec?.clusterIP ?? '')], port: 2379, type };
 }
 
+/** upgrade-mesh-disconnect: a cluster the fault names whose Cilium chart version changed since its first install. */
+function droppedByUpgrade(state: LabState, c: LabCluster | undefined): boolean {
+  const listed = (state.faults.meshDisconnectOnCiliumUpgrade as string[] | undefined) ?? [];
+  const rel = c && getRelease(c, 'kube-system', 'cilium');
+  return Boolean(c && rel && listed.includes(c.name) && rel.revisions.some((r) => r.chartVersion !== rel.revisions[0]!.chartVersion));
+}
+
 export function meshLinks(state: LabState, c: LabCluster, now: number): PeerLink[] {
   const self = ciliumClusterName(c);
   const caSelf = getPath(ciliumValues(c), 'tls.ca.cert');
@@ -61,6 +68,9 @@ export function meshLinks(state: LabState, c: LabCluster, now: number): PeerLink
     const peer = findByCiliumName(state, e.name);
     const fail = (status: string): PeerLink => ({ name: e.name, connected: false, status });
     if (!agentsReady(c, now)) return fail('not ready');
+    if (droppedByUpgrade(state, c) || droppedByUpgrade(state, peer)) {
+      return fail(`failed to connect to etcd: context deadline exceeded (https://${e.name}.mesh.cilium.io:${e.port ?? 2379})`);
+    }
     if (!peer || getPath(ciliumValues(peer), 'clustermesh.useAPIServer') !== true || !isReady(peer, meshApiserverKey, now)) {
       return fail(`failed to connect to etcd: context deadline exceeded (https://${e.name}.mesh.cilium.io:${e.port ?? 2379})`);
     }

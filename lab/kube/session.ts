@@ -12,7 +12,7 @@ import { KUBE_TIMING } from './timing.ts';
 export type Refusal =
   | { kind: 'flaky'; target?: KubeTarget }
   | { kind: 'refused'; target: KubeTarget }
-  | { kind: 'kubeconfig'; message: string; noContext: boolean };
+  | { kind: 'kubeconfig'; message: string; noContext: boolean; emptyConfig?: boolean };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
@@ -36,7 +36,7 @@ export async function onCluster<T>(
     try {
       target = resolveTarget(state, opts.env, opts.kubeconfig, opts.context);
     } catch (err) {
-      if (err instanceof KubeconfigError) return { ok: false, refusal: { kind: 'kubeconfig', message: err.message, noContext: err.kind === 'no-context' } };
+      if (err instanceof KubeconfigError) return { ok: false, refusal: { kind: 'kubeconfig', message: err.message, noContext: err.kind === 'no-context' || err.kind === 'no-context-empty', emptyConfig: err.kind === 'no-context-empty' } };
       throw err;
     }
     if (opts.countFlaky !== false && flakyCall(state, opts.tool)) return { ok: false, refusal: { kind: 'flaky', target } };

@@ -5,6 +5,7 @@ import { intToIp, parseCidr } from './ipv4.ts';
 import { CILIUM_BGP_CRDS, CILIUM_CRDS } from './resources.ts';
 import { getObj, isoTime, k8sLab, keyOf, listObjs, podSuffix, type KubeObject } from './store.ts';
 import { KUBE_TIMING } from './timing.ts';
+import { kubeletVersionOf, talosVersionOf } from '../talos/versions.ts';
 
 /**
  * Objects the lab derives on read instead of storing: Nodes (from the fleet), Pods (from the workloads),
@@ -71,6 +72,15 @@ function nodeObject(state: LabState, c: LabCluster, n: LabNode, now: number, ind
         { type: 'InternalIP', address: n.address },
         { type: 'Hostname', address: n.name },
       ],
+      // the kubelet reports its own version and the OS it runs on (the Talos version the node was installed/upgraded to)
+      nodeInfo: {
+        architecture: 'amd64',
+        containerRuntimeVersion: 'containerd://2.0.2',
+        kubeProxyVersion: '',
+        kubeletVersion: `v${kubeletVersionOf(state, n)}`,
+        operatingSystem: 'linux',
+        osImage: `Talos (${talosVersionOf(state, n)})`,
+      },
       // No CNI, no Ready: kubelet reports NetworkPluginNotReady until the cilium agent runs on the node.
       conditions: [
         ready

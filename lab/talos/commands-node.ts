@@ -13,6 +13,7 @@ import { adminKubeconfig, ciliumDeployed, etcdMembersTable, jsonResource, resolv
 import { rpc } from './rpc-errors.ts';
 import { effectiveStage, isEtcdMember, settleTalosState } from './stages.ts';
 import { TALOS_TIMING } from './timing.ts';
+import { recordInstalledConfig, talosVersionOf } from './versions.ts';
 import { toolPath } from '../tools/call-context.ts';
 import { k8sLab } from '../kube/store.ts';
 import { readSnapshot, SnapshotFileError, snapshotInfoLine, snapshotOf } from './etcd-snapshot.ts';
@@ -26,7 +27,7 @@ const EXCLUDE_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
  * One networked call: count it, settle derived stages, dial, then run `fn` on the node it lands on. Errors
  * are raised after the state is saved, so a failed call still counts (flaky tools) and settles stages.
  */
-async function onNode<T>(io: ToolIO, t: Target, wrap: (e: string) => string, fn: (state: LabState, node: LabNode, now: number) => T): Promise<T> {
+export async function onNode<T>(io: ToolIO, t: Target, wrap: (e: string) => string, fn: (state: LabState, node: LabNode, now: number) => T): Promise<T> {
   const outcome = await withLabState(io.labDir, (state): { value: T } | { error: TalosctlError } => {
     const now = Date.now();
     settleTalosState(state, now);
@@ -123,6 +124,7 @@ export async function applyConfig(io: ToolIO, p: ParsedCommand): Promise<number>
       installDisk: disk,
       ...(insecure && disk !== node.installDisk ? { installError: `specified install disk does not exist: "${disk}"` } : {}),
     });
+    recordInstalledConfig(state, node, cfg);
     const labels = impliedNodeLabels(cfg);
     if (node.role === 'controlplane' && state.faults.keepCpExcludeLabel === true) labels[EXCLUDE_LB] = '';
     node.labels = labels;
@@ -302,10 +304,13 @@ export async function serverVersion(io: ToolIO, p: ParsedCommand): Promise<numbe
   const insecure = p.flags.insecure === true;
   const t = resolveTarget(p, io.env, insecure);
   io.out(`${clientVersionText(p.flags.short === true)}Server:\n`);
-  await onNode(io, t, (e) => `error getting version: ${e}`, () => {
+  // the server block is the node's own build (pkg/machinery/version printLong): its Tag is the version it runs
+  const tag = await onNode(io, t, (e) => `error getting version: ${e}`, (state, node) => {
     if (insecure) throw new TalosctlError(`error getting version: ${rpc('Unimplemented', 'API is not implemented in maintenance mode')}`);
+    return talosVersionOf(state, node);
   });
-  io.out(`\tNODE:        ${t.node}\n${clientVersionText(false).split('\n').slice(1).join('\n')}\tEnabled:     RBAC\n`);
+  const build = clientVersionText(false).split('\n').slice(1).join('\n').replace(/(\tTag:\s+)\S+/, `$1${tag}`);
+  io.out(`\tNODE:        ${t.node}\n${build}\tEnabled:     RBAC\n`);
   return 0;
 }
 

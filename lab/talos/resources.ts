@@ -1,7 +1,8 @@
 import type { LabCluster, LabNode, LabState } from '../state.ts';
+import { getRelease } from '../kube/releases.ts';
 import { nodeRecord } from './node-record.ts';
-import { effectiveStage, isEtcdMember } from './stages.ts';
-import { TALOS_VERSION } from './machine-config.ts';
+import { effectiveStage, hasEtcdMembership } from './stages.ts';
+import { talosVersionOf } from './versions.ts';
 
 /**
  * COSI resources as `talosctl get -o json` prints them: one 4-space-indented object per resource, keys
@@ -36,8 +37,10 @@ export function jsonResource(node: string, def: ResourceDef, r: { id: string; sp
 
 /** A deployed Cilium is the CNI: without it kubelet's node never turns Ready (Talos docs, deploying-cilium.md). */
 export function ciliumDeployed(cluster: LabCluster | undefined): boolean {
-  const rel = cluster?.helm['kube-system/cilium'] as { status?: string; info?: { status?: string } } | undefined;
-  return (rel?.status ?? rel?.info?.status) === 'deployed';
+  // a release is a list of revisions (lab/kube/releases.ts): Cilium runs once one of them was deployed (a later
+  // upgrade leaves it superseded, and the agents keep running through a pending or failed upgrade)
+  const rel = cluster && getRelease(cluster, 'kube-system', 'cilium');
+  return Boolean(rel?.revisions.some((r) => r.status === 'deployed' || r.status === 'superseded'));
 }
 
 /** pkg/machinery/resources/runtime/machine_status.go + controllers/runtime/machine_status.go readiness checks. */
@@ -67,7 +70,7 @@ function members(state: LabState, node: LabNode, now: number) {
         addresses: [n.address],
         hostname: n.name,
         machineType: n.role,
-        operatingSystem: `Talos (${TALOS_VERSION})`,
+        operatingSystem: `Talos (${talosVersionOf(state, n)})`,
         ...(n.role === 'controlplane' ? { controlPlane: { port: 6443 } } : {}),
       },
     }));
@@ -112,9 +115,9 @@ export function resolveResource(name: string): ResourceDef | undefined {
 }
 
 /** `talosctl etcd members` (cmd/talosctl/cmd/talos/etcd.go): tabwriter with 3-space padding, ids `%016x`. */
-export function etcdMembersTable(state: LabState, node: string, clusterName: string, now: number): string {
+export function etcdMembersTable(state: LabState, node: string, clusterName: string, _now?: number): string {
   const rows = Object.values(state.nodes)
-    .filter((n) => n.cluster === clusterName && isEtcdMember(state, n, now))
+    .filter((n) => n.cluster === clusterName && hasEtcdMembership(state, n))
     .map((n) => [node, n.etcdMemberId!.padStart(16, '0'), n.name, `https://${n.address}:2380`, `https://${n.address}:2379`, 'false']);
   const table = [['NODE', 'ID', 'HOSTNAME', 'PEER URLS', 'CLIENT URLS', 'LEARNER'], ...rows];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LabNode, LabState } from '../state.ts';
 import { nodeRecord } from './node-record.ts';
 import { TALOS_TIMING as T } from './timing.ts';
+import { completeUpgrade, nodeVersions } from './versions.ts';
 
 export type TalosStage = LabNode['stage'];
 
@@ -29,13 +30,22 @@ export function effectiveStage(state: LabState, node: LabNode, now = Date.now())
     } else if (stage === 'installing' && !nodeRecord(state, node.address)?.installError && now >= since + T.installMs) {
       since += T.installMs;
       stage = 'rebooting';
-    } else if (stage === 'rebooting' && now >= since + T.rebootMs) {
+    } else if (stage === 'upgrading' && now >= since + T.upgradeMs) {
+      since += T.upgradeMs;
+      stage = 'rebooting';
+    } else if (stage === 'rebooting' && now >= since + T.rebootMs && !neverReturns(state, node)) {
       since += T.rebootMs;
       stage = installed ? 'running' : 'maintenance';
     } else break;
   }
   const apiDown = stage === 'off' || (stage === 'rebooting' && now >= since + T.rebootMs * (1 - T.rebootDownFraction));
   return { stage, since, apiDown };
+}
+
+/** upgrade-node-stuck: a node whose upgrade this fault names does not come back from the reboot that installs it. */
+function neverReturns(state: LabState, node: LabNode): boolean {
+  const listed = (state.faults.upgradeNeverReturns as string[] | undefined) ?? [];
+  return listed.includes(node.address) && Boolean(nodeVersions(state, node.address).pendingTalos);
 }
 
 /** True when the fault list or the node itself says nothing ever answers at this address. */
@@ -55,6 +65,21 @@ export function isEtcdMember(state: LabState, node: LabNode, now = Date.now()): 
   );
 }
 
+/** A member of its cluster's etcd, whether or not its node runs right now (membership outlives a reboot). */
+export function hasEtcdMembership(state: LabState, node: LabNode): boolean {
+  return node.role === 'controlplane' && Boolean(node.etcdMemberId) && Boolean(state.clusters[node.cluster]?.bootstrappedAt);
+}
+
+/**
+ * A member whose etcd answers: it runs, and (upgrade-etcd-unhealthy) it is not one the fault keeps unhealthy once
+ * its node has been upgraded.
+ */
+export function isEtcdHealthy(state: LabState, node: LabNode, now = Date.now()): boolean {
+  if (!isEtcdMember(state, node, now)) return false;
+  const sick = (state.faults.etcdUnhealthyAfterUpgrade as string[] | undefined) ?? [];
+  return !(sick.includes(node.address) && nodeVersions(state, node.address).upgrades > 0);
+}
+
 /**
  * Writes derived stages back and gives every control-plane node that runs in a bootstrapped cluster its etcd
  * member id (random 64-bit, lower hex, as etcd's types.ID). Called inside withLabState by every talosctl call.
@@ -65,6 +90,7 @@ export function settleTalosState(state: LabState, now = Date.now()): void {
     if (view.stage !== node.stage) {
       node.stage = view.stage;
       node.stageSince = view.since;
+      if (view.stage === 'running') completeUpgrade(state, node);
     }
     if (
       node.role === 'controlplane' &&

@@ -21,7 +21,7 @@ import type { SimulatedTool, ToolIO } from './io.ts';
  */
 const CLI_VERSION = 'v0.16.24';
 /** client-go's default when no kubeconfig is found (clientcmd.ClusterDefaults) */
-const NO_KUBECONFIG = { context: '', hostPort: 'localhost:8080', server: 'http://localhost:8080' };
+const NO_KUBECONFIG = { context: '', hostPort: '127.0.0.1:8080', server: 'http://localhost:8080' };
 const GLOBAL: FlagSpec[] = [
   { name: 'context', kind: 'string' },
   { name: 'namespace', short: 'n', kind: 'string' },

@@ -10,6 +10,7 @@ import { deleteObj, labelQueryMatches, type KubeObject } from '../kube/store.ts'
 import { table } from '../kube/table.ts';
 import { allObjects, podsOf, runningNodes } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
+import { controlPlaneVersionOf } from '../talos/versions.ts';
 import type { SimulatedTool, ToolIO } from './io.ts';
 import { toolPath } from './call-context.ts';
 
@@ -69,14 +70,18 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
 
 function refusalText(r: Refusal): string {
   if (r.kind === 'kubeconfig') {
-    return r.noContext ? `error: context was not found for specified context: ${r.message.match(/"(.*)"/)?.[1] ?? ''}\n` : `error: ${r.message}\n`;
+    // clientcmd's validation error; with no kubeconfig at all kubectl prints it as a configuration error
+    if (r.noContext) return `${r.emptyConfig ? 'Error in configuration: ' : 'error: '}context was not found for specified context: ${r.message.match(/"(.*)"/)?.[1] ?? ''}\n`;
+    return `error: ${r.message}\n`;
   }
-  const hp = r.target?.hostPort ?? 'localhost:8080';
+  const hp = r.target?.hostPort ?? '127.0.0.1:8080';
   if (r.kind === 'flaky') return 'Unable to connect to the server: net/http: TLS handshake timeout\n';
   // staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go: the discovery errors memcache logs, then the summary line
   const url = `${r.target.server.replace(/\/$/, '')}/api?timeout=32s`;
   const line = `E1127 00:00:00.000000    4242 memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: Get \\"${url}\\": dial tcp ${hp}: connect: connection refused"\n`;
-  return `${line.repeat(5)}The connection to the server ${hp} was refused - did you specify the right host or port?\n`;
+  // the summary names the server as configured (localhost:8080), the dial error the address it resolved to
+  const configured = r.target.server.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '');
+  return `${line.repeat(5)}The connection to the server ${configured} was refused - did you specify the right host or port?\n`;
 }
 
 const notFound = (r: ResourceType, name: string) => `Error from server (NotFound): ${qualifiedPlural(r)} "${name}" not found\n`;
@@ -136,8 +141,32 @@ export const kubectl: SimulatedTool = async (io) => {
     };
     const out = str(flags, 'output');
     if (!bool(flags, 'client')) {
-      io.err('error: the lab kubectl serves only `kubectl version --client`\n');
-      return 1;
+      // the server's version: kube-apiserver's /version (k8s.io/apimachinery/pkg/version.Info), as `talosctl upgrade-k8s` left it
+      const r = await onCluster(io.labDir, open, (state, c) => controlPlaneVersionOf(state, c.name));
+      if (!r.ok) {
+        // version.go prints the client's part, then the error getting the server's
+        if (out === 'json' || out === 'yaml') io.out(out === 'json' ? `${JSON.stringify(info, null, 2)}\n` : stringify(info));
+        else io.out('Client Version: v1.31.4\nKustomize Version: v5.4.2\n');
+        io.err(refusalText(r.refusal));
+        return 1;
+      }
+      const [major, minor] = r.value.split('.');
+      const serverVersion = {
+        major,
+        minor,
+        gitVersion: `v${r.value}`,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2025-03-11T19:52:32Z',
+        goVersion: 'go1.23.6',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      };
+      const all = { ...info, serverVersion };
+      if (out === 'json') io.out(`${JSON.stringify(all, null, 2)}\n`);
+      else if (out === 'yaml') io.out(stringify(all));
+      else io.out(`Client Version: v1.31.4\nKustomize Version: v5.4.2\nServer Version: v${r.value}\n`);
+      return 0;
     }
     if (out === 'json') io.out(`${JSON.stringify(info, null, 2)}\n`);
     else if (out === 'yaml') io.out(stringify(info));

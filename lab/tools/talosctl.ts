@@ -1,6 +1,9 @@
 import { CliError, findCommand, parseCommand, type CommandSpec, type FlagSpec, type ParsedCommand } from '../talos/cli.ts';
 import { TalosctlError } from '../talos/connect.ts';
 import { DEFAULT_KUBERNETES_VERSION, TALOS_VERSION } from '../talos/machine-config.ts';
+
+/** upgrade-k8s --to defaults to the Kubernetes the client's Talos ships (constants.DefaultKubernetesVersion). */
+const UPGRADE_K8S_DEFAULT_TO = DEFAULT_KUBERNETES_VERSION;
 import type { SimulatedTool, ToolIO } from './io.ts';
 
 /**
@@ -133,8 +136,49 @@ export const COMMANDS: CommandSpec[] = [
       b('merge', 'Merge with existing kubeconfig', { short: 'm', default: true }),
     ],
   },
-  { path: ['etcd', 'members'], use: 'etcd members', args: [0, 0], flags: [] },
+  // cmd/talosctl/cmd/talos/etcd.go: no Args validator, so cobra's legacyArgs lets a leaf command take any arguments
+  { path: ['etcd', 'members'], use: 'etcd members', args: [0, Infinity], flags: [] },
+  { path: ['etcd', 'status'], use: 'etcd status', args: [0, Infinity], flags: [] },
   { path: ['etcd', 'snapshot'], use: 'etcd snapshot <path>', args: [1, 1], flags: [] },
+  {
+    // cmd/talosctl/cmd/talos/upgrade.go init() + track.go addTrackActionFlags
+    path: ['upgrade'],
+    use: 'upgrade',
+    args: [0, 0],
+    flags: [
+      b('debug', 'debug operation from kernel logs. --wait is set to true when this flag is set'),
+      b('force', 'force the upgrade (skip checks on etcd health and members, might lead to data loss)', { short: 'f' }),
+      s('image', 'the container image to use for performing the install', { short: 'i', default: `ghcr.io/siderolabs/installer:${TALOS_VERSION}` }),
+      b('insecure', 'upgrade using the insecure (encrypted with no auth) maintenance service'),
+      // hidden in the real --help (MarkHidden), still accepted
+      b('preserve', 'preserve data', { short: 'p', hidden: true }),
+      s('reboot-mode', 'select the reboot mode during upgrade. Mode "powercycle" bypasses kexec. Valid values are: ["default" "powercycle"].', { short: 'm', default: 'default' }),
+      b('stage', 'stage the upgrade to perform it after a reboot', { short: 's' }),
+      { name: 'timeout', kind: 'duration', usage: 'time to wait for the operation is complete if --debug or --wait is set', default: '30m0s' },
+      b('wait', 'wait for the operation to complete, tracking its progress. always set to true when --debug is set', { default: true }),
+    ],
+  },
+  {
+    // cmd/talosctl/cmd/talos/upgrade-k8s.go init()
+    path: ['upgrade-k8s'],
+    use: 'upgrade-k8s',
+    args: [0, 0],
+    flags: [
+      s('apiserver-image', 'kube-apiserver image to use', { default: 'registry.k8s.io/kube-apiserver' }),
+      s('controller-manager-image', 'kube-controller-manager image to use', { default: 'registry.k8s.io/kube-controller-manager' }),
+      b('dry-run', 'skip the actual upgrade and show the upgrade plan instead'),
+      s('endpoint', 'the cluster control plane endpoint'),
+      s('from', 'the Kubernetes control plane version to upgrade from'),
+      s('kubelet-image', 'kubelet image to use', { default: 'ghcr.io/siderolabs/kubelet' }),
+      b('pre-pull-images', 'pre-pull images before upgrade', { default: true }),
+      s('proxy-image', 'kube-proxy image to use', { default: 'registry.k8s.io/kube-proxy' }),
+      s('scheduler-image', 'kube-scheduler image to use', { default: 'registry.k8s.io/kube-scheduler' }),
+      s('to', 'the Kubernetes control plane version to upgrade to', { default: UPGRADE_K8S_DEFAULT_TO }),
+      b('upgrade-kubelet', 'upgrade kubelet service', { default: true }),
+      b('with-docs', 'patch all machine configs adding the documentation for each field', { default: true }),
+      b('with-examples', 'patch all machine configs with the commented examples', { default: true }),
+    ],
+  },
   {
     path: ['health'],
     use: 'health',
@@ -156,7 +200,7 @@ const REAL_UNSIMULATED = new Set([
   'cgroups', 'cluster', 'completion', 'config', 'conformance', 'containers', 'copy', 'cp', 'dashboard', 'disks', 'dmesg',
   'docs', 'edit', 'events', 'image', 'inject', 'inspect', 'list', 'ls', 'logs', 'memory', 'meta', 'mounts',
   'netstat', 'patch', 'pcap', 'processes', 'ps', 'read', 'cat', 'reboot', 'reset', 'restart', 'rollback', 'rotate-ca',
-  'service', 'services', 'shutdown', 'stats', 'support', 'time', 'upgrade', 'upgrade-k8s', 'usage', 'du', 'wipe', 'help',
+  'service', 'services', 'shutdown', 'stats', 'support', 'time', 'usage', 'du', 'wipe', 'help',
 ]);
 const PARENTS = new Map([
   ['gen', ['secrets', 'config', 'ca', 'crt', 'csr', 'key', 'keypair', 'secureboot']],
@@ -197,6 +241,15 @@ async function run(io: ToolIO, p: ParsedCommand): Promise<number> {
       return node.etcdSnapshot(io, p);
     case 'health':
       return node.health(io, p);
+  }
+  const day2 = await import('../talos/commands-upgrade.ts');
+  switch (p.spec.path.join(' ')) {
+    case 'upgrade':
+      return day2.upgrade(io, p);
+    case 'upgrade-k8s':
+      return day2.upgradeK8s(io, p);
+    case 'etcd status':
+      return day2.etcdStatus(io, p);
   }
   throw new Error(`lab talosctl: no handler for ${p.spec.path.join(' ')}`);
 }

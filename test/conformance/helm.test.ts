@@ -16,6 +16,7 @@ import { planRollout } from '../../blueprint/plan.ts';
 import { CHART_DEFAULTS, MODELLED_CHART_VERSION, RULE_POSITIONS, SCHEMA_TYPES } from '../../lab/kube/chart-validation.ts';
 import { ensureLabBundle } from '../../lab/bundle.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
+import { helmArgv } from '../../activities/helm/argv.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HELM = path.join(ROOT, '.tools/bin/helm');
@@ -53,7 +54,7 @@ function valuesFile(v: unknown): string {
   return f;
 }
 
-async function run(bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function run(bin: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   const home = path.join(work, 'helm-home');
   mkdirSync(home, { recursive: true });
   const r = await execa(bin, args, {
@@ -62,6 +63,7 @@ async function run(bin: string, args: string[], env: Record<string, string> = {}
     env: { HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home, MESHPILOT_LAB_DIR: labDir, KUBECONFIG: kubeconfig, PATH: process.env.PATH, ...env },
     extendEnv: false,
     stripFinalNewline: false,
+    ...(input === undefined ? {} : { input }),
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
@@ -208,5 +210,30 @@ describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', 
     const withChart = await template([outside], { MESHPILOT_LAB_HELM: HELM, MESHPILOT_LAB_CHARTS: CHARTS });
     assert.equal(withChart.lab.exitCode, 1);
     assert.deepEqual(refusal(withChart.lab), refusal(withChart.real));
+  });
+  test('every helm command the activities run: with no cluster to reach, the same answer', async () => {
+    // no kubeconfig at all: client-go's default server, where nothing listens; the values files exist
+    const values = valuesFile({ cluster: { name: 'cluster-usa', id: 1 } });
+    const cases: Array<[string, string[]]> = [
+      ['history', helmArgv.history()],
+      ['get values', helmArgv.getValues()],
+      ['get values --kube-context', helmArgv.getValues('admin@cluster-usa')],
+      ['rollback', helmArgv.rollback(1)],
+      ['uninstall', helmArgv.uninstall()],
+      ['upgrade --install', helmArgv.install(MODELLED_CHART_VERSION, values, false)],
+      ['upgrade --install, secret values on stdin', helmArgv.install(MODELLED_CHART_VERSION, values, true)],
+    ];
+    for (const [what, args] of cases) {
+      const [real, lab] = await Promise.all([run(HELM, args, { KUBECONFIG: '' }, ''), run(LAB_HELM, args, { KUBECONFIG: '' }, '')]);
+      // the command line parses: the real helm gets as far as the cluster
+      assert.match(real.stderr, /Kubernetes cluster unreachable/, `${what}: the real helm (${real.stderr})`);
+      assert.equal(lab.exitCode, real.exitCode, `${what}: exit code`);
+      assert.equal(lab.stderr, real.stderr, `${what}: stderr`);
+      assert.equal(lab.stdout, real.stdout, `${what}: stdout`);
+    }
+    // a plain upgrade locates the chart before it asks the cluster, and this machine has no route to the repository:
+    // the real helm gets as far as the download (its command line parses); the lab has no repository to miss
+    const reuse = await run(HELM, helmArgv.reuseValues(MODELLED_CHART_VERSION, values), { KUBECONFIG: '' });
+    assert.match(reuse.stderr, /^Error: (looks like "https:\/\/helm\.cilium\.io\/" is not a valid chart repository or cannot be reached|UPGRADE FAILED: Kubernetes cluster unreachable)/, reuse.stderr);
   });
 });

@@ -16,6 +16,7 @@ import { planRollout, type ClusterPlan } from '../../blueprint/plan.ts';
 import { clusterEndpointUrl } from '../../activities/talos/inputs.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { ensureLabBundle } from '../../lab/bundle.ts';
+import { nodeArgv } from '../../activities/talos/argv.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REAL = path.join(ROOT, '.tools/bin/talosctl-real');
@@ -61,13 +62,13 @@ function put(name: string, text: string): string {
 }
 
 /** The same argv through both tools, each in its own directory holding the same files; paths shown as <dir>. */
-async function both(args: string[]): Promise<Pair> {
+async function both(args: string[], labState = labDir): Promise<Pair> {
   const run = async (side: 'real' | 'lab'): Promise<Run> => {
     const r = await execa(side === 'real' ? REAL : LAB, args, {
       cwd: dirs[side],
       reject: false,
       timeout: 120_000,
-      env: { MESHPILOT_LAB_DIR: labDir, HOME: work, PATH: process.env.PATH },
+      env: { MESHPILOT_LAB_DIR: labState, HOME: work, PATH: process.env.PATH },
       extendEnv: false,
       stripFinalNewline: false,
     });
@@ -128,6 +129,12 @@ describe('talosctl: the lab against the real v1.9.5', () => {
       ['machineconfig', 'patch'],
       ['apply-config', 'config', 'x'],
       ['validate', '--bogus'],
+      // day two
+      ['upgrade', '--wiat=false'],
+      ['upgrade-k8s', '--too', '1.32.3'],
+      ['bootstrap', 'extra'],
+      ['etcd', 'status', 'extra'],
+      ['etcd', 'members', 'extra'],
       ['etcd', 'snapshot'],
       ['etcd', 'snapshot', 'a.db', 'b.db'],
       ['bootstrap', '--recover-from'],
@@ -331,6 +338,34 @@ describe('talosctl: the lab against the real v1.9.5', () => {
     for (const side of ['real', 'lab'] as const) {
       assert.equal(good[side].exitCode, 1);
       assert.match(good[side].stderr, /^error applying new configuration: rpc error: code = Unavailable desc = .*dial tcp 127\.0\.0\.1:50000/, side);
+    }
+  });
+  test('every command the activities send to a node: the same answer from nodes that do not listen', async () => {
+    // both tools with their own talosconfig from the same secrets; two control planes on loopback addresses where
+    // nothing listens on apid's port (the real talosctl dials them; the lab has them powered off)
+    const off = path.join(work, 'lab-off');
+    createLab(off, { clusters: [{ name: 'c-off', endpoint: 'https://127.0.0.1:6443', nodes: [
+      { name: 'cp-1', address: '127.0.0.1', site: 'here', role: 'controlplane', installDisk: '/dev/sda' },
+      { name: 'cp-2', address: '127.0.0.2', site: 'here', role: 'controlplane', installDisk: '/dev/sda' },
+    ] }], siteRttMs: {} }, { scenario: 'happy', initialStage: 'off' });
+    assertSame(await both(['gen', 'config', 'c-off', 'https://127.0.0.1:6443', '--with-secrets', 'secrets.yaml', '-o', 'off', '--with-docs=false', '--with-examples=false']), 'gen config', { stdout: false });
+    const tc = 'off/talosconfig';
+    const cases: Array<[string, string[]]> = [
+      ['get machinestatus', nodeArgv.machineStatus('127.0.0.1', tc)],
+      ['bootstrap', nodeArgv.bootstrap('127.0.0.1', tc)],
+      ['kubeconfig', nodeArgv.kubeconfig('127.0.0.1', tc, 'off/kubeconfig')],
+      ['etcd members', nodeArgv.etcdMembers('127.0.0.1', tc)],
+      ['etcd status', nodeArgv.etcdStatus(['127.0.0.1', '127.0.0.2'], '127.0.0.1', tc)],
+      ['upgrade', nodeArgv.upgrade('127.0.0.1', tc, 'factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.9.5')],
+      ['upgrade-k8s', nodeArgv.upgradeK8s('127.0.0.1', tc, '1.31.7', '1.32.3')],
+      ['version', nodeArgv.version('127.0.0.1', tc)],
+    ];
+    for (const [what, args] of cases) {
+      const p = await both(args, off);
+      // the flags and arguments parse: both reach the dial, and fail there the same way
+      assert.match(p.real.stderr, /dial tcp 127\.0\.0\.1:50000: connect: connection refused/, `${what}: the real talosctl reached the node (${p.real.stderr})`);
+      // `version` prints the client block first, whose Go version is the build's own
+      assertSame(p, what, { stdout: what !== 'version' });
     }
   });
 });

@@ -5,11 +5,12 @@
 // redoing work.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
+import { parse, stringify } from 'yaml';
 import { planFromFile } from '../../blueprint/plan-file.ts';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
 import { startDetach } from '../../client/detach.ts';
@@ -27,10 +28,19 @@ import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
 const JOINED_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe-asia.yaml');
 const FIRST_TWO = ['cluster-usa', 'cluster-europe'];
 
-async function biggerPlan(revisionSuffix: string): Promise<RolloutPlan> {
-  const plan = await planFromFile(JOINED_BLUEPRINT);
+async function biggerPlan(revisionSuffix: string, file = JOINED_BLUEPRINT): Promise<RolloutPlan> {
+  const plan = await planFromFile(file);
   plan.revision = `${plan.revision}-${revisionSuffix}`;
   return plan;
+}
+
+/** A copy of a blueprint whose mesh is joined by `cilium clustermesh connect` instead of declarative values. */
+function withCiliumConnect(file: string): string {
+  const bp = parse(readFileSync(file, 'utf8')) as { mesh: { method: string } };
+  bp.mesh.method = 'cilium-connect';
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'meshpilot-connect-')), path.basename(file));
+  writeFileSync(out, stringify(bp));
+  return out;
 }
 
 /** Talos calls that would touch an existing node: install, bootstrap, reboot, reset, upgrade. */
@@ -180,6 +190,60 @@ describe('day two: join and detach', () => {
       'nothing is wiped',
     );
     assert.equal(readLabState(l.labDir).clusters['cluster-asia']!.bootstrapCount, 1);
+  });
+
+  test('mesh.method cilium-connect: the join connects the new cluster to each member, members stay connected, nothing else changes', async () => {
+    const l = await suite.lab({ scenario: 'happy', blueprint: withCiliumConnect(SEED_BLUEPRINT) });
+    assert.equal(l.plan.meshPhase.method, 'cilium-connect');
+    const first = await start(suite.env.client, l.plan, l.taskQueue);
+    const day1 = await waitFor(suite.env.client, first.workflowId, isFinished, 300_000);
+    assert.equal(day1.state, 'completed', JSON.stringify(day1.blocked ?? day1.error));
+    assert.equal(callsMatching(readCalls(l.labDir), 'cilium', ['clustermesh', 'connect']).length, 1, 'day one: one connect for the one pair');
+
+    const big = await biggerPlan(randomUUID().slice(0, 6), withCiliumConnect(JOINED_BLUEPRINT));
+    assert.equal(big.meshPhase.method, 'cilium-connect');
+    await extendLab(l.labDir, fleetFromPlan(big), { scenario: 'happy' });
+    const before = readLabState(l.labDir);
+    const callsBefore = readCalls(l.labDir).length;
+    const releasesBefore = Object.fromEntries(FIRST_TWO.map((c) => [c, release(l.labDir, c)]));
+
+    const join = await start(suite.env.client, big, l.taskQueue);
+    const day2 = await waitFor(suite.env.client, join.workflowId, isFinished, 300_000);
+    assert.equal(day2.state, 'completed', JSON.stringify(day2.blocked ?? day2.error));
+    assert.deepEqual(Object.fromEntries(day2.clusters.map((c) => [c.name, c.role])), { 'cluster-usa': 'member', 'cluster-europe': 'member', 'cluster-asia': 'new' });
+
+    // one connect per new pair, each with cluster-asia on one side; the connected member pair is read, not re-connected
+    const joinCalls = readCalls(l.labDir).slice(callsBefore);
+    const connects = callsMatching(joinCalls, 'cilium', ['clustermesh', 'connect']);
+    const pair = (c: CallRecord) => [c.argv[c.argv.indexOf('--context') + 1]!, c.argv[c.argv.indexOf('--destination-context') + 1]!];
+    assert.equal(connects.length, 2, JSON.stringify(connects.map(pair)));
+    assert.deepEqual(connects.map((c) => pair(c).filter((ctx) => ctx.includes('cluster-asia')).length), [1, 1], JSON.stringify(connects.map(pair)));
+    assert.deepEqual(
+      connects.map((c) => pair(c).find((ctx) => !ctx.includes('cluster-asia'))!.replace(/^.*@/, '')).sort(),
+      ['cluster-europe', 'cluster-usa'],
+    );
+
+    // the first two: no Talos call touched their nodes; their release changed only by the peer list
+    const oldAddresses = Object.values(before.nodes)
+      .filter((n) => FIRST_TWO.includes(n.cluster))
+      .map((n) => n.address);
+    assert.deepEqual(disruptiveTalosCalls(joinCalls, oldAddresses), []);
+    for (const name of FIRST_TWO) {
+      assert.equal(release(l.labDir, name).revisions.length, releasesBefore[name]!.revisions.length + 1, `${name}: one new revision, written by its connect`);
+      assert.deepEqual(valuesBesidesPeers(release(l.labDir, name)), valuesBesidesPeers(releasesBefore[name]!), `${name}: every other value kept`);
+      assert.deepEqual(
+        peersOf(release(l.labDir, name)),
+        ['cluster-asia', 'cluster-europe', 'cluster-usa'].filter((p) => p !== name),
+      );
+      assert.equal(readLabState(l.labDir).clusters[name]!.bootstrapCount, 1, `${name} bootstrapped once`);
+    }
+    assert.deepEqual(peersOf(release(l.labDir, 'cluster-asia')), FIRST_TWO.slice().sort());
+
+    // global services checked after each member's change, as with declarative values
+    const parent = await suite.env.client.workflow.getHandle(join.workflowId).fetchHistory();
+    const activities = (parent.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    assert.equal(activities.filter((a) => a === 'globalBackendsKept').length, 2, 'a guard after each member');
+    assert.equal(day2.meshSteps.find((s) => s.name === 'mesh-verify')?.state, 'done');
   });
 
   test('a joining cluster whose ID a live member uses pauses mesh-preflight naming the field; abort stops it with nothing built', async () => {

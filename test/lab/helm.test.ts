@@ -47,13 +47,13 @@ describe('lab helm v3.16', () => {
   test('unreachable cluster: the Kubernetes cluster unreachable text, exit 1', async () => {
     const none = await l.helm(['list', '-n', 'kube-system'], {});
     assert.equal(none.exitCode, 1);
-    assert.equal(none.stderr, 'Error: Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp localhost:8080: connect: connection refused');
+    assert.equal(none.stderr, 'Error: Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused');
     await withLabState(l.labDir, (s) => {
       s.clusters['cluster-usa']!.bootstrappedAt = undefined;
     });
     const down = await l.install();
     assert.equal(down.exitCode, 1);
-    assert.match(down.stderr, /^Error: UPGRADE FAILED: Kubernetes cluster unreachable: Get "https:\/\/10\.10\.0\.10:6443\/version": dial tcp 10\.10\.0\.10:6443: connect: connection refused$/);
+    assert.match(down.stderr, /^Error: Kubernetes cluster unreachable: Get "https:\/\/10\.10\.0\.10:6443\/version": dial tcp 10\.10\.0\.10:6443: connect: connection refused$/);
     await withLabState(l.labDir, (s) => {
       s.clusters['cluster-usa']!.bootstrappedAt = Date.now() - 60_000;
     });
@@ -89,7 +89,8 @@ describe('lab helm v3.16', () => {
     const t0 = Date.now();
     const w = await l.install(['--wait']);
     assert.equal(w.exitCode, 0, w.stderr);
-    assert.ok(Date.now() - t0 < 5_000);
+    // the agents are ready at once in the lab: far below helm's 5m0s default --timeout, also on a loaded machine
+    assert.ok(Date.now() - t0 < 120_000, `--wait took ${Date.now() - t0} ms`);
     const lb = await l.install(['--set', 'clustermesh.useAPIServer=true', '--set', 'clustermesh.apiserver.service.type=LoadBalancer', '--wait', '--timeout', '1500ms']);
     assert.equal(lb.exitCode, 1);
     assert.equal(lb.stderr, 'Error: UPGRADE FAILED: context deadline exceeded');

@@ -80,6 +80,10 @@ describe('lab kubectl: the client contract', () => {
     const none = await run('kubectl', ['get', 'nodes']);
     assert.equal(none.exitCode, 1);
     assert.match(none.stderr, /The connection to the server localhost:8080 was refused - did you specify the right host or port\?$/);
+    // as kubectl v1.32.3 prints it: the discovery errors name the address localhost resolved to
+    assert.match(none.stderr, /dial tcp 127\.0\.0\.1:8080: connect: connection refused"\n/);
+    const noConfigCtx = await run('kubectl', ['get', 'nodes', '--context', 'admin@x']);
+    assert.deepEqual([noConfigCtx.exitCode, noConfigCtx.stderr], [1, 'Error in configuration: context was not found for specified context: admin@x']);
     await withLabState(path.join(dir, 'lab'), (s) => {
       s.clusters['cluster-europe']!.bootstrappedAt = undefined;
     });

@@ -207,7 +207,13 @@ describe('lab talosctl: a node from maintenance to a bootstrapped cluster', () =
     assert.match(noCni.stderr, /^discovered nodes: \["10\.10\.0\.11" "10\.10\.0\.21"\]\nwaiting for etcd to be healthy: \.\.\.\nwaiting for etcd to be healthy: OK\n/);
     assert.match(noCni.stderr, /waiting for all k8s nodes to report ready: some nodes are not ready: \[usa-cp-1 usa-w-1\]\nrpc error: code = DeadlineExceeded/);
     await withLabState(lab.labDir, (s) => {
-      s.clusters.usa!.helm['kube-system/cilium'] = { status: 'deployed' };
+      // a deployed release as lab helm records it (lab/kube/releases.ts)
+      const at = new Date().toISOString();
+      s.clusters.usa!.helm['kube-system/cilium'] = {
+        name: 'cilium',
+        namespace: 'kube-system',
+        revisions: [{ revision: 1, status: 'deployed', chartName: 'cilium', chartVersion: '1.16.19', appVersion: '1.16.19', config: {}, firstDeployed: at, updated: at, description: 'Install complete', objects: [] }],
+      };
     });
     const healthy = await lab.run('health', ...secureArgs(CP, lab.work));
     assert.equal(healthy.exitCode, 0, healthy.stderr);
