@@ -29,4 +29,8 @@ export const secretRefs = {
   machineConfig: (mesh: string, cluster: string, role: 'controlplane' | 'worker') => `mesh/${mesh}/${cluster}/${role}-config`,
   kubeconfig: (mesh: string, cluster: string) => `mesh/${mesh}/${cluster}/kubeconfig`,
   meshCa: (mesh: string) => `mesh/${mesh}/clustermesh-ca`,
+  /** an etcd snapshot (the file as talosctl wrote it) and, beside it, what meshpilot recorded about it */
+  etcdSnapshot: (mesh: string, cluster: string, id: string) => `backup/${mesh}/${cluster}/${id}`,
+  etcdSnapshotMeta: (mesh: string, cluster: string, id: string) => `backup/${mesh}/${cluster}/${id}.meta`,
+  etcdSnapshots: (mesh: string, cluster?: string) => `backup/${mesh}/${cluster ? `${cluster}/` : ''}`,
 } as const;

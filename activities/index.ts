@@ -1,4 +1,5 @@
 // All activities, built from their dependencies (createActivities(deps)); workflows import the TYPE only.
+import * as backup from './backup.ts';
 import type { ActivityDeps } from './deps.ts';
 import * as etcd from './etcd.ts';
 import * as helm from './helm.ts';
@@ -6,6 +7,7 @@ import * as kube from './kube.ts';
 import * as liveMesh from './live-mesh.ts';
 import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
+import * as restoreDrill from './restore-drill.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
 import * as upgradeCilium from './upgrade/cilium.ts';
@@ -57,6 +59,15 @@ export function createActivities(deps: ActivityDeps) {
     upgradeTalosNode: bind(deps, upgradeTalos.upgradeTalosNode),
     upgradeKubernetes: bind(deps, upgradeKubernetes.upgradeKubernetes),
     ciliumAtVersion: bind(deps, upgradeCilium.ciliumAtVersion),
+    // protection (issue #17): etcd snapshots, stored encrypted
+    pickSnapshotSource: bind(deps, backup.pickSnapshotSource),
+    takeEtcdSnapshot: bind(deps, backup.takeEtcdSnapshot),
+    listEtcdSnapshots: bind(deps, backup.listEtcdSnapshots),
+    pruneEtcdSnapshots: bind(deps, backup.pruneEtcdSnapshots),
+    notifyBackupFailure: bind(deps, backup.notifyBackupFailure),
+    drillPreflight: bind(deps, restoreDrill.drillPreflight),
+    recoverEtcdOnDrillNode: bind(deps, restoreDrill.recoverEtcdOnDrillNode),
+    proveRestoredEtcd: bind(deps, restoreDrill.proveRestoredEtcd),
     ...createVerifyActivities(deps),
   };
 }

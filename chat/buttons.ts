@@ -2,12 +2,14 @@
 // each click is checked against the allow-list, then against the rollout as it is now (judgeClick), and clicks
 // on one pause are handled one at a time in this process so a double click sends one update.
 import { startDetach } from '../client/detach.ts';
+import { parseDrillNode, startRestoreDrill } from '../client/restore-drill.ts';
+import { planBlueprint } from './blueprints.ts';
 import { abortRollout, actOnStep, getRolloutView } from '../client/rollouts.ts';
 import { slackActor, type ChatCore } from './core.ts';
 import { explain } from './commands.ts';
 import { pauseKeyOf } from './follower.ts';
 import { decodePauseToken, judgeClick } from './pause-token.ts';
-import { decodeDetachRequest } from './render.ts';
+import { decodeDetachRequest, decodeDrillRequest } from './render.ts';
 
 export interface Click {
   kind: 'resume' | 'abort';
@@ -92,6 +94,31 @@ export async function handleDetachClick(core: ChatCore, click: Omit<Click, 'kind
       const follow = click.channelId ? core.followers.follow(started.workflowId, click.channelId) : 'too-many';
       core.followers.poke(started.workflowId);
       const head = started.started ? `Detach started: \`${started.workflowId}\`.` : `A detach of ${req.c} is already running: \`${started.workflowId}\` (not started twice).`;
+      return `${head}${follow === 'too-many' ? ' Use `/mesh status ' + started.workflowId + '` to follow it.' : ' Progress follows in this channel.'}`;
+    } catch (err) {
+      return explain(err);
+    }
+  });
+}
+
+/**
+ * The confirmed Drill button of a `/mesh drill` reply: allow-list again, the blueprint read again by name, then
+ * started. A second click attaches to the drill already running (one per mesh, cluster and node at a time).
+ */
+export async function handleDrillClick(core: ChatCore, click: Omit<Click, 'kind' | 'messageTs'>): Promise<string> {
+  const allowed = core.allow.mayChange(click.userId, click.channelId);
+  if (!allowed.ok) return allowed.message;
+  const req = decodeDrillRequest(click.value);
+  if (!req) return 'This button does not carry a drill this version of meshpilot understands; type `/mesh drill NAME CLUSTER NODE=ADDRESS` again.';
+  const actor = slackActor(click.userId);
+  return serialized(JSON.stringify(['drill', req.n, req.c, req.d]), async () => {
+    try {
+      const plan = await planBlueprint(core.blueprintDir, req.n);
+      const started = await startRestoreDrill(core.client, { plan, cluster: req.c, drillNode: parseDrillNode(req.d), by: actor, taskQueue: core.taskQueue, limits: core.limits, ...(req.s ? { snapshotId: req.s } : {}) });
+      core.log(`chat: ${actor.by} ${started.started ? 'started' : 'attached to'} ${started.workflowId}`);
+      const follow = click.channelId ? core.followers.follow(started.workflowId, click.channelId) : 'too-many';
+      core.followers.poke(started.workflowId);
+      const head = started.started ? `Restore drill started: \`${started.workflowId}\`.` : `That drill is already running: \`${started.workflowId}\` (not started twice).`;
       return `${head}${follow === 'too-many' ? ' Use `/mesh status ' + started.workflowId + '` to follow it.' : ' Progress follows in this channel.'}`;
     } catch (err) {
       return explain(err);

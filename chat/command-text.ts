@@ -9,12 +9,14 @@ export type MeshCommand =
   | { kind: 'abort'; target: string; reason: string }
   | { kind: 'verify'; name: string }
   | { kind: 'schedule'; name: string; every: string }
-  | { kind: 'detach'; mesh: string; cluster: string; reason: string };
+  | { kind: 'detach'; mesh: string; cluster: string; reason: string }
+  | { kind: 'backup'; name: string; cluster?: string }
+  | { kind: 'drill'; name: string; cluster: string; node: string; snapshot?: string };
 
 export type MeshCommandKind = MeshCommand['kind'];
 
 /** Commands that change something: only allow-listed users in allow-listed channels may run them. */
-export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach']);
+export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach', 'backup', 'drill']);
 
 export const USAGE = [
   '*Usage:* `/mesh <command>`',
@@ -26,6 +28,8 @@ export const USAGE = [
   '• `/mesh verify NAME` — check the running mesh against blueprint NAME now',
   '• `/mesh schedule NAME EVERY|off` — verify on a schedule (e.g. `6h`)',
   '• `/mesh detach MESH CLUSTER REASON` — take CLUSTER out of MESH after you confirm (it keeps running on its own; nothing is wiped)',
+  '• `/mesh backup NAME [CLUSTER]` — an etcd snapshot of every cluster of blueprint NAME (or one) now, stored encrypted',
+  '• `/mesh drill NAME CLUSTER NODE=ADDRESS [SNAPSHOT]` — restore a stored snapshot of CLUSTER onto a spare node and prove it, after you confirm',
   'Blueprints are read from the configured blueprint directory by name; they are never uploaded through chat.',
 ].join('\n');
 
@@ -63,6 +67,12 @@ export function parseMeshCommand(text: string): ParsedCommand {
     case 'detach':
       if (args.length < 3) return bad('`detach` needs the mesh, the cluster and a reason, e.g. `/mesh detach usa-europe cluster-asia region closed`');
       return { ok: true, command: { kind: 'detach', mesh: args[0]!, cluster: args[1]!, reason: rest(2) } };
+    case 'backup':
+      if (args.length < 1 || args.length > 2) return bad('`backup` takes a blueprint name and, optionally, one cluster, e.g. `/mesh backup usa-europe cluster-usa`');
+      return { ok: true, command: { kind: 'backup', name: args[0]!, ...(args[1] ? { cluster: args[1] } : {}) } };
+    case 'drill':
+      if (args.length < 3 || args.length > 4) return bad('`drill` takes a blueprint name, a cluster, the spare node as NAME=ADDRESS and, optionally, a snapshot id, e.g. `/mesh drill usa-europe cluster-usa drill-cp-1=192.168.10.90`');
+      return { ok: true, command: { kind: 'drill', name: args[0]!, cluster: args[1]!, node: args[2]!, ...(args[3] ? { snapshot: args[3] } : {}) } };
     default:
       return bad(`unknown command \`${(sub ?? '').slice(0, 40)}\``);
   }

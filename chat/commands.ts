@@ -1,15 +1,20 @@
 // `/mesh …` after it was parsed, allowed and acked: do the work and say what happened (ephemeral, through the
 // command's response_url: one or two replies, well inside its limit of five). Progress goes through followers.
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
+import { startBackups } from '../client/backup.ts';
 import { validateDetach } from '../client/detach.ts';
+import { parseDrillNode, validateRestoreDrill } from '../client/restore-drill.ts';
+import { DEFAULT_RETENTION } from '../contracts/backup.ts';
 import {
   ActionRefused,
+  BackupInputError,
   DetachInputError,
   RolloutNotFound,
   ScheduleInputError,
   TemporalUnreachable,
   VerifyRunInProgress,
   VerifyScheduleNotFound,
+  type BackupArgument,
   type DetachArgument,
   type ScheduleArgument,
 } from '../client/errors.ts';
@@ -22,7 +27,7 @@ import type { RolloutMessage } from '../notify/message.ts';
 import { BlueprintNameError, BlueprintRefused, BLUEPRINT_NAME, planBlueprint, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
-import { detachConfirmMessage, statusMessage } from './render.ts';
+import { detachConfirmMessage, drillConfirmMessage, statusMessage } from './render.ts';
 
 export interface CommandContext {
   userId: string;
@@ -40,7 +45,7 @@ async function planByName(core: ChatCore, name: string): Promise<{ plan: Rollout
 
 /** `rollout-…` is a workflow id; a plain name is a blueprint, whose current revision names the rollout. */
 async function resolveRolloutId(core: ChatCore, target: string): Promise<string> {
-  if (target.startsWith('rollout-') || target.startsWith('detach-') || !BLUEPRINT_NAME.test(target)) {
+  if (['rollout-', 'detach-', 'backup-', 'restore-drill-'].some((p) => target.startsWith(p)) || !BLUEPRINT_NAME.test(target)) {
     if (!/^[A-Za-z0-9._:-]{1,300}$/.test(target)) throw new BlueprintNameError(`\`${target.slice(0, 80)}\` is neither a rollout id nor a blueprint name`);
     return target;
   }
@@ -119,6 +124,20 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         const file = await resolveBlueprint(core.blueprintDir, cmd.name);
         return { text: (await core.verify.schedule(cmd.name, file, cmd.every, actor)).message };
       }
+      case 'backup': {
+        // read-only towards the clusters (a snapshot is streamed from a healthy control plane), so no confirmation
+        const { plan } = await planByName(core, cmd.name);
+        const started = await startBackups(core.client, { plan, retention: DEFAULT_RETENTION, by: actor, taskQueue: core.taskQueue, ...(cmd.cluster ? { cluster: cmd.cluster } : {}) });
+        core.log(`chat: ${actor.by} started backups ${started.map((b) => b.workflowId).join(', ')}`);
+        const lines = started.map((b) => `• ${b.cluster}: ${b.started ? 'started' : 'already running'} \`${b.workflowId}\`${followNote(core, b.workflowId, ctx.channelId)}`);
+        return { text: [`*etcd backup of ${plan.mesh}* (stored encrypted; \`meshpilot backup list ${plan.mesh}\` shows the snapshots):`, ...lines].join('\n') };
+      }
+      case 'drill': {
+        // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the drill)
+        const { plan } = await planByName(core, cmd.name);
+        validateRestoreDrill({ plan, cluster: cmd.cluster, drillNode: parseDrillNode(cmd.node), ...(cmd.snapshot ? { snapshotId: cmd.snapshot } : {}) });
+        return { message: drillConfirmMessage({ n: cmd.name, c: cmd.cluster, d: cmd.node, ...(cmd.snapshot ? { s: cmd.snapshot } : {}) }) };
+      }
       case 'detach': {
         // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the detach)
         validateDetach(cmd);
@@ -138,6 +157,9 @@ async function inFlight(core: ChatCore): Promise<string> {
 
 /** How `/mesh schedule NAME EVERY` names what it was given. */
 const CHAT_ARGUMENT: Record<ScheduleArgument, string> = { every: 'interval', cron: 'cron expression', catchup: 'catch-up window', mesh: 'mesh name' };
+/** How `/mesh backup NAME [CLUSTER]` names what it was given. */
+const CHAT_BACKUP_ARGUMENT: Record<BackupArgument, string> = { mesh: 'mesh name', cluster: 'cluster', 'keep-last': 'number to keep', 'max-age': 'maximum age', file: 'blueprint', node: 'drill node', snapshot: 'snapshot id' };
+
 /** How `/mesh detach MESH CLUSTER REASON` names what it was given. */
 const CHAT_DETACH_ARGUMENT: Record<DetachArgument, string> = { mesh: 'mesh name', cluster: 'cluster name', reason: 'reason' };
 
@@ -158,6 +180,7 @@ function explainRaw(err: unknown): string {
   if (err instanceof TemporalUnreachable) return `${err.message}: is the server up, and does TEMPORAL_ADDRESS point at it?`;
   if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
   if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
+  if (err instanceof BackupInputError) return `The ${CHAT_BACKUP_ARGUMENT[err.argument]}: ${err.problem}`;
   if (err instanceof DetachInputError) return `The ${CHAT_DETACH_ARGUMENT[err.argument]}: ${err.problem}`;
   if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;
   if (err instanceof VerifyRunInProgress) return err.message;

@@ -9,6 +9,7 @@ export const ACTION_RESUME = 'mesh_resume';
 export const ACTION_ABORT = 'mesh_abort';
 export const ACTION_OPEN_UI = 'mesh_open_ui';
 export const ACTION_DETACH = 'mesh_detach';
+export const ACTION_DRILL = 'mesh_drill';
 
 function progress(steps: StepStatus[]): string {
   return `${steps.filter(isPassed).length}/${steps.length}`;
@@ -34,9 +35,21 @@ export function uiAction(uiUrl: string | undefined): MessageAction[] {
   return uiUrl ? [{ id: ACTION_OPEN_UI, label: 'Open in Temporal UI', url: uiUrl }] : [];
 }
 
-/** What the run is, in a title: a rollout of a mesh, or the detach of one of its clusters. */
+/** What the run is, in a title: a rollout of a mesh, or an operation on one of its clusters. */
 function runName(view: RolloutView): string {
-  return view.operation ? `Detach ${view.operation.cluster} from ${view.mesh}` : `Rollout ${view.mesh}`;
+  const op = view.operation;
+  if (!op) return `Rollout ${view.mesh}`;
+  if (op.kind === 'backup') return `Backup of ${op.cluster} (${view.mesh})`;
+  if (op.kind === 'restore-drill') return `Restore drill of ${op.cluster} (${view.mesh})`;
+  return `Detach ${op.cluster} from ${view.mesh}`;
+}
+
+/** What a completed operation did, in one sentence. */
+function operationDone(view: RolloutView): string {
+  const op = view.operation!;
+  if (op.kind === 'backup') return `${op.cluster}: ${op.reason} taken and stored encrypted.`;
+  if (op.kind === 'restore-drill') return `${op.cluster}: ${op.reason} restored, and the restored etcd holds the snapshot's data.`;
+  return `${op.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`;
 }
 
 /** The one status message per rollout and channel, updated in place as the rollout moves. */
@@ -110,7 +123,7 @@ export function outcomeMessage(view: RolloutView, uiUrl?: string): RolloutMessag
   const text =
     view.state === 'completed'
       ? view.operation
-        ? `${view.operation.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`
+        ? operationDone(view)
         : `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
       : view.state === 'aborted'
         ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.`
@@ -159,6 +172,47 @@ export function detachConfirmMessage(req: DetachRequest): RolloutMessage {
           text: `${req.c} leaves mesh ${req.m}. Its global services stop serving the other clusters, and theirs stop reaching it. The detach is recorded under your name.`,
           confirm: 'Detach',
           deny: 'Keep it',
+        },
+      },
+    ],
+  };
+}
+
+/** What the Drill button carries: blueprint name, cluster, node (NAME=ADDRESS) and snapshot, exactly as typed. */
+export const drillRequestSchema = z.object({ n: z.string().min(1).max(63), c: z.string().min(1).max(32), d: z.string().min(1).max(120), s: z.string().min(1).max(80).optional() });
+export type DrillRequest = z.infer<typeof drillRequestSchema>;
+
+export function decodeDrillRequest(value: string | undefined): DrillRequest | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = drillRequestSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/mesh drill`: nothing is touched until someone allowed presses Drill and confirms. */
+export function drillConfirmMessage(req: DrillRequest): RolloutMessage {
+  const node = req.d.split('=')[0] ?? req.d;
+  return {
+    title: `Restore drill: ${req.c} onto ${node}?`,
+    state: 'warning',
+    text:
+      `Snapshot ${req.s ?? '(the newest)'} of ${req.c} is restored onto the spare node ${req.d} with the cluster's own control-plane config ` +
+      '(talosctl bootstrap --recover-from), then the restored etcd is checked. Only a node in Talos maintenance mode is touched; keep it on an isolated network.',
+    fields: [],
+    actions: [
+      {
+        id: ACTION_DRILL,
+        label: `Drill ${req.c} onto ${node}`.slice(0, 75),
+        style: 'primary',
+        value: JSON.stringify(req),
+        confirm: {
+          title: `Install ${req.c}'s config on ${node}?`.slice(0, 100),
+          text: `${req.d} gets ${req.c}'s control-plane config and its etcd from the snapshot. The drill is recorded under your name.`,
+          confirm: 'Start the drill',
+          deny: 'Cancel',
         },
       },
     ],

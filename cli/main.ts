@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import * as backup from './commands/backup.ts';
 import * as chat from './commands/chat.ts';
 import * as codecServer from './commands/codec-server.ts';
 import * as demo from './commands/demo.ts';
@@ -9,6 +10,7 @@ import * as lab from './commands/lab.ts';
 import * as operate from './commands/operate.ts';
 import * as plan from './commands/plan.ts';
 import * as report from './commands/report.ts';
+import * as restoreDrill from './commands/restore-drill.ts';
 import * as rollout from './commands/rollout.ts';
 import * as schedule from './commands/schedule.ts';
 import * as upgrade from './commands/upgrade.ts';
@@ -25,7 +27,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, restoreDrill, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

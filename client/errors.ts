@@ -71,3 +71,28 @@ export class DetachInputError extends Error {
     super(`${argument}: ${problem}`);
   }
 }
+
+/** The backup inputs, by what they mean; each surface names them its own way (`--cluster`, `--keep-last`, …). */
+export type BackupArgument = 'mesh' | 'cluster' | 'keep-last' | 'max-age' | 'file' | 'node' | 'snapshot';
+
+/** Bad backup input: which argument, and what is wrong with it. */
+export class BackupInputError extends Error {
+  override name = 'BackupInputError';
+  constructor(
+    readonly argument: BackupArgument,
+    readonly problem: string,
+  ) {
+    super(`${argument}: ${problem}`);
+  }
+}
+
+/** The mesh (or cluster) has no backup schedule. */
+export class BackupScheduleNotFound extends Error {
+  override name = 'BackupScheduleNotFound';
+  constructor(
+    readonly mesh: string,
+    readonly cluster?: string,
+  ) {
+    super(`no backup schedule for ${cluster ? `cluster ${cluster} of ` : ''}mesh ${mesh}`);
+  }
+}

@@ -53,6 +53,25 @@ export function verifyScheduleId(mesh: string): string {
   return `verify-${mesh}`;
 }
 
+/**
+ * One backup per (mesh, cluster, trigger): a manual one gets `manual-<time>`, a schedule's runs get Temporal's own
+ * time suffix after `scheduled`. Two backups of one cluster may not overlap (the schedule skips, `backup now`
+ * attaches): see client/backup.ts.
+ */
+export function backupWorkflowId(mesh: string, cluster: string, suffix: string): string {
+  return `backup-${mesh}-${cluster}-${suffix}`;
+}
+
+/** One backup schedule per (mesh, cluster): re-creating it updates it. */
+export function backupScheduleId(mesh: string, cluster: string): string {
+  return `backup-${mesh}-${cluster}`;
+}
+
+/** One restore drill per (mesh, source cluster, drill node) at a time: starting it again attaches. */
+export function restoreDrillWorkflowId(mesh: string, cluster: string, drillNode: string): string {
+  return `restore-drill-${mesh}-${cluster}-${drillNode}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
@@ -62,6 +81,8 @@ export const RUN_KIND = {
   upgradeSurvey: 'upgrade-survey',
   detach: 'detach',
   verify: 'verify',
+  backup: 'backup',
+  restoreDrill: 'restore-drill',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

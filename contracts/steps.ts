@@ -330,12 +330,87 @@ export const UPGRADE_MESH_STEPS = [
   { ...meshStep('global-canary'), per: 'cluster' },
 ] as const satisfies readonly StepDefinition[];
 
+// ---- Protection (issue #17): `meshpilot backup now|schedule` runs these per cluster (workflows/backup.ts). ----
+
+/** One etcd snapshot of one cluster, stored encrypted, then the retention policy. Reads the cluster; never changes it. */
+export const BACKUP_STEPS = [
+  {
+    name: 'backup-target',
+    title: 'A healthy control plane to stream the snapshot from (read-only)',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl etcd members -n CP on each control plane in the blueprint\'s order, until one answers with a member list that holds it'],
+  },
+  {
+    name: 'etcd-snapshot',
+    title: 'etcd snapshot, checked and stored encrypted',
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl etcd snapshot SCRATCH/etcd.snapshot -n CP (SCRATCH: a RAM-backed directory, removed after the call)',
+      'the file must be whole pages plus its trailing sha256 (what etcd restore checks); its sha256, size and member list are recorded',
+      'stored encrypted under the secret-store reference backup/MESH/CLUSTER/ID (history carries the reference only)',
+    ],
+  },
+  {
+    name: 'retention',
+    title: 'Prune snapshots past the retention policy',
+    skippable: true,
+    gate: false,
+    runs: ['delete the stored snapshots of CLUSTER past --keep-last N or older than --max-age (the newest one always stays)'],
+  },
+] as const satisfies readonly StepDefinition[];
+
+/**
+ * A restore drill: a stored snapshot restored onto a fresh control plane (Talos' disaster-recovery procedure on spare
+ * hardware), then proven to hold the snapshot's data. Only a node that is fresh (Talos maintenance mode) is touched.
+ */
+export const RESTORE_DRILL_STEPS = [
+  {
+    name: 'drill-preflight',
+    title: 'The snapshot verifies and the drill node is fresh (read-only)',
+    skippable: false,
+    gate: false,
+    runs: [
+      'the stored snapshot decrypts and matches its recorded sha256 and size',
+      "the source cluster's control-plane machine config is in the secret store",
+      'talosctl get machinestatus -o json --insecure -n DRILL-NODE: the node must be in maintenance mode (a configured node is never touched)',
+    ],
+  },
+  {
+    name: 'drill-install',
+    title: "Install the source cluster's control-plane config on the drill node",
+    skippable: false,
+    gate: false,
+    runs: ['talosctl apply-config --insecure -n DRILL-NODE -f CONTROLPLANE-CONFIG', 'talosctl get machinestatus -n DRILL-NODE until it runs'],
+  },
+  {
+    name: 'drill-recover',
+    title: 'Recover etcd from the snapshot (talosctl bootstrap --recover-from)',
+    skippable: false,
+    gate: false,
+    runs: ['talosctl bootstrap --recover-from=SCRATCH/etcd.snapshot -n DRILL-NODE (the snapshot decrypted into a RAM-backed directory for the call)'],
+  },
+  {
+    name: 'drill-prove',
+    title: "The restored etcd holds the snapshot's data",
+    skippable: false,
+    gate: false,
+    runs: [
+      'talosctl etcd members -n DRILL-NODE: the restored etcd answers, with the drill node as its member',
+      "talosctl etcd snapshot SCRATCH/proof.snapshot -n DRILL-NODE: its revision and key count are at least the stored snapshot's",
+    ],
+  },
+] as const satisfies readonly StepDefinition[];
+
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
 export type UpgradeClusterStepName = (typeof UPGRADE_CLUSTER_STEPS)[number]['name'];
 export type UpgradeMeshStepName = (typeof UPGRADE_MESH_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName;
+export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
+export type RestoreDrillStepName = (typeof RESTORE_DRILL_STEPS)[number]['name'];
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName | BackupStepName | RestoreDrillStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

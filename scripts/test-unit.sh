@@ -4,11 +4,13 @@
 source "$(dirname "$0")/lib.sh"
 cd "$MESHPILOT_ROOT"
 UNIT_TESTS=(
+  test/activities/backup.test.ts
   test/activities/cilium.test.ts
   test/activities/exec/run-tool.test.ts
   test/activities/helm.test.ts
   test/activities/kube.test.ts
   test/activities/talos.test.ts
+  test/backup/model.test.ts
   test/blueprint/cli.test.ts
   test/blueprint/hostile-input.test.ts
   test/blueprint/plan.test.ts

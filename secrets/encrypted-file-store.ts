@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSecretRef, SecretNotFoundError, type SecretStore } from './store.ts';
 
@@ -90,5 +90,22 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   async delete(ref: string): Promise<void> {
     await unlink(this.file(ref)).catch(() => {});
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    // the prefix's directory part is walked; a half-written `.tmp` file is no secret yet
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    if (base) assertSecretRef(base);
+    let entries: string[];
+    try {
+      entries = await readdir(path.join(this.dir, base), { recursive: true });
+    } catch {
+      return [];
+    }
+    return entries
+      .filter((e) => e.endsWith('.enc'))
+      .map((e) => [base, e.slice(0, -'.enc'.length).split(path.sep).join('/')].filter(Boolean).join('/'))
+      .filter((ref) => ref.startsWith(prefix))
+      .sort();
   }
 }

@@ -11,6 +11,8 @@ export interface SecretStore {
   /** Stores a value; `ifAbsent` keeps an existing one (returns false then) so "generate once, ever" is atomic. */
   put(ref: string, value: Buffer | string, opts?: { ifAbsent?: boolean }): Promise<boolean>;
   delete(ref: string): Promise<void>;
+  /** Every stored reference under a prefix (`backup/usa-europe/`), sorted: names only, nothing is decrypted. */
+  list(prefix: string): Promise<string[]>;
 }
 
 export class SecretNotFoundError extends Error {

@@ -6,3 +6,6 @@ export { verifyMesh } from './verify.ts';
 export { meshUpgrade } from './mesh-upgrade.ts';
 export { clusterUpgrade } from './cluster-upgrade.ts';
 export { upgradeSurvey } from './upgrade-survey.ts';
+export { clusterBackup } from './backup.ts';
+export { backupCatalog, backupPrune } from './backup-catalog.ts';
+export { restoreDrill } from './restore-drill.ts';

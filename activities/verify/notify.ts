@@ -45,7 +45,7 @@ export function driftMessage(report: Omit<VerifyReport, 'drift'>, decision: Drif
   };
 }
 
-async function notifiers(deps: ActivityDeps, cfg: VerifyNotifyConfig): Promise<Array<{ n: Notifier; channel?: string }>> {
+export async function notifiers(deps: ActivityDeps, cfg: Pick<VerifyNotifyConfig, 'webhook' | 'slack'>): Promise<Array<{ n: Notifier; channel?: string }>> {
   const out: Array<{ n: Notifier; channel?: string }> = [];
   const secret = async (ref: string, what: string) => {
     if (!(await deps.secrets.has(ref))) throw fatal(`notify: ${what} ${ref} is not in the secret store`, `store it first: the ${what} is a secret reference`);

@@ -81,7 +81,8 @@ function flagLines(flags: FlagSpec[]): string[] {
 }
 
 export function usageOf(spec: CommandSpec): string {
-  const lines = ['Usage:', `  talosctl ${spec.use}${spec.flags.length ? ' [flags]' : ''}`];
+  // cobra's UseLine appends " [flags]" whenever the command has available flags, and -h/--help always is one
+  const lines = ['Usage:', `  talosctl ${spec.use} [flags]`];
   if (spec.aliases?.length) lines.push('', 'Aliases:', `  ${[spec.path.at(-1), ...spec.aliases].join(', ')}`);
   const own = [...spec.flags, { name: 'help', short: 'h', kind: 'bool', usage: `help for ${spec.path.at(-1)}` } as FlagSpec];
   lines.push('', 'Flags:', ...flagLines(own), '', 'Global Flags:', ...flagLines([...(spec.inherited ?? []), ...GLOBAL_FLAGS]), '');

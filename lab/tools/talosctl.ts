@@ -139,6 +139,7 @@ export const COMMANDS: CommandSpec[] = [
   // cmd/talosctl/cmd/talos/etcd.go: no Args validator, so cobra's legacyArgs lets a leaf command take any arguments
   { path: ['etcd', 'members'], use: 'etcd members', args: [0, Infinity], flags: [] },
   { path: ['etcd', 'status'], use: 'etcd status', args: [0, Infinity], flags: [] },
+  { path: ['etcd', 'snapshot'], use: 'etcd snapshot <path>', args: [1, 1], flags: [] },
   {
     // cmd/talosctl/cmd/talos/upgrade.go init() + track.go addTrackActionFlags
     path: ['upgrade'],
@@ -236,6 +237,8 @@ async function run(io: ToolIO, p: ParsedCommand): Promise<number> {
       return node.kubeconfig(io, p);
     case 'etcd members':
       return node.etcdMembers(io, p);
+    case 'etcd snapshot':
+      return node.etcdSnapshot(io, p);
     case 'health':
       return node.health(io, p);
   }

@@ -20,6 +20,12 @@ describe('/mesh text', () => {
       ok: true,
       command: { kind: 'detach', mesh: 'usa-europe', cluster: 'cluster-asia', reason: 'region closed' },
     });
+    assert.deepEqual(parseMeshCommand('backup usa-europe'), { ok: true, command: { kind: 'backup', name: 'usa-europe' } });
+    assert.deepEqual(parseMeshCommand('backup usa-europe cluster-usa'), { ok: true, command: { kind: 'backup', name: 'usa-europe', cluster: 'cluster-usa' } });
+    assert.deepEqual(parseMeshCommand('drill usa-europe cluster-usa drill-cp-1=192.168.10.90'), {
+      ok: true,
+      command: { kind: 'drill', name: 'usa-europe', cluster: 'cluster-usa', node: 'drill-cp-1=192.168.10.90' },
+    });
   });
 
   test('bad input names what is wrong and shows usage', () => {
@@ -31,10 +37,12 @@ describe('/mesh text', () => {
     assert.equal(parseMeshCommand('rollout a b').ok, false);
     const noDetachReason = parseMeshCommand('detach usa-europe cluster-asia');
     assert.match(!noDetachReason.ok ? noDetachReason.message : '', /`detach` needs the mesh, the cluster and a reason/);
+    const backupTooMany = parseMeshCommand('backup usa-europe cluster-usa extra');
+    assert.match(!backupTooMany.ok ? backupTooMany.message : '', /`backup` takes a blueprint name and, optionally, one cluster/);
   });
 
   test('only read commands are open to everyone', () => {
-    assert.deepEqual([...MUTATING].sort(), ['abort', 'detach', 'resume', 'rollout', 'schedule', 'verify']);
+    assert.deepEqual([...MUTATING].sort(), ['abort', 'backup', 'detach', 'drill', 'resume', 'rollout', 'schedule', 'verify']);
   });
 });
 

@@ -135,9 +135,24 @@ describe('talosctl: the lab against the real v1.9.5', () => {
       ['bootstrap', 'extra'],
       ['etcd', 'status', 'extra'],
       ['etcd', 'members', 'extra'],
+      ['etcd', 'snapshot'],
+      ['etcd', 'snapshot', 'a.db', 'b.db'],
+      ['bootstrap', '--recover-from'],
+      ['bootstrap', '--recover-skip-hash-check=maybe'],
     ]) {
       assertSame(await both(args), args.join(' '));
     }
+  });
+
+  test('etcd snapshot and bootstrap --recover-from: the local checks before anything is dialled', async () => {
+    const g = await execa(REAL, ['gen', 'config', 'c1', 'https://10.9.0.1:6443', '--with-secrets', 'secrets.yaml', '-o', 'snap-out', '--force'], { cwd: dirs.real, reject: false });
+    assert.equal(g.exitCode, 0, g.stderr);
+    put('snap-out/talosconfig', read('real', 'snap-out/talosconfig'));
+    put('garbage.db', 'not an etcd database');
+    const at = ['-n', '10.9.0.5', '-e', '10.9.0.5', '--talosconfig', 'snap-out/talosconfig'];
+    assertSame(await both(['bootstrap', '--recover-from=no-such.db', ...at]), 'recover from a file that does not exist');
+    assertSame(await both(['bootstrap', '--recover-from', 'garbage.db', ...at]), 'recover from a file that is no snapshot');
+    assertSame(await both(['etcd', 'snapshot', 'no-such-dir/x.db', ...at]), 'snapshot into a directory that does not exist');
   });
 
   test('gen secrets: the same bundle shape, the same refusal to overwrite', async () => {

@@ -18,6 +18,16 @@ describe('encrypted file secret store', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
   });
 
+  test('list names what is stored under a prefix, sorted, without decrypting or counting half-written files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sec-'));
+    const store = new EncryptedFileSecretStore(dir, key);
+    for (const ref of ['backup/m/c2/b', 'backup/m/c1/a.meta', 'backup/m/c1/a', 'backup/n/c1/x', 'mesh/m/c1/kubeconfig']) await store.put(ref, 'v');
+    mkdirSync(path.join(dir, 'backup/m/c3'), { recursive: true });
+    assert.deepEqual(await store.list('backup/m/'), ['backup/m/c1/a', 'backup/m/c1/a.meta', 'backup/m/c2/b']);
+    assert.deepEqual(await store.list('backup/m/c1/'), ['backup/m/c1/a', 'backup/m/c1/a.meta']);
+    assert.deepEqual(await store.list('backup/none/'), []);
+  });
+
   test('ifAbsent keeps the first value: generated once, ever', async () => {
     const store = new EncryptedFileSecretStore(mkdtempSync(path.join(os.tmpdir(), 'sec-')), key);
     assert.equal(await store.put('a/b', 'first', { ifAbsent: true }), true);
