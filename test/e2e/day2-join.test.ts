@@ -4,12 +4,11 @@
 // ID a live member uses pauses mesh-preflight naming the field; a worker SIGKILLed mid-join resumes without
 // redoing work.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { execa, type ResultPromise } from 'execa';
 import { parse, stringify } from 'yaml';
 import { planFromFile } from '../../blueprint/plan-file.ts';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
@@ -22,7 +21,7 @@ import { createLab, extendLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { getRelease, lastRevision, type Release } from '../../lab/kube/releases.ts';
 import { readLabState } from '../../lab/state.ts';
-import { SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
+import { labWorkerProcess, SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
 
 const JOINED_BLUEPRINT = path.join(projectRoot, 'examples', 'usa-europe-asia.yaml');
@@ -293,16 +292,7 @@ describe('day two: join and detach', () => {
     const suffix = randomUUID().slice(0, 6);
     small.revision = `${small.revision}-${suffix}`;
     createLab(labDir, fleetFromPlan(small), { scenario: 'happy' });
-    const taskQueue = `join-kill-${randomUUID()}`;
-    const workerEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: suite.env.address,
-      MESHPILOT_DATA_DIR: dataDir,
-      MESHPILOT_TASK_QUEUE: taskQueue,
-      MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
-      MESHPILOT_LOG_LEVEL: 'warn',
-    };
-    const spawnWorker = (): ResultPromise => execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env: workerEnv, reject: false, stdio: 'ignore' });
+    const { taskQueue, spawn: spawnWorker } = labWorkerProcess(suite.env.address, dataDir, 'join-kill');
     let worker = spawnWorker();
     try {
       const first = await start(suite.env.client, small, taskQueue);

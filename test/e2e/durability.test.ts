@@ -1,20 +1,17 @@
 // Durability: a worker killed mid-rollout (SIGKILL) and replaced; an abort that kills the tool process that is
 // running; a pause long enough to continue-as-new several times with bounded history.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { execa, type ResultPromise } from 'execa';
 import { abortRollout, actOnStep } from '../../client/rollouts.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
-import { projectRoot } from '../../config/env.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { readLabState } from '../../lab/state.ts';
-import { healLab, SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
+import { healLab, labWorkerProcess, SEED_BLUEPRINT, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
 
 /** Processes whose environment points at this lab: the simulated tools a worker started. */
@@ -41,17 +38,7 @@ describe('durability', () => {
     const plan = await planFromFile(SEED_BLUEPRINT);
     const labDir = path.join(dataDir, 'lab');
     createLab(labDir, fleetFromPlan(plan), { scenario: 'happy' });
-    const taskQueue = `kill-${randomUUID()}`;
-    const workerEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: suite.env.address,
-      MESHPILOT_DATA_DIR: dataDir,
-      MESHPILOT_TASK_QUEUE: taskQueue,
-      MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
-      MESHPILOT_LOG_LEVEL: 'warn',
-    };
-    const spawnWorker = (): ResultPromise =>
-      execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env: workerEnv, reject: false, stdio: 'ignore' });
+    const { taskQueue, spawn: spawnWorker } = labWorkerProcess(suite.env.address, dataDir, 'kill');
     let worker = spawnWorker();
     const { workflowId } = await start(suite.env.client, plan, taskQueue);
     // let it get past bootstrap in at least one cluster, then pull the plug

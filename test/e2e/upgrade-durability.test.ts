@@ -2,19 +2,17 @@
 // completes without upgrading any node twice (what each lab node accepted, not only the call log).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { planFromFile } from '../../blueprint/plan-file.ts';
-import { projectRoot } from '../../config/env.ts';
 import { readCalls } from '../../lab/call-log.ts';
 import { createLab } from '../../lab/fleet.ts';
 import { fleetFromPlan } from '../../lab/from-blueprint.ts';
 import { readLabState } from '../../lab/state.ts';
 import { nodeVersions, talosVersionOf } from '../../lab/talos/versions.ts';
-import { useLabSuite } from '../helpers/lab-worker.ts';
+import { labWorkerProcess, useLabSuite } from '../helpers/lab-worker.ts';
 import { isFinished, start, waitFor } from '../helpers/rollout.ts';
 import { NEW, OLD, seedAt, startAndWait, upgradedNode, upgrades } from '../helpers/upgrade.ts';
 
@@ -27,16 +25,7 @@ describe('meshpilot upgrade durability', () => {
     old.revision = `${old.revision}-${randomUUID().slice(0, 6)}`;
     const labDir = path.join(dataDir, 'lab');
     createLab(labDir, fleetFromPlan(old), { scenario: 'happy' });
-    const taskQueue = `upgrade-kill-${randomUUID()}`;
-    const workerEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: suite.env.address,
-      MESHPILOT_DATA_DIR: dataDir,
-      MESHPILOT_TASK_QUEUE: taskQueue,
-      MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
-      MESHPILOT_LOG_LEVEL: 'warn',
-    };
-    const spawnWorker = (): ResultPromise => execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env: workerEnv, reject: false, stdio: 'ignore' });
+    const { taskQueue, spawn: spawnWorker } = labWorkerProcess(suite.env.address, dataDir, 'upgrade-kill');
     let worker = spawnWorker();
     try {
       const r = await start(suite.env.client, old, taskQueue);

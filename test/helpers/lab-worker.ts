@@ -6,6 +6,7 @@ import { after, before } from 'node:test';
 import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { execa, type ResultPromise } from 'execa';
 import { projectRoot } from '../../config/env.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
 import type { RolloutPlan } from '../../blueprint/plan.ts';
@@ -78,6 +79,23 @@ export async function startLabWorker(
 }
 
 /** Repairs the simulated world the way an operator would fix the real one, so a plain `resume` can succeed. */
+/**
+ * `meshpilot worker --lab` as its own process (what `meshpilot dev --lab` runs), on a data directory and a task
+ * queue of its own, for tests that SIGKILL it: `spawn()` starts one more with the same environment.
+ */
+export function labWorkerProcess(address: string, dataDir: string, queuePrefix: string): { taskQueue: string; spawn: () => ResultPromise } {
+  const taskQueue = `${queuePrefix}-${randomUUID()}`;
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    MESHPILOT_DATA_DIR: dataDir,
+    MESHPILOT_TASK_QUEUE: taskQueue,
+    MESHPILOT_SECRET_KEY: randomBytes(32).toString('hex'),
+    MESHPILOT_LOG_LEVEL: 'warn',
+  };
+  return { taskQueue, spawn: () => execa('node', [path.join(projectRoot, 'bin/meshpilot.mjs'), 'worker', '--lab'], { env, reject: false, stdio: 'ignore' }) };
+}
+
 export async function healLab(labDir: string, scenario: ScenarioName): Promise<void> {
   await withLabState(labDir, (s) => {
     switch (scenario) {
