@@ -11,7 +11,7 @@ import { clusterBackup } from '../workflows/backup.ts';
 import { backupCatalog, backupPrune } from '../workflows/backup-catalog.ts';
 import { BackupInputError, BackupScheduleNotFound, ScheduleInputError } from './errors.ts';
 import { isRunning } from './rollouts.ts';
-import { DEFAULT_CATCHUP_WINDOW, cadenceSpec, parseCatchupWindow, type Cadence } from './schedules.ts';
+import { DEFAULT_CATCHUP_WINDOW, cadenceSpec, parseCatchupWindow, scheduleSummaryFacts, type Cadence } from './schedules.ts';
 
 export { BackupInputError, BackupScheduleNotFound } from './errors.ts';
 
@@ -235,7 +235,7 @@ export async function updateBackupSchedules(
     await client.schedule.getHandle(v.scheduleId).update((prev) => {
       if (prev.action.type !== 'startWorkflow') return prev;
       const [input] = prev.action.args as [BackupInput];
-      const revision = /revision ([^)]+)\)/.exec(String(prev.action.staticSummary ?? ''))?.[1] ?? input.revision;
+      const revision = scheduleSummaryFacts(prev.action.staticSummary).revision ?? input.revision;
       return {
         ...prev,
         spec,
@@ -263,7 +263,7 @@ export async function listBackupSchedules(client: Client, mesh?: string): Promis
     ids.map(async ({ id, mesh: m, cluster }) => {
       const d = await client.schedule.getHandle(id).describe();
       const last = d.info.recentActions.at(-1);
-      const cadence = /\(mesh [^,]+, ([^,]+), revision/.exec(d.action.type === 'startWorkflow' ? String(d.action.staticSummary ?? '') : '')?.[1] ?? 'unknown';
+      const { cadence } = scheduleSummaryFacts(d.action.type === 'startWorkflow' ? d.action.staticSummary : undefined);
       return {
         scheduleId: id,
         mesh: m,

@@ -80,6 +80,16 @@ export function cadenceSpec(c: Cadence): { spec: ScheduleSpec; text: string } {
   return { spec: { cronExpressions: [cron] }, text: `cron ${cron}` };
 }
 
+/**
+ * The cadence and revision a schedule's summary carries — `Verify M (cron 0 3 * * 1,4, revision R)` or
+ * `Backup C (mesh M, every 1d, revision R)`. A cron may hold commas, so the cadence runs up to the last
+ * `, revision `.
+ */
+export function scheduleSummaryFacts(summary: string | undefined): { cadence: string; revision?: string } {
+  const m = /\((?:mesh [^,()]+, )?(.+), revision ([^)]+)\)$/.exec(summary ?? '');
+  return m ? { cadence: m[1]!, revision: m[2]! } : { cadence: 'unknown' };
+}
+
 export interface VerifyScheduleOptions {
   plan: RolloutPlan;
   cadence: Cadence;
@@ -186,8 +196,7 @@ async function mapNotFound<T>(mesh: string, fn: () => Promise<T>): Promise<T> {
 export async function describeVerifySchedule(client: Client, mesh: string): Promise<VerifyScheduleView> {
   const d = await mapNotFound(mesh, () => handleFor(client, mesh).describe());
   const action = d.action as { staticSummary?: string };
-  const cadence = /\(([^,]+),/.exec(action.staticSummary ?? '')?.[1] ?? 'unknown';
-  const revision = /revision ([^)]+)\)/.exec(action.staticSummary ?? '')?.[1];
+  const { cadence, revision } = scheduleSummaryFacts(action.staticSummary);
   const last = d.info.recentActions.at(-1);
   return {
     scheduleId: d.scheduleId,

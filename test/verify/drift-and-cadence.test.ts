@@ -1,7 +1,7 @@
 // The pure parts of scheduled verification: when a run notifies, and what a schedule's cadence may be.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cadenceSpec, parseCatchupWindow, parseEvery, ScheduleInputError, validateCron } from '../../client/schedules.ts';
+import { cadenceSpec, parseCatchupWindow, parseEvery, scheduleSummaryFacts, ScheduleInputError, validateCron } from '../../client/schedules.ts';
 import { driftMessage } from '../../activities/verify/notify.ts';
 import { within } from '../../activities/verify/identity.ts';
 import { decideNotification, type VerifyLedger } from '../../activities/verify/drift.ts';
@@ -95,6 +95,15 @@ describe('schedule cadence', () => {
     assert.throws(() => validateCron('0 0 * * */0'), /step "0"/);
     assert.throws(() => validateCron('0 10-2 * * *'), /range 10-2 runs backwards/);
     assert.deepEqual(cadenceSpec({ cron: ' 0  */6 * * * ' }), { spec: { cronExpressions: ['0 */6 * * *'] }, text: 'cron 0 */6 * * *' });
+  });
+
+  test("a schedule's summary gives its cadence back whole, commas in a cron list included", () => {
+    const rev = 'a1b2c3d4e5f6-x1';
+    assert.deepEqual(scheduleSummaryFacts(`Verify usa-europe (cron 0 0 1,15 JAN-JUN *, revision ${rev})`), { cadence: 'cron 0 0 1,15 JAN-JUN *', revision: rev });
+    assert.deepEqual(scheduleSummaryFacts(`Verify usa-europe (every 6h, revision ${rev})`), { cadence: 'every 6h', revision: rev });
+    assert.deepEqual(scheduleSummaryFacts(`Backup cluster-usa (mesh usa-europe, cron 0 3 * * 1,4, revision ${rev})`), { cadence: 'cron 0 3 * * 1,4', revision: rev });
+    assert.deepEqual(scheduleSummaryFacts('something else'), { cadence: 'unknown' });
+    assert.deepEqual(scheduleSummaryFacts(undefined), { cadence: 'unknown' });
   });
 });
 
