@@ -1,46 +1,77 @@
 // Records the histories the replay test checks: a completed lab rollout (parent + one cluster) and one that
 // paused and was amended. Run it when a workflow change is MEANT to be incompatible (and say so in the commit):
 //   node --import tsx scripts/dev/record-histories.ts
-import { writeFileSync } from 'node:fs';
+// `--day-two` keeps the rollout histories and (re-)records only the day-two ones: an upgrade (parent + one cluster),
+// a detach and an etcd backup.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { resolveTemporalBinary } from '../../temporal/cli-binary.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
+import { startBackups } from '../../client/backup.ts';
+import { startDetach } from '../../client/detach.ts';
 import { amendRollout } from '../../client/rollouts.ts';
+import { detachWorkflowId } from '../../contracts/names.ts';
 import { projectRoot } from '../../config/env.ts';
 import { startLabWorker } from '../../test/helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../../test/helpers/rollout.ts';
+import { NEW, OLD, seedAt, startAndWait, target } from '../../test/helpers/upgrade.ts';
 import { startTemporal } from '../../test/helpers/temporal.ts';
 
 const out = path.join(projectRoot, 'test', 'fixtures', 'histories');
+const dayTwo = process.argv.includes('--day-two');
+const indexFile = path.join(out, 'index.json');
+const index: Record<string, string> = dayTwo && existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
 const env = await startTemporal();
+const save = async (name: string, id: string) => {
+  index[`${name}.json`] = id;
+  // the CLI's JSON is the standard history JSON that historyFromJSON reads back
+  const bin = await resolveTemporalBinary();
+  const { stdout } = await execa(bin.path!, ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--output', 'json']);
+  // stack traces name this machine's checkout: keep them repository-relative
+  writeFileSync(path.join(out, `${name}.json`), stdout.split(`${projectRoot}${path.sep}`).join(''));
+  console.log(`recorded ${name} (${id})`);
+};
+const completed = async (id: string) => {
+  const v = await waitFor(env.client, id, isFinished, 600_000);
+  if (v.state !== 'completed') throw new Error(`${id} ended ${v.state}: ${JSON.stringify(v.blocked ?? v.error)}`);
+};
 try {
-  const happy = await startLabWorker(env, { scenario: 'happy' });
-  const a = await start(env.client, happy.plan, happy.taskQueue);
-  await waitFor(env.client, a.workflowId, isFinished, 240_000);
-  const pending = await startLabWorker(env, { scenario: 'lb-pending' });
-  const b = await start(env.client, pending.plan, pending.taskQueue);
-  const paused = await waitFor(env.client, b.workflowId, isPaused);
-  await amendRollout(env.client, b.workflowId, { by: 'recorder', reason: 'bigger pool', plan: { ...(await planFromFile(path.join(projectRoot, 'examples/usa-europe-pool-fixed.yaml'))), revision: `${pending.plan.revision}-fixed` } });
-  await waitFor(env.client, b.workflowId, isFinished, 240_000);
-  const index: Record<string, string> = {};
-  const save = async (name: string, id: string) => {
-    index[`${name}.json`] = id;
-    // the CLI's JSON is the standard history JSON that historyFromJSON reads back
-    const bin = await resolveTemporalBinary();
-    const { stdout } = await execa(bin.path!, ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--output', 'json']);
-    // stack traces name this machine's checkout: keep them repository-relative
-    writeFileSync(path.join(out, `${name}.json`), stdout.split(`${projectRoot}${path.sep}`).join(''));
-    console.log(`recorded ${name} (${id})`);
-  };
-  await save('mesh-rollout-happy', a.workflowId);
-  await save('cluster-rollout-happy', `${a.workflowId}-cluster-cluster-usa`);
-  await save('mesh-rollout-amended', b.workflowId);
-  await save('cluster-rollout-amended', paused.blocked!.workflowId);
+  if (!dayTwo) {
+    const happy = await startLabWorker(env, { scenario: 'happy' });
+    const a = await start(env.client, happy.plan, happy.taskQueue);
+    await waitFor(env.client, a.workflowId, isFinished, 240_000);
+    const pending = await startLabWorker(env, { scenario: 'lb-pending' });
+    const b = await start(env.client, pending.plan, pending.taskQueue);
+    const paused = await waitFor(env.client, b.workflowId, isPaused);
+    await amendRollout(env.client, b.workflowId, { by: 'recorder', reason: 'bigger pool', plan: { ...(await planFromFile(path.join(projectRoot, 'examples/usa-europe-pool-fixed.yaml'))), revision: `${pending.plan.revision}-fixed` } });
+    await waitFor(env.client, b.workflowId, isFinished, 240_000);
+    await save('mesh-rollout-happy', a.workflowId);
+    await save('cluster-rollout-happy', `${a.workflowId}-cluster-cluster-usa`);
+    await save('mesh-rollout-amended', b.workflowId);
+    await save('cluster-rollout-amended', paused.blocked!.workflowId);
+    await happy.stop();
+    await pending.stop();
+  } else {
+    const by = { by: 'recorder', via: 'record-histories' };
+    // a mesh at the old versions, upgraded, then backed up, then one cluster detached
+    const lab = await startLabWorker(env, { scenario: 'happy', blueprint: seedAt(OLD) });
+    const r = await start(env.client, lab.plan, lab.taskQueue);
+    await completed(r.workflowId);
+    const upgrade = await startAndWait(env.client, await target(lab, seedAt(NEW)), lab.taskQueue);
+    await completed(upgrade);
+    const [backup] = await startBackups(env.client, { plan: lab.plan, cluster: 'cluster-usa', retention: { keepLast: 3 }, by, taskQueue: lab.taskQueue });
+    await completed(backup!.workflowId);
+    const d = await startDetach(env.client, { mesh: lab.plan.mesh, cluster: 'cluster-europe', reason: 'recording', requestedBy: by, taskQueue: lab.taskQueue });
+    await completed(d.workflowId);
+    await save('mesh-upgrade', upgrade);
+    await save('cluster-upgrade', `${upgrade}-cluster-cluster-usa`);
+    await save('cluster-backup', backup!.workflowId);
+    await save('mesh-detach', detachWorkflowId(lab.plan.mesh, 'cluster-europe'));
+    await lab.stop();
+  }
   // replay needs each history's workflow id (child ids are derived from it)
-  writeFileSync(path.join(out, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
-  await happy.stop();
-  await pending.stop();
+  writeFileSync(indexFile, `${JSON.stringify(index, null, 2)}\n`);
 } finally {
   await env.teardown();
 }
