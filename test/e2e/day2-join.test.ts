@@ -64,12 +64,16 @@ function valuesBesidesPeers(r: Release): unknown {
 
 describe('day two: join and detach', () => {
   const suite = useLabSuite();
-
-  test('a running two-cluster mesh grows to three (the first two only get a new peer list), then loses one with detach', async () => {
-    const l = await suite.lab({ scenario: 'happy' });
+  /** the lab's mesh rolled out as its blueprint says: the live mesh a day-two change starts from */
+  const dayOne = async (l: { plan: RolloutPlan; taskQueue: string }) => {
     const first = await start(suite.env.client, l.plan, l.taskQueue);
     const day1 = await waitFor(suite.env.client, first.workflowId, isFinished, 300_000);
     assert.equal(day1.state, 'completed', JSON.stringify(day1.blocked ?? day1.error));
+  };
+
+  test('a running two-cluster mesh grows to three (the first two only get a new peer list), then loses one with detach', async () => {
+    const l = await suite.lab({ scenario: 'happy' });
+    await dayOne(l);
 
     const big = await biggerPlan(randomUUID().slice(0, 6));
     const extended = await extendLab(l.labDir, fleetFromPlan(big), { scenario: 'happy' });
@@ -194,9 +198,7 @@ describe('day two: join and detach', () => {
   test('mesh.method cilium-connect: the join connects the new cluster to each member, members stay connected, nothing else changes', async () => {
     const l = await suite.lab({ scenario: 'happy', blueprint: withCiliumConnect(SEED_BLUEPRINT) });
     assert.equal(l.plan.meshPhase.method, 'cilium-connect');
-    const first = await start(suite.env.client, l.plan, l.taskQueue);
-    const day1 = await waitFor(suite.env.client, first.workflowId, isFinished, 300_000);
-    assert.equal(day1.state, 'completed', JSON.stringify(day1.blocked ?? day1.error));
+    await dayOne(l);
     assert.equal(callsMatching(readCalls(l.labDir), 'cilium', ['clustermesh', 'connect']).length, 1, 'day one: one connect for the one pair');
 
     const big = await biggerPlan(randomUUID().slice(0, 6), withCiliumConnect(JOINED_BLUEPRINT));
@@ -247,9 +249,7 @@ describe('day two: join and detach', () => {
 
   test('a joining cluster whose ID a live member uses pauses mesh-preflight naming the field; abort stops it with nothing built', async () => {
     const l = await suite.lab({ scenario: 'happy' });
-    const first = await start(suite.env.client, l.plan, l.taskQueue);
-    const day1 = await waitFor(suite.env.client, first.workflowId, isFinished, 300_000);
-    assert.equal(day1.state, 'completed', JSON.stringify(day1.blocked ?? day1.error));
+    await dayOne(l);
 
     const big = await biggerPlan(randomUUID().slice(0, 6));
     // join-id-clash: cluster-usa's cilium-config was edited to cluster-asia's ID (3)
@@ -295,9 +295,7 @@ describe('day two: join and detach', () => {
     const { taskQueue, spawn: spawnWorker } = labWorkerProcess(suite.env.address, dataDir, 'join-kill');
     let worker = spawnWorker();
     try {
-      const first = await start(suite.env.client, small, taskQueue);
-      const day1 = await waitFor(suite.env.client, first.workflowId, isFinished, 300_000);
-      assert.equal(day1.state, 'completed', JSON.stringify(day1.blocked ?? day1.error));
+      await dayOne({ plan: small, taskQueue });
 
       const big = await biggerPlan(suffix);
       await extendLab(labDir, fleetFromPlan(big), { scenario: 'happy' });
