@@ -16,16 +16,22 @@ export interface CapacityResult {
 export const CAPACITY_START = '<!-- capacity:start (npm run bench -- --capacity rewrites this section) -->';
 export const CAPACITY_END = '<!-- capacity:end -->';
 
+/** "defaults", or the MESHPILOT_WORKER_* settings without their prefix: "WORKFLOW_TASK_SLOTS=4, ACTIVITY_SLOTS=320". */
+export function tuningLabel(env: Record<string, string> | undefined): string {
+  const parts = Object.entries(env ?? {}).map(([k, v]) => `${k.replace(/^MESHPILOT_WORKER_/, '')}=${v}`);
+  return parts.length > 0 ? parts.join(', ') : 'defaults';
+}
+
 const s = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 export function capacityTable(r: CapacityResult): string {
   const head =
-    '| rollouts | server | completed | wall | WFT timeouts (sticky / start-to-close) | workflow task schedule-to-start p50 / p99 / max | activity schedule-to-start p50 / p99 / max | events per rollout (avg) / largest parent / largest child | workers: peak memory (largest) / CPU s (both) | server: peak memory / CPU s | lab: CPU s | load (1 min) |';
+    '| rollouts | server | worker sizing | completed | wall | WFT timeouts (sticky / start-to-close) | workflow task schedule-to-start p50 / p99 / max | activity schedule-to-start p50 / p99 / max | events per rollout (avg) / largest parent / largest child | workers: peak memory (largest) / CPU s (both) | server: peak memory / CPU s | lab: CPU s | load (1 min) |';
   const rows = r.rows.map(
     (x) =>
-      `| ${x.n} | ${x.backend} | ${x.completed}/${x.n} | ${s(x.wallS * 1000)} | ${x.wftTimeouts.scheduleToStart} / ${x.wftTimeouts.startToClose} | ${s(x.workflowTaskWaitMs.p50)} / ${s(x.workflowTaskWaitMs.p99)} / ${s(x.workflowTaskWaitMs.max)} | ${s(x.activityWaitMs.p50)} / ${s(x.activityWaitMs.p99)} / ${s(x.activityWaitMs.max)} | ${x.events.perRolloutAvg} / ${x.events.parentMax} / ${x.events.childMax} | ${x.workers.peakMemMb} MB / ${x.workers.cpuS} | ${x.server.peakMemMb} MB / ${x.server.cpuS} | ${x.lab.cpuS} | ${x.loadAvg1m} |`,
+      `| ${x.n} | ${x.backend} | ${tuningLabel(x.workerEnv)} | ${x.completed}/${x.n} | ${s(x.wallS * 1000)} | ${x.wftTimeouts.scheduleToStart} / ${x.wftTimeouts.startToClose} | ${s(x.workflowTaskWaitMs.p50)} / ${s(x.workflowTaskWaitMs.p99)} / ${s(x.workflowTaskWaitMs.max)} | ${s(x.activityWaitMs.p50)} / ${s(x.activityWaitMs.p99)} / ${s(x.activityWaitMs.max)} | ${x.events.perRolloutAvg} / ${x.events.parentMax} / ${x.events.childMax} | ${x.workers.peakMemMb} MB / ${x.workers.cpuS} | ${x.server.peakMemMb} MB / ${x.server.cpuS} | ${x.lab.cpuS} | ${x.loadAvg1m} |`,
   );
-  return [head, `|${'---|'.repeat(13)}`, ...rows].join('\n');
+  return [head, `|${'---|'.repeat(14)}`, ...rows].join('\n');
 }
 
 /**
@@ -33,14 +39,15 @@ export function capacityTable(r: CapacityResult): string {
  * PostgreSQL) and of the lab, and worker memory per rollout in flight — the figures docs/deployment.md sizes with.
  */
 export function perRolloutTable(r: CapacityResult): string {
-  const rows = [...new Set(r.rows.map((x) => x.backend))].map((backend) => {
-    const x = r.rows.filter((y) => y.backend === backend).reduce((a, b) => (b.n > a.n ? b : a));
+  const key = (x: CapacityRow) => `${x.backend}\u0000${tuningLabel(x.workerEnv)}`;
+  const rows = [...new Set(r.rows.map(key))].map((k) => {
+    const x = r.rows.filter((y) => key(y) === k).reduce((a, b) => (b.n > a.n ? b : a));
     const per = (v: number) => (v / x.n).toFixed(2);
-    return `| ${backend} | ${x.n} | ${per(x.workers.orchestrationCpuS)} + ${per(x.workers.cpuS - x.workers.orchestrationCpuS)} | ${per(x.server.cpuS)} | ${per(x.lab.cpuS)} | ${((x.workers.cpuS + x.server.cpuS) / x.wallS).toFixed(2)} | ${x.workers.peakMemMb} MB |`;
+    return `| ${x.backend} | ${tuningLabel(x.workerEnv)} | ${x.n} | ${per(x.workers.orchestrationCpuS)} + ${per(x.workers.cpuS - x.workers.orchestrationCpuS)} | ${per(x.server.cpuS)} | ${per(x.lab.cpuS)} | ${((x.workers.cpuS + x.server.cpuS) / x.wallS).toFixed(2)} | ${x.workers.peakMemMb} MB |`;
   });
   return [
-    '| server | rollouts | worker CPU s per rollout (orchestration + tool shims) | server CPU s per rollout | lab CPU s per rollout | cores busy (workers + server) over the run | peak memory of one worker |',
-    `|${'---|'.repeat(7)}`,
+    '| server | worker sizing | rollouts | worker CPU s per rollout (orchestration + tool shims) | server CPU s per rollout | lab CPU s per rollout | cores busy (workers + server) over the run | peak memory of one worker |',
+    `|${'---|'.repeat(8)}`,
     ...rows,
   ].join('\n');
 }
@@ -52,12 +59,13 @@ export function capacityVerdicts(r: CapacityResult): string[] {
     .map((x) => {
       const timeouts = x.wftTimeouts.scheduleToStart + x.wftTimeouts.startToClose;
       const ok = x.completed === x.n && timeouts === 0 && x.workflowTaskWaitMs.p99 < 1000 && x.activityWaitMs.p99 < 1000;
-      return `- ${x.n} rollouts on ${x.backend}: ${x.completed}/${x.n} completed, ${timeouts} workflow-task timeouts, schedule-to-start p99 ${s(x.workflowTaskWaitMs.p99)} (workflow tasks) / ${s(x.activityWaitMs.p99)} (activities) — ${ok ? 'target met' : 'target not met'}`;
+      return `- ${x.n} rollouts on ${x.backend}, workers with ${tuningLabel(x.workerEnv)}: ${x.completed}/${x.n} completed, ${timeouts} workflow-task timeouts, schedule-to-start p99 ${s(x.workflowTaskWaitMs.p99)} (workflow tasks) / ${s(x.activityWaitMs.p99)} (activities) — ${ok ? 'target met' : 'target not met'}`;
     });
 }
 
 export function capacitySection(r: CapacityResult, method: string): string {
-  const tuning = Object.entries(r.workerEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'the defaults';
+  const sizings = [...new Set(r.rows.map((x) => tuningLabel(x.workerEnv ?? r.workerEnv)))];
+  const tuning = sizings.length === 1 ? `\`${sizings[0]}\`` : `${sizings.length} sizings (one row each)`;
   return [
     CAPACITY_START,
     '## Capacity: many rollouts at once',

@@ -33,6 +33,8 @@ export interface CapacitySettings {
 export interface CapacityRow {
   backend: string;
   n: number;
+  /** the MESHPILOT_WORKER_* both workers ran with (absent in runs saved before rows carried it) */
+  workerEnv?: Record<string, string>;
   completed: number;
   wallS: number;
   wftTimeouts: { startToClose: number; scheduleToStart: number };
@@ -178,6 +180,7 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
     return {
       backend: backend.label,
       n,
+      workerEnv: settings.workerEnv,
       completed: results.filter((r) => r?.state === 'completed').length,
       wallS: Math.round((last - first) / 100) / 10,
       wftTimeouts: {

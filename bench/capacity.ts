@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { projectRoot } from '../config/env.ts';
+import { loadEnv, projectRoot, workerEnvKeys } from '../config/env.ts';
 import { startBackend, type BackendName, type CapacityBackend } from './capacity-backends.ts';
 import { sampleGroups } from './capacity-procs.ts';
-import { capacitySection, capacityTable, capacityVerdicts, perRolloutTable, withCapacitySection, type CapacityResult } from './capacity-report.ts';
+import { capacitySection, capacityTable, capacityVerdicts, perRolloutTable, tuningLabel, withCapacitySection, type CapacityResult } from './capacity-report.ts';
 import { runCapacity, type CapacityRow } from './capacity-run.ts';
 
 const METHOD = `How it is measured (\`bench/capacity*.ts\`): for each N and each server, N independent 2-cluster meshes (the
@@ -34,7 +34,9 @@ run measures both servers: the production stack (\`scripts/prod-stack.sh up --no
 - **events**: history events per rollout (parent + children), and the largest parent and child history.
 
 Options: \`npm run bench -- --capacity --rollouts 25,100,250 --latency 500 --servers prod,dev --timeout-min 45
---no-readme\`; worker sizing from \`MESHPILOT_WORKER_*\` in the environment. Raw figures:
+--no-readme\`; worker sizing from \`MESHPILOT_WORKER_*\` in the environment, or one row per sizing with
+\`--tuning defaults --tuning WORKFLOW_TASK_SLOTS=4,ACTIVITY_SLOTS=320\` (each N and server runs once per \`--tuning\`,
+in the same run). Raw figures:
 \`bench/results/capacity.json\`; \`--render a.json,b.json\` rewrites this section from saved runs (their rows side by
 side) without running anything.`;
 
@@ -51,8 +53,31 @@ const optsSchema = z.object({
     .refine((v): v is BackendName[] => v.length > 0 && v.every((x) => x === 'prod' || x === 'dev'), '--servers: prod, dev or prod,dev'),
   timeoutMin: z.coerce.number().min(1).max(240),
   readme: z.boolean(),
+  tuning: z.array(z.string()),
   render: z.string().optional(),
 });
+
+const WORKER_PREFIX = 'MESHPILOT_WORKER_';
+
+/** One `--tuning` spec as MESHPILOT_WORKER_* variables, checked by the worker's own env schema. */
+export function parseTuning(spec: string): Record<string, string> {
+  if (spec.trim() === 'defaults') return {};
+  const known = workerEnvKeys();
+  const env: Record<string, string> = {};
+  for (const part of spec.split(',')) {
+    const m = /^([A-Z_]+)=(.+)$/.exec(part.trim());
+    if (!m) throw new Error(`--tuning ${spec}: "${part}" is not KEY=VALUE (e.g. WORKFLOW_TASK_SLOTS=4)`);
+    const key = `${WORKER_PREFIX}${m[1]!.replace(/^MESHPILOT_WORKER_/, '')}`;
+    if (!known.includes(key)) throw new Error(`--tuning ${spec}: unknown setting ${m[1]} (one of ${known.map((k) => k.slice(WORKER_PREFIX.length)).join(', ')})`);
+    env[key] = m[2]!;
+  }
+  try {
+    loadEnv(env);
+  } catch (err) {
+    throw new Error(`--tuning ${spec}: ${(err as Error).message}`);
+  }
+  return env;
+}
 
 const resultSchema = z.object({
   at: z.string(),
@@ -79,7 +104,7 @@ function mergeResults(files: string[]): CapacityResult {
       loadAvg1mStart: Math.min(...runs.map((r) => r.machine.loadAvg1mStart)),
       loadAvg1mEnd: Math.max(...runs.map((r) => r.machine.loadAvg1mEnd)),
     },
-    rows: runs.flatMap((r) => r.rows).sort((a, b) => a.n - b.n),
+    rows: runs.flatMap((r) => r.rows.map((row) => ({ ...row, workerEnv: row.workerEnv ?? r.workerEnv }))).sort((a, b) => a.n - b.n),
     totalMs: runs.reduce((t, r) => t + r.totalMs, 0),
   };
 }
@@ -91,6 +116,7 @@ export async function capacityBench(argv: string[]): Promise<void> {
     .option('--servers <list>', 'which Temporal servers, in this order', 'prod,dev')
     .option('--timeout-min <minutes>', 'cut a run after this long (what has not finished counts as not completed)', '45')
     .option('--no-readme', 'print only; leave bench/README.md alone')
+    .option('--tuning <spec>', 'worker sizing for one set of rows: "defaults" or KEY=VALUE,… of MESHPILOT_WORKER_* without the prefix; repeat to compare', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--render <files>', 'run nothing: rewrite the README section from saved results (comma-separated JSON files)')
     .parse(argv, { from: 'user' });
   const parsed = optsSchema.safeParse(program.opts());
@@ -107,7 +133,8 @@ export async function capacityBench(argv: string[]): Promise<void> {
   }
   const started = Date.now();
   const loadAvg1mStart = Number(os.loadavg()[0]!.toFixed(1));
-  const workerEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('MESHPILOT_WORKER_') && v)) as Record<string, string>;
+  const fromEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith(WORKER_PREFIX) && v)) as Record<string, string>;
+  const tunings = opts.tuning.length > 0 ? opts.tuning.map(parseTuning) : [fromEnv];
 
   const backends: CapacityBackend[] = [];
   try {
@@ -118,17 +145,19 @@ export async function capacityBench(argv: string[]): Promise<void> {
     const idleUsage = idle.stop();
     const rows: CapacityRow[] = [];
     for (const n of opts.rollouts) {
-      for (const backend of backends) {
-        const row = await runCapacity(backend, n, { toolLatencyMs: opts.latency, timeoutMs: opts.timeoutMin * 60_000, workerEnv }, log);
-        rows.push(row);
-        log(`${backend.name} N=${n}: ${row.completed}/${n} completed in ${row.wallS} s, WFT p99 ${row.workflowTaskWaitMs.p99} ms, activity p99 ${row.activityWaitMs.p99} ms`);
+      for (const workerEnv of tunings) {
+        for (const backend of backends) {
+          const row = await runCapacity(backend, n, { toolLatencyMs: opts.latency, timeoutMs: opts.timeoutMin * 60_000, workerEnv }, log);
+          rows.push(row);
+          log(`${backend.name} N=${n} (${tuningLabel(workerEnv)}): ${row.completed}/${n} completed in ${row.wallS} s, WFT p99 ${row.workflowTaskWaitMs.p99} ms, activity p99 ${row.activityWaitMs.p99} ms`);
+        }
       }
     }
     const result: CapacityResult = {
       at: new Date().toISOString(),
       machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAvg1mStart, loadAvg1mEnd: Number(os.loadavg()[0]!.toFixed(1)) },
       toolLatencyMs: opts.latency,
-      workerEnv,
+      workerEnv: tunings.length === 1 ? tunings[0]! : {},
       idleServerCpuS: Object.fromEntries(backends.map((b) => [b.label, idleUsage[b.name]!.cpuS])),
       rows,
       totalMs: Date.now() - started,

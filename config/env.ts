@@ -58,6 +58,11 @@ const envSchema = z
 
 export type MeshpilotEnv = z.infer<typeof envSchema>;
 
+/** The MESHPILOT_WORKER_* sizing variables a worker reads. */
+export function workerEnvKeys(): string[] {
+  return Object.keys(envSchema.shape).filter((k) => k.startsWith('MESHPILOT_WORKER_'));
+}
+
 /** Parses the environment once, failing fast with every malformed setting named. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): MeshpilotEnv {
   const picked = Object.fromEntries(
