@@ -5,6 +5,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
+  ageMeshCerts,
+  agedMeshCerts,
   brokenHubbleRelays,
   breakHubbleRelay,
   clearPendingRelease,
@@ -24,6 +26,7 @@ import {
   reconnectPeer,
   releasePool,
   restoreEtcdPeer,
+  restoreMeshCerts,
   restorePolicy,
   slowEtcdPeer,
 } from './drift.ts';
@@ -36,7 +39,7 @@ import { readLabState, withLabState, type LabNode, type LabState } from './state
 export type FaultArgName = 'CLUSTER' | 'PEER' | 'NODE' | 'POLICY';
 
 export interface FaultOption {
-  flag: '--every' | '--extra-ms';
+  flag: '--every' | '--extra-ms' | '--days';
   default: number;
   min: number;
   help: string;
@@ -134,6 +137,18 @@ export const LAB_FAULTS: readonly LabFaultKind[] = [
     break: (dir, t) => breakHubbleRelay(dir, t.cluster!),
     heal: (dir, t) => healHubbleRelay(dir, t.cluster!),
     active: (s) => brokenHubbleRelays(s).map((c) => [c]),
+  },
+  {
+    kind: 'certs-expiring',
+    args: ['CLUSTER'],
+    option: { flag: '--days', default: 10, min: 0, help: 'days until the certificates expire (0: already expired)' },
+    simulates: "CLUSTER's ClusterMesh certificates were issued by the chart about three years ago and never renewed: they expire in DAYS (default 10; 0 = expired, the mesh breaks)",
+    shownBy: ['verify: clustermesh-certs fails on CLUSTER, with `meshpilot rotate certs` as the hint', 'rotate certs FILE renews them (every helm upgrade re-issues them)'],
+    needs: (s, t) =>
+      getObj(s.clusters[t.cluster!]!, 'v1', 'Secret', 'kube-system', 'clustermesh-apiserver-server-cert') ? undefined : `${t.cluster} has no ClusterMesh certificates yet (roll the mesh out first)`,
+    break: (dir, t, days) => ageMeshCerts(dir, t.cluster!, days ?? 10),
+    heal: (dir, t) => restoreMeshCerts(dir, t.cluster!),
+    active: (s) => agedMeshCerts(s).map((c) => [c]),
   },
   {
     kind: 'policy-edited',

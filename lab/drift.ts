@@ -1,6 +1,8 @@
 // Drift after a rollout, injected into a lab the way it happens in reality (someone's `helm upgrade` with stale
 // values, tenants eating an LB pool, a node's agent without WireGuard, a policy hot-fixed in one region), and
 // healed again. Everything goes through the lab's own state and store, so the lab's tools then report it.
+import { X509Certificate } from 'node:crypto';
+import { DAY_MS, issueCert } from './kube/certs.ts';
 import { KUBE_TIMING } from './kube/timing.ts';
 import { reconcileLbIpam } from './kube/lbipam.ts';
 import { beginInstallOrUpgrade, finish, getRelease, isPending, lastRevision } from './kube/releases.ts';
@@ -24,6 +26,10 @@ interface DriftMemory {
   hubbleReadyAt?: number;
   /** the cilium release revision leaveReleasePending added */
   pendingRevision?: number;
+  /** the server certificate ageMeshCerts issued (the break is active while the cluster still serves it) */
+  agedServerCert?: string;
+  /** the ClusterMesh certificate Secrets' data before ageMeshCerts, by Secret name */
+  certsBeforeAging?: Record<string, Record<string, string>>;
 }
 const memory = (c: LabCluster) => ((c.extra as { drift?: DriftMemory }).drift ??= {});
 /** Reads the memory without creating it (for the read-only views below). */
@@ -303,6 +309,77 @@ export function pendingReleases(state: LabState): string[] {
       const rev = recall(c).pendingRevision;
       const rel = getRelease(c, 'kube-system', 'cilium');
       return rev !== undefined && rel !== undefined && lastRevision(rel).revision === rev && isPending(lastRevision(rel).status);
+    })
+    .map((c) => c.name);
+}
+
+const MESH_LEAF_SECRETS = ['admin', 'client', 'local', 'remote', 'server'].map((k) => `clustermesh-apiserver-${k}-cert`);
+const fromB64 = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
+const toB64 = (v: string) => Buffer.from(v, 'utf8').toString('base64');
+
+/**
+ * Re-issues CLUSTER's ClusterMesh leaf certificates with the same CA, names and validity length, backdated so that
+ * they expire in `days` (notBefore = now − (validity − days)); `days` 0 means they are already expired. What a
+ * cluster installed long ago, never upgraded since, looks like.
+ */
+function reissueLeaves(c: LabCluster, now: number, expiresInDays: number): { server?: string; before: Record<string, Record<string, string>> } {
+  const ca = getObj(c, 'v1', 'Secret', 'kube-system', 'cilium-ca')?.data;
+  if (!ca?.['ca.crt'] || !ca['ca.key']) throw new Error(`lab drift: ${c.name} has no cilium-ca Secret (roll the mesh out first)`);
+  const signer = { cert: fromB64(ca['ca.crt']), key: fromB64(ca['ca.key']) };
+  let server: string | undefined;
+  const before: Record<string, Record<string, string>> = {};
+  for (const name of MESH_LEAF_SECRETS) {
+    const obj = getObj(c, 'v1', 'Secret', 'kube-system', name);
+    if (!obj?.data?.['tls.crt']) continue;
+    before[name] = obj.data;
+    const old = new X509Certificate(fromB64(obj.data['tls.crt']));
+    const validity = Math.round((Date.parse(old.validTo) - Date.parse(old.validFrom)) / DAY_MS);
+    const sans = (old.subjectAltName ?? '').split(', ').filter(Boolean);
+    const issued = issueCert({
+      cn: old.subject.replace(/^CN=/, ''),
+      days: validity,
+      ca: signer,
+      notBefore: new Date(now - (validity - expiresInDays) * DAY_MS - 60_000),
+      dns: sans.filter((x) => x.startsWith('DNS:')).map((x) => x.slice(4)),
+      ips: sans.filter((x) => x.startsWith('IP Address:')).map((x) => x.slice(11)),
+    });
+    putObj(c, { ...obj, data: { 'ca.crt': toB64(signer.cert), 'tls.crt': toB64(issued.cert), 'tls.key': toB64(issued.key) } }, now);
+    if (name === 'clustermesh-apiserver-server-cert') server = issued.cert;
+  }
+  return { ...(server ? { server } : {}), before };
+}
+
+export async function ageMeshCerts(labDir: string, cluster: string, expiresInDays: number): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const c = clusterOf(s, cluster);
+    const { server, before } = reissueLeaves(c, Date.now(), expiresInDays);
+    if (!server) throw new Error(`lab drift: ${cluster} has no ClusterMesh certificates (roll the mesh out first)`);
+    memory(c).agedServerCert = server;
+    memory(c).certsBeforeAging = before;
+  });
+}
+
+/** The certificates the cluster had before ageMeshCerts, back in place. */
+export async function restoreMeshCerts(labDir: string, cluster: string): Promise<void> {
+  await withLabState(labDir, (s) => {
+    const c = clusterOf(s, cluster);
+    for (const [name, data] of Object.entries(recall(c).certsBeforeAging ?? {})) {
+      const obj = getObj(c, 'v1', 'Secret', 'kube-system', name);
+      if (obj) putObj(c, { ...obj, data }, Date.now());
+    }
+    forget(c, (m) => {
+      delete m.agedServerCert;
+      delete m.certsBeforeAging;
+    });
+  });
+}
+
+/** Clusters still serving the certificates ageMeshCerts issued (a `helm upgrade` re-issues them: no longer aged). */
+export function agedMeshCerts(s: LabState): string[] {
+  return Object.values(s.clusters)
+    .filter((c) => {
+      const aged = recall(c).agedServerCert;
+      return aged !== undefined && fromB64(getObj(c, 'v1', 'Secret', 'kube-system', 'clustermesh-apiserver-server-cert')?.data?.['tls.crt']) === aged;
     })
     .map((c) => c.name);
 }

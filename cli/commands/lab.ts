@@ -98,10 +98,13 @@ export function register(program: Command, io: CliIO): void {
     .argument('[args...]', 'what it applies to: CLUSTER, PEER, NODE (name or address), POLICY (NAMESPACE/NAME)')
     .option('--every <n>', 'flaky-tools: every Nth call of each tool fails (default 4)')
     .option('--extra-ms <ms>', 'etcd-slow: extra round trip on the node’s etcd peer links (default 25)')
+    .option('--days <n>', 'certs-expiring: days until the certificates expire (default 10; 0 = expired)')
     .option('--json', 'print what was broken as JSON')
-    .action(async (kind: string, args: string[], opts: { every?: string; extraMs?: string; json?: boolean }) => {
-      if (opts.every !== undefined && opts.extraMs !== undefined) throw new CliError('--every and --extra-ms: give at most one (each belongs to one kind)', 2);
-      const option = opts.every !== undefined ? { flag: '--every', value: Number(opts.every) } : opts.extraMs !== undefined ? { flag: '--extra-ms', value: Number(opts.extraMs) } : undefined;
+    .action(async (kind: string, args: string[], opts: { every?: string; extraMs?: string; days?: string; json?: boolean }) => {
+      const given = (['every', 'extraMs', 'days'] as const).filter((k) => opts[k] !== undefined);
+      if (given.length > 1) throw new CliError('--every, --extra-ms and --days: give at most one (each belongs to one kind)', 2);
+      const flagOf = { every: '--every', extraMs: '--extra-ms', days: '--days' } as const;
+      const option = given[0] ? { flag: flagOf[given[0]], value: Number(opts[given[0]]) } : undefined;
       const done = await labFault(() => breakFault(labDirFor(loadEnv(io.env)), kind, args, option));
       if (opts.json) return printJson(io, { broken: done });
       const k = faultKind(kind);

@@ -2,6 +2,7 @@ import type { LabCluster } from '../state.ts';
 import { KUBE_TIMING } from './timing.ts';
 import { allocateClusterIp, deleteObj, getObj, k8sLab, keyOf, putObj, type KubeObject } from './store.ts';
 import { getPath, type Values } from './values.ts';
+import { decodeValuePem, issueCert, type CertPair } from './certs.ts';
 
 /** What the cilium chart (chart 1.16.19 templates/) renders that the lab models, for the given user values. */
 export const CHART_APP_VERSION = (chartVersion: string) => chartVersion;
@@ -25,7 +26,88 @@ function envoyDaemonSet(values: Values): boolean {
   return compat === undefined || compat === null || !/^1\.(?:[0-9]|1[0-5])(?:\.|$)/.test(String(compat));
 }
 
-export function renderCiliumChart(values: Values, chartVersion: string, release: string, ns: string): KubeObject[] {
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const fromB64 = (s: unknown) => (typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '');
+const on = (v: unknown, dflt: boolean) => (v === undefined || v === null ? dflt : v === true);
+
+/**
+ * templates/_helpers.tpl "cilium.ca.setup": the CA from tls.ca.cert/key (buildCustomCert), else the cluster's
+ * existing cilium-ca Secret (the chart's `lookup`; none in `helm template`), else a new one (genCA "Cilium CA").
+ */
+function commonCa(values: Values, lookup: (name: string) => KubeObject | undefined): CertPair {
+  const cert = decodeValuePem(getPath(values, 'tls.ca.cert'));
+  const key = decodeValuePem(getPath(values, 'tls.ca.key'));
+  if (cert && key) return { cert, key };
+  const existing = lookup('cilium-ca');
+  if (existing?.data?.['ca.crt'] && existing.data['ca.key']) return { cert: fromB64(existing.data['ca.crt']), key: fromB64(existing.data['ca.key']) };
+  return issueCert({ cn: 'Cilium CA', days: Number(getPath(values, 'tls.ca.certValidityDuration') ?? 1095) });
+}
+
+/**
+ * The TLS objects of the chart the lab models: the cilium-ca Secret (templates/cilium-ca-secret.yaml), the
+ * clustermesh-apiserver certificates (templates/clustermesh-apiserver/tls-helm/, issued afresh on every render as
+ * genSignedCert is), and the CA trust bundle (templates/cilium-ca-bundle-configmap.yaml).
+ * Hubble's certificates are not modelled.
+ */
+function tlsObjects(values: Values, ns: string, lookup: (name: string) => KubeObject | undefined): KubeObject[] {
+  // method helm renders them; cronJob (what `cilium clustermesh enable` sets) has the certgen Job, a post-install and
+  // post-upgrade hook, write the same Secrets; certmanager has cert-manager issue them. The lab issues them at render.
+  const auto = on(getPath(values, 'clustermesh.apiserver.tls.auto.enabled'), true);
+  const useApiserver = getPath(values, 'clustermesh.useAPIServer') === true;
+  const external = getPath(values, 'externalWorkloads.enabled') === true;
+  const apiserverCerts = (useApiserver || external) && auto;
+  const hubbleCerts =
+    (on(getPath(values, 'agent'), true) || getPath(values, 'hubble.relay.enabled') === true || getPath(values, 'hubble.ui.enabled') === true) &&
+    on(getPath(values, 'hubble.enabled'), true) &&
+    on(getPath(values, 'hubble.tls.enabled'), true) &&
+    on(getPath(values, 'hubble.tls.auto.enabled'), true) &&
+    String(getPath(values, 'hubble.tls.auto.method') ?? 'helm') === 'helm';
+  const customCa = Boolean(getPath(values, 'tls.ca.cert') && getPath(values, 'tls.ca.key'));
+  const objs: KubeObject[] = [];
+  const annotations = getPath(values, 'clustermesh.annotations') as Record<string, string> | undefined;
+  if (apiserverCerts || hubbleCerts || customCa) {
+    const ca = commonCa(values, lookup);
+    objs.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cilium-ca', namespace: ns }, data: { 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key) } });
+    const days = Number(getPath(values, 'clustermesh.apiserver.tls.auto.certValidityDuration') ?? 1095);
+    const clusterName = String(getPath(values, 'cluster.name') ?? 'default');
+    const leaf = (name: string, cn: string, sans: { ips?: string[]; dns?: string[] } = {}): KubeObject => {
+      const c = issueCert({ cn, days, ca, ...sans });
+      return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) },
+        type: 'kubernetes.io/tls',
+        data: { 'ca.crt': b64(ca.cert), 'tls.crt': b64(c.cert), 'tls.key': b64(c.key) },
+      };
+    };
+    if (apiserverCerts) {
+      objs.push(leaf('clustermesh-apiserver-admin-cert', `admin-${clusterName}`));
+      if (external) objs.push(leaf('clustermesh-apiserver-client-cert', 'externalworkload'));
+      if (useApiserver && on(getPath(values, 'clustermesh.apiserver.kvstoremesh.enabled'), true)) objs.push(leaf('clustermesh-apiserver-local-cert', `local-${clusterName}`));
+      if (useApiserver) {
+        const remoteCn = getPath(values, 'clustermesh.apiserver.tls.authMode') === 'cluster' ? `remote-${clusterName}` : 'remote';
+        objs.push(leaf('clustermesh-apiserver-remote-cert', remoteCn));
+      }
+      const cn = 'clustermesh-apiserver.cilium.io';
+      objs.push(
+        leaf('clustermesh-apiserver-server-cert', cn, {
+          ips: ['127.0.0.1', '::1', ...((getPath(values, 'clustermesh.apiserver.tls.server.extraIpAddresses') as string[] | undefined) ?? [])],
+          dns: [cn, '*.mesh.cilium.io', `clustermesh-apiserver.${ns}.svc`, ...((getPath(values, 'clustermesh.apiserver.tls.server.extraDnsNames') as string[] | undefined) ?? [])],
+        }),
+      );
+    }
+  }
+  const content = getPath(values, 'tls.caBundle.content');
+  if (getPath(values, 'tls.caBundle.enabled') === true && typeof content === 'string' && content) {
+    const useSecret = getPath(values, 'tls.caBundle.useSecret') === true;
+    const name = String(getPath(values, 'tls.caBundle.name') ?? 'cilium-root-ca.crt');
+    const key = String(getPath(values, 'tls.caBundle.key') ?? 'ca.crt');
+    objs.push({ apiVersion: 'v1', kind: useSecret ? 'Secret' : 'ConfigMap', metadata: { name, namespace: ns }, ...(useSecret ? { stringData: { [key]: content } } : { data: { [key]: content } }) });
+  }
+  return objs;
+}
+
+export function renderCiliumChart(values: Values, chartVersion: string, release: string, ns: string, lookupSecret: (name: string) => KubeObject | undefined = () => undefined): KubeObject[] {
   const meta = helmMeta(release, ns);
   const image = `quay.io/cilium/cilium:v${chartVersion}`;
   const objs: KubeObject[] = [
@@ -150,6 +232,7 @@ export function renderCiliumChart(values: Values, chartVersion: string, release:
       },
     );
   }
+  objs.push(...tlsObjects(values, ns, lookupSecret));
   return objs;
 }
 

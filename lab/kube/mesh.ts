@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import type { LabCluster, LabState } from '../state.ts';
+import { pemBodies } from './certs.ts';
 import { getPath, type Values } from './values.ts';
 import { getRelease, lastRevision } from './releases.ts';
 import { getObj, listObjs, selectorMatches, type KubeObject } from './store.ts';
@@ -61,9 +63,77 @@ function droppedByUpgrade(state: LabState, c: LabCluster | undefined): boolean {
   return Boolean(c && rel && listed.includes(c.name) && rel.revisions.some((r) => r.chartVersion !== rel.revisions[0]!.chartVersion));
 }
 
+const validity = new Map<string, { from: number; to: number }>();
+function validityOf(pem: string): { from: number; to: number } {
+  let v = validity.get(pem);
+  if (!v) {
+    const x = new X509Certificate(pem);
+    v = { from: Date.parse(x.validFrom), to: Date.parse(x.validTo) };
+    if (validity.size > 2000) validity.clear();
+    validity.set(pem, v);
+  }
+  return v;
+}
+
+const decoded = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
+
+/**
+ * What a cluster's ClusterMesh TLS looks like to its peers: the CA that issued its apiserver's server certificate
+ * and its agents' client (remote) certificate, the CAs it trusts (the trust bundle when tls.caBundle is enabled,
+ * which the agents and the apiserver mount instead of the certificates' ca.crt), and whether a certificate is
+ * outside its validity.
+ */
+interface MeshTls {
+  serverCa?: string;
+  clientCa?: string;
+  trust: string[];
+  serverCert?: string;
+  clientCert?: string;
+}
+function meshTls(c: LabCluster): MeshTls {
+  const secret = (name: string) => getObj(c, 'v1', 'Secret', 'kube-system', name)?.data;
+  const server = secret('clustermesh-apiserver-server-cert');
+  const client = secret('clustermesh-apiserver-remote-cert');
+  const serverCa = pemBodies(decoded(server?.['ca.crt']))[0];
+  const clientCa = pemBodies(decoded(client?.['ca.crt']))[0];
+  const v = ciliumValues(c);
+  let trust = [serverCa, clientCa].filter((x): x is string => Boolean(x));
+  if (getPath(v, 'tls.caBundle.enabled') === true) {
+    const name = String(getPath(v, 'tls.caBundle.name') ?? 'cilium-root-ca.crt');
+    const key = String(getPath(v, 'tls.caBundle.key') ?? 'ca.crt');
+    const useSecret = getPath(v, 'tls.caBundle.useSecret') === true;
+    const obj = getObj(c, 'v1', useSecret ? 'Secret' : 'ConfigMap', 'kube-system', name);
+    const text = useSecret ? ((obj?.stringData as Record<string, string> | undefined)?.[key] ?? decoded(obj?.data?.[key])) : (obj?.data?.[key] ?? '');
+    trust = pemBodies(text);
+  }
+  return { serverCa, clientCa, trust, serverCert: decoded(server?.['tls.crt']) || undefined, clientCert: decoded(client?.['tls.crt']) || undefined };
+}
+
+/** crypto/x509's CertificateInvalidError (Expired) text, or undefined while the certificate is valid. */
+function expiredText(pem: string | undefined, now: number): string | undefined {
+  if (!pem) return undefined;
+  const { from, to } = validityOf(pem);
+  if (now >= from && now <= to) return undefined;
+  const t = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return now > to ? `current time ${t(now)} is after ${t(to)}` : `current time ${t(now)} is before ${t(from)}`;
+}
+
+/**
+ * The TLS handshake between this cluster's agents (client certificate: its remote cert) and the peer's
+ * clustermesh-apiserver (server certificate), as Go's crypto/tls reports a failure from the agent's side.
+ */
+function handshake(self: MeshTls, peer: MeshTls, embeddedCa: boolean, now: number): string | undefined {
+  const serverExpired = expiredText(peer.serverCert, now);
+  if (serverExpired) return `tls: failed to verify certificate: x509: certificate has expired or is not yet valid: ${serverExpired}`;
+  if (!embeddedCa && !(peer.serverCa && self.trust.includes(peer.serverCa))) return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+  if (expiredText(self.clientCert, now)) return 'remote error: tls: expired certificate';
+  if (!embeddedCa && !(self.clientCa && peer.trust.includes(self.clientCa))) return 'remote error: tls: unknown certificate authority';
+  return undefined;
+}
+
 export function meshLinks(state: LabState, c: LabCluster, now: number): PeerLink[] {
   const self = ciliumClusterName(c);
-  const caSelf = getPath(ciliumValues(c), 'tls.ca.cert');
+  const tlsSelf = meshTls(c);
   return meshEntries(c).map((e): PeerLink => {
     const peer = findByCiliumName(state, e.name);
     const fail = (status: string): PeerLink => ({ name: e.name, connected: false, status });
@@ -78,10 +148,14 @@ export function meshLinks(state: LabState, c: LabCluster, now: number): PeerLink
     if (!addr?.ips.length || !(e.ips ?? []).some((ip) => addr.ips.includes(ip))) {
       return fail(`failed to connect to etcd: dial tcp ${(e.ips ?? [])[0] ?? e.address ?? '?'}:${e.port ?? 2379}: connect: no route to host`);
     }
-    const caPeer = getPath(ciliumValues(peer), 'tls.ca.cert');
-    if (!(caSelf && caSelf === caPeer) && !e.tls?.caCert) {
-      return fail('failed to connect to etcd: tls: failed to verify certificate: x509: certificate signed by unknown authority');
-    }
+    const tlsPeer = meshTls(peer);
+    // certificates the lab does not issue (tls.auto.enabled false: the user's own Secrets): trust by the shared tls.ca value
+    const unmodelled = !tlsSelf.serverCa && !tlsPeer.serverCa;
+    const sharedCa = Boolean(getPath(ciliumValues(c), 'tls.ca.cert')) && getPath(ciliumValues(c), 'tls.ca.cert') === getPath(ciliumValues(peer), 'tls.ca.cert');
+    const tlsError = unmodelled
+      ? sharedCa || e.tls?.caCert ? undefined : 'tls: failed to verify certificate: x509: certificate signed by unknown authority'
+      : handshake(tlsSelf, tlsPeer, Boolean(e.tls?.caCert), now);
+    if (tlsError) return fail(`failed to connect to etcd: ${tlsError}`);
     if (!meshEntries(peer).some((x) => x.name === self)) return fail('remote cluster configuration required but not found');
     if (!agentsReady(peer, now)) return fail('synchronization in progress for endpoints, identities, nodes, services');
     return { name: e.name, connected: true, status: 'ready' };

@@ -1,6 +1,6 @@
 import type { LabCluster } from '../state.ts';
 import { applyRelease, renderCiliumChart } from './chart.ts';
-import { deleteObj, isoTime } from './store.ts';
+import { deleteObj, getObj, isoTime } from './store.ts';
 import type { Values } from './values.ts';
 
 /** helm/helm@v3.16.4 pkg/release/status.go */
@@ -81,7 +81,7 @@ export function beginInstallOrUpgrade(
   rel.revisions.push(rev);
   cluster.helm[key] = rel;
   const previous = last && last.status !== 'uninstalled' ? last.objects : [];
-  rev.objects = applyRelease(cluster, previous, renderCiliumChart(config, chartVersion, name, ns), now);
+  rev.objects = applyRelease(cluster, previous, renderCiliumChart(config, chartVersion, name, ns, (n) => getObj(cluster, 'v1', 'Secret', ns, n)), now);
   return { rev, installing };
 }
 
@@ -119,7 +119,7 @@ export function rollback(cluster: LabCluster, rel: Release, target: Revision, no
     updated: isoTime(now),
     description: `Rollback to ${target.revision}`,
   };
-  rev.objects = applyRelease(cluster, current.objects, renderCiliumChart(target.config, target.chartVersion, rel.name, rel.namespace), now);
+  rev.objects = applyRelease(cluster, current.objects, renderCiliumChart(target.config, target.chartVersion, rel.name, rel.namespace, (n) => getObj(cluster, 'v1', 'Secret', rel.namespace, n)), now);
   supersedeOthers(rel);
   current.status = 'superseded';
   rel.revisions.push(rev);

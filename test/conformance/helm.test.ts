@@ -17,6 +17,8 @@ import { CHART_DEFAULTS, MODELLED_CHART_VERSION, RULE_POSITIONS, SCHEMA_TYPES } 
 import { ensureLabBundle } from '../../lab/bundle.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
 import { helmArgv } from '../../activities/helm/argv.ts';
+import { X509Certificate } from 'node:crypto';
+import { issueCert } from '../../lab/kube/certs.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HELM = path.join(ROOT, '.tools/bin/helm');
@@ -235,5 +237,58 @@ describe('helm: the lab against the real Helm 3.16.4 and Cilium 1.16.19 chart', 
     // the real helm gets as far as the download (its command line parses); the lab has no repository to miss
     const reuse = await run(HELM, helmArgv.reuseValues(MODELLED_CHART_VERSION, values), { KUBECONFIG: '' });
     assert.match(reuse.stderr, /^Error: (looks like "https:\/\/helm\.cilium\.io\/" is not a valid chart repository or cannot be reached|UPGRADE FAILED: Kubernetes cluster unreachable)/, reuse.stderr);
+  });
+  test('ClusterMesh TLS: the Secrets, names, issuers, SANs, validity and usages the real chart issues', async () => {
+    const ca = issueCert({ cn: 'Cilium CA conformance', days: 3650 });
+    const other = issueCert({ cn: 'Cilium CA next', days: 3650 });
+    const b64 = (x: string) => Buffer.from(x).toString('base64');
+    const cases = [
+      {
+        cluster: { name: 'cluster-usa', id: 1 },
+        clustermesh: { useAPIServer: true },
+        tls: { ca: { cert: b64(ca.cert), key: b64(ca.key) }, caBundle: { enabled: true, content: `${ca.cert}${other.cert}` } },
+      },
+      {
+        cluster: { name: 'cluster-europe', id: 2 },
+        clustermesh: { useAPIServer: true, apiserver: { tls: { authMode: 'cluster', auto: { certValidityDuration: 30 }, server: { extraDnsNames: ['mesh.example.com'], extraIpAddresses: ['192.168.20.240'] } } } },
+        externalWorkloads: { enabled: true },
+        tls: { ca: { cert: b64(ca.cert), key: b64(ca.key) } },
+      },
+    ];
+    const tlsObjects = (yaml: string) =>
+      parseAllDocuments(yaml)
+        .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; type?: string; data?: Record<string, string> } | null)
+        .filter((o) => o && ['Secret', 'ConfigMap'].includes(o.kind ?? '') && /^(cilium-ca|clustermesh-apiserver-.*-cert|cilium-root-ca\.crt)$/.test(o.metadata?.name ?? ''))
+        .map((o) => {
+          const data = o!.data ?? {};
+          const cert = data['tls.crt'] ? new X509Certificate(Buffer.from(data['tls.crt'], 'base64')) : undefined;
+          return {
+            id: `${o!.kind}/${o!.metadata!.name}`,
+            type: o!.type,
+            keys: Object.keys(data).sort(),
+            ...(data['ca.crt'] && o!.kind === 'Secret' ? { caIsTheGivenCa: Buffer.from(data['ca.crt'], 'base64').toString() === ca.cert } : {}),
+            ...(o!.kind === 'ConfigMap' ? { bundle: data['ca.crt'] } : {}),
+            ...(cert
+              ? {
+                  subject: cert.subject,
+                  issuer: cert.issuer,
+                  san: cert.subjectAltName,
+                  ca: cert.ca,
+                  extKeyUsage: cert.keyUsage,
+                  days: Math.round((Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 86_400_000),
+                  signedByCa: cert.checkIssued(new X509Certificate(ca.cert)),
+                }
+              : {}),
+          };
+        })
+        .sort((a, b) => a.id.localeCompare(b.id));
+    for (const values of cases) {
+      const { real, lab } = await template([values]);
+      assert.equal(real.exitCode, 0, real.stderr);
+      assert.equal(lab.exitCode, 0, lab.stderr);
+      const want = tlsObjects(real.stdout);
+      assert.ok(want.some((o) => o.id === 'Secret/clustermesh-apiserver-server-cert'), 'the real chart issues a server certificate');
+      assert.deepEqual(tlsObjects(lab.stdout), want, values.cluster.name);
+    }
   });
 });
