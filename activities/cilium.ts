@@ -90,7 +90,7 @@ export async function ciliumReady(deps: ActivityDeps, i: { kubeconfigRef: string
   });
 }
 
-async function meshStatusOnce(deps: ActivityDeps, access: KubeAccess, context?: string) {
+export async function meshStatusOnce(deps: ActivityDeps, access: KubeAccess, context?: string) {
   const r = await callTool(deps, 'cilium', ['clustermesh', 'status', '-o', 'json', ...(context ? ['--context', context] : [])], {
     env: access.env,
     retries: 2,

@@ -29,6 +29,9 @@ export const secretRefs = {
   machineConfig: (mesh: string, cluster: string, role: 'controlplane' | 'worker') => `mesh/${mesh}/${cluster}/${role}-config`,
   kubeconfig: (mesh: string, cluster: string) => `mesh/${mesh}/${cluster}/kubeconfig`,
   meshCa: (mesh: string) => `mesh/${mesh}/clustermesh-ca`,
+  /** the CA a rotation moves the mesh to, until it is promoted to meshCa; and the one it replaced */
+  meshCaNext: (mesh: string) => `mesh/${mesh}/clustermesh-ca-next`,
+  meshCaPrevious: (mesh: string) => `mesh/${mesh}/clustermesh-ca-previous`,
   /** an etcd snapshot (the file as talosctl wrote it) and, beside it, what meshpilot recorded about it */
   etcdSnapshot: (mesh: string, cluster: string, id: string) => `backup/${mesh}/${cluster}/${id}`,
   etcdSnapshotMeta: (mesh: string, cluster: string, id: string) => `backup/${mesh}/${cluster}/${id}.meta`,

@@ -141,15 +141,21 @@ export async function ensureCilium(
  */
 export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Promise<{ caRef: string }> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(i.mesh)) throw fatal(`mesh name ${JSON.stringify(i.mesh)} is not a lower-case name`);
-  const caRef = secretRefs.meshCa(i.mesh);
-  if (await deps.secrets.has(caRef)) return { caRef };
-  // the private key exists as a file only in the RAM-backed scratch, for the length of this call
+  return { caRef: await createMeshCa(deps, i.mesh, secretRefs.meshCa(i.mesh)) };
+}
+
+/**
+ * A new ClusterMesh CA under `caRef` unless one is there (a rotation's next CA as well as the first one). The private
+ * key exists as a file only in the RAM-backed scratch, for the length of this call.
+ */
+export async function createMeshCa(deps: ActivityDeps, mesh: string, caRef: string): Promise<string> {
+  if (await deps.secrets.has(caRef)) return caRef;
   return withSecretDir(async (dir) => {
     const key = path.join(dir, 'ca.key');
     const crt = path.join(dir, 'ca.crt');
     const r = await runTool(deps.tools, 'openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', crt, '-days', '3650', '-subj', `/CN=Cilium CA ${i.mesh}`,
+      '-keyout', key, '-out', crt, '-days', '3650', '-subj', `/CN=Cilium CA ${mesh}`,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
     ], { timeoutMs: 30_000 });
     if (r.exitCode !== 0) throw classify(r, 'openssl req (mesh CA)', 'install openssl on the worker');
@@ -157,7 +163,7 @@ export async function ensureMeshCa(deps: ActivityDeps, i: { mesh: string }): Pro
     const doc = stringify({ tls: { ca: { cert: await b64(crt), key: await b64(key) } } });
     // ifAbsent: two racing attempts keep the first CA, never replace one clusters already trust
     await deps.secrets.put(caRef, doc, { ifAbsent: true });
-    return { caRef };
+    return caRef;
   });
 }
 

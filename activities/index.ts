@@ -8,6 +8,7 @@ import * as liveMesh from './live-mesh.ts';
 import * as cilium from './cilium.ts';
 import * as redfish from './redfish.ts';
 import * as restoreDrill from './restore-drill.ts';
+import * as rotate from './rotate.ts';
 import * as checks from './rollout-checks.ts';
 import * as talos from './talos.ts';
 import * as upgradeCilium from './upgrade/cilium.ts';
@@ -68,6 +69,15 @@ export function createActivities(deps: ActivityDeps) {
     drillPreflight: bind(deps, restoreDrill.drillPreflight),
     recoverEtcdOnDrillNode: bind(deps, restoreDrill.recoverEtcdOnDrillNode),
     proveRestoredEtcd: bind(deps, restoreDrill.proveRestoredEtcd),
+    // certificate and CA rotation
+    meshCaFacts: bind(deps, rotate.meshCaFacts),
+    ensureNextMeshCa: bind(deps, rotate.ensureNextMeshCa),
+    promoteMeshCa: bind(deps, rotate.promoteMeshCa),
+    readClusterTls: bind(deps, rotate.readClusterTls),
+    applyClusterTls: bind(deps, rotate.applyClusterTls),
+    meshTrustHolds: bind(deps, rotate.meshTrustHolds),
+    meshPeersConnected: bind(deps, rotate.meshPeersConnected),
+    peerLinksNow: bind(deps, rotate.peerLinksNow),
     ...createVerifyActivities(deps),
   };
 }

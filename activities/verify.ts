@@ -3,6 +3,7 @@
 import type { ActivityDeps } from './deps.ts';
 import { checkLbPool } from './verify/lb-pool.ts';
 import { checkClustermeshStatus, checkMeshAddresses } from './verify/clustermesh.ts';
+import { checkClustermeshCerts, checkClustermeshTrust } from './verify/certs.ts';
 import { checkGlobalCanary } from './verify/canary.ts';
 import { checkEtcdLatency } from './verify/etcd.ts';
 import { checkHubbleRelay } from './verify/hubble.ts';
@@ -30,6 +31,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
     checkGlobalCanary: bind(deps, checkGlobalCanary),
     checkPolicyConsistency: bind(deps, checkPolicyConsistency),
     checkHubbleRelay: bind(deps, checkHubbleRelay),
+    checkClustermeshCerts: bind(deps, checkClustermeshCerts),
+    checkClustermeshTrust: bind(deps, checkClustermeshTrust),
     recordVerifyOutcome: bind(deps, recordVerifyOutcome),
   };
 }

@@ -41,6 +41,8 @@ function runName(view: RolloutView): string {
   if (!op) return `Rollout ${view.mesh}`;
   if (op.kind === 'backup') return `Backup of ${op.cluster} (${view.mesh})`;
   if (op.kind === 'restore-drill') return `Restore drill of ${op.cluster} (${view.mesh})`;
+  if (op.kind === 'rotate-certs') return `Certificate rotation of ${view.mesh}`;
+  if (op.kind === 'rotate-ca') return `CA rotation of ${view.mesh}`;
   return `Detach ${op.cluster} from ${view.mesh}`;
 }
 
@@ -49,6 +51,7 @@ function operationDone(view: RolloutView): string {
   const op = view.operation!;
   if (op.kind === 'backup') return `${op.cluster}: ${op.reason} taken and stored encrypted.`;
   if (op.kind === 'restore-drill') return `${op.cluster}: ${op.reason} restored, and the restored etcd holds the snapshot's data.`;
+  if (op.kind === 'rotate-certs' || op.kind === 'rotate-ca') return `${view.mesh}: ${op.reason}; the mesh stayed connected after every cluster.`;
   return `${op.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`;
 }
 

@@ -12,6 +12,7 @@ import * as plan from './commands/plan.ts';
 import * as report from './commands/report.ts';
 import * as restoreDrill from './commands/restore-drill.ts';
 import * as rollout from './commands/rollout.ts';
+import * as rotate from './commands/rotate.ts';
 import * as schedule from './commands/schedule.ts';
 import * as upgrade from './commands/upgrade.ts';
 import * as validate from './commands/validate.ts';
@@ -27,7 +28,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, restoreDrill, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, restoreDrill, rotate, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

@@ -103,6 +103,7 @@ export interface VerifyScheduleOptions {
    * stale check long after it matters). Default 1h; with overlap SKIP at most one such run starts.
    */
   catchupWindow?: string;
+  certWarnDays?: number;
 }
 
 export const DEFAULT_CATCHUP_WINDOW = '1h';
@@ -115,6 +116,7 @@ function scheduleParts(opts: VerifyScheduleOptions) {
     plan: opts.plan,
     ...(opts.notify ? { notify: opts.notify } : {}),
     ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.certWarnDays !== undefined ? { certWarnDays: opts.certWarnDays } : {}),
     requestedBy: { by: opts.by.by, via: `${opts.by.via ?? 'api'} (schedule)` },
   };
   return {

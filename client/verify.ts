@@ -33,6 +33,7 @@ export interface StartVerifyOptions {
   notify?: VerifyNotifyConfig;
   source?: string;
   taskQueue?: string;
+  certWarnDays?: number;
 }
 
 /** Starts one verify run of the mesh now; every manual run has its own id (`verify-<mesh>-manual-<time>-<rand>`). */
@@ -44,6 +45,7 @@ export async function startVerify(client: Client, plan: RolloutPlan, by: ActorIn
     requestedBy: { by: by.by, via: by.via ?? 'api' },
     ...(opts.notify ? { notify: opts.notify } : {}),
     ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.certWarnDays !== undefined ? { certWarnDays: opts.certWarnDays } : {}),
   };
   await client.workflow.start(verifyMesh, {
     workflowId,

@@ -72,6 +72,11 @@ export function restoreDrillWorkflowId(mesh: string, cluster: string, drillNode:
   return `restore-drill-${mesh}-${cluster}-${drillNode}`;
 }
 
+/** One certificate or CA rotation per mesh at a time (both change the same Helm values): starting it again attaches. */
+export function rotateWorkflowId(mesh: string): string {
+  return `rotate-${mesh}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
@@ -83,6 +88,7 @@ export const RUN_KIND = {
   verify: 'verify',
   backup: 'backup',
   restoreDrill: 'restore-drill',
+  rotate: 'rotate',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

@@ -403,6 +403,90 @@ export const RESTORE_DRILL_STEPS = [
   },
 ] as const satisfies readonly StepDefinition[];
 
+const ROTATE_PREFLIGHT = {
+  name: 'rotate-preflight',
+  title: "The mesh's CA and every cluster's ClusterMesh certificates, trust and peer links (read-only)",
+  skippable: false,
+  gate: false,
+  runs: [
+    'the mesh CA (and a rotation\'s next CA) from the secret store: subject, expiry, fingerprint',
+    'kubectl get secret cilium-ca clustermesh-apiserver-{server,admin,remote,local,client}-cert -n kube-system -o json and helm get values cilium (tls.caBundle) on every cluster: issuer, expiry, trusted CAs (keys are dropped on read)',
+    'cilium clustermesh status -o json on every cluster: the peer links up now, which every later step must keep',
+  ],
+} as const;
+
+const perClusterTls = (what: string) =>
+  `one cluster at a time: ${what} with helm upgrade cilium --reuse-values at the deployed chart version (values on stdin), then cilium clustermesh status -o json on every cluster until every peer link up before is up again`;
+
+const ROTATE_VERIFY = {
+  name: 'rotate-verify',
+  title: 'The mesh after the rotation: every peer connected, every cluster trusts every other, certificates fresh',
+  skippable: false,
+  gate: true,
+  runs: [
+    'cilium clustermesh status -o json on every cluster until every blueprint peer is connected on every agent',
+    "every cluster's certificates come from a CA every other cluster trusts, and none expires within the warning window",
+  ],
+} as const;
+
+/** `meshpilot rotate certs`: new leaf certificates from the same CA, cluster by cluster (the chart re-issues them on an upgrade). */
+export const ROTATE_CERTS_STEPS = [
+  ROTATE_PREFLIGHT,
+  {
+    name: 'renew-certs',
+    title: 'Re-issue the ClusterMesh certificates of each cluster from the mesh CA',
+    skippable: false,
+    gate: false,
+    runs: [perClusterTls('tls.ca = the mesh CA, tls.caBundle off (the chart re-issues server, admin, remote, local and client certificates)')],
+  },
+  ROTATE_VERIFY,
+] as const satisfies readonly StepDefinition[];
+
+/**
+ * `meshpilot rotate ca`: the shared CA replaced without a disconnect. Each phase keeps every cluster trusting the
+ * CA every other cluster's certificates come from, so the mesh stays connected after every step, and an abort at
+ * any point leaves it connected.
+ */
+export const ROTATE_CA_STEPS = [
+  ROTATE_PREFLIGHT,
+  {
+    name: 'new-ca',
+    title: 'Create the next CA (once; kept in the secret store until promoted)',
+    skippable: false,
+    gate: false,
+    runs: ['openssl req -x509 (EC P-256, 10 years) into the RAM-backed scratch, stored encrypted as mesh/MESH/clustermesh-ca-next'],
+  },
+  {
+    name: 'trust-both',
+    title: 'Every cluster trusts the old and the new CA',
+    skippable: false,
+    gate: false,
+    runs: [perClusterTls('tls.caBundle = old + new CA, certificates still from the CA each cluster issues from')],
+  },
+  {
+    name: 'reissue',
+    title: 'Every cluster re-issues its certificates from the new CA',
+    skippable: false,
+    gate: false,
+    runs: [perClusterTls('tls.ca = the new CA, tls.caBundle still old + new')],
+  },
+  {
+    name: 'drop-old-ca',
+    title: 'Every cluster stops trusting the old CA',
+    skippable: false,
+    gate: false,
+    runs: [perClusterTls('tls.caBundle off: each cluster trusts its issuing CA, the new one')],
+  },
+  {
+    name: 'promote-ca',
+    title: "The new CA becomes the mesh's CA (what later rollouts install)",
+    skippable: false,
+    gate: false,
+    runs: ['secret store: clustermesh-ca → clustermesh-ca-previous, clustermesh-ca-next → clustermesh-ca'],
+  },
+  ROTATE_VERIFY,
+] as const satisfies readonly StepDefinition[];
+
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
@@ -410,7 +494,8 @@ export type UpgradeClusterStepName = (typeof UPGRADE_CLUSTER_STEPS)[number]['nam
 export type UpgradeMeshStepName = (typeof UPGRADE_MESH_STEPS)[number]['name'];
 export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
 export type RestoreDrillStepName = (typeof RESTORE_DRILL_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName | BackupStepName | RestoreDrillStepName;
+export type RotateStepName = (typeof ROTATE_CA_STEPS)[number]['name'] | (typeof ROTATE_CERTS_STEPS)[number]['name'];
+export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName | BackupStepName | RestoreDrillStepName | RotateStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

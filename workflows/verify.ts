@@ -1,7 +1,7 @@
 // verifyMesh: a read-only health report of a rolled-out mesh. One small activity per check (per cluster where it
 // applies), all in parallel; a check that errors becomes a `fail` verdict so it never hides the others. The run
 // never pauses and never changes the fleet: remediation is offered, a person starts it.
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutPlan } from '../blueprint/plan.ts';
 import { findApplicationFailure } from '../contracts/failures.ts';
 import { RUN_KIND, SA } from '../contracts/names.ts';
@@ -18,7 +18,7 @@ interface PlannedCheck {
 }
 
 /** The checks a plan implies, in a fixed order (history and reports read the same every run). */
-export function plannedChecks(plan: RolloutPlan, source?: string): PlannedCheck[] {
+export function plannedChecks(plan: RolloutPlan, source?: string, certs?: { warnDays?: number }): PlannedCheck[] {
   const mesh = plan.mesh;
   const base = (cluster: string) => ({ mesh, cluster, ...(source ? { source } : {}) });
   const out: PlannedCheck[] = [];
@@ -59,6 +59,9 @@ export function plannedChecks(plan: RolloutPlan, source?: string): PlannedCheck[
       },
       { check: 'hubble-relay', cluster: c.name, run: () => checks.checkHubbleRelay({ ...base(c.name), policies: manifests.policies }) },
     );
+    if (certs) {
+      out.push({ check: 'clustermesh-certs', cluster: c.name, run: () => checks.checkClustermeshCerts({ ...base(c.name), ...(certs.warnDays !== undefined ? { warnDays: certs.warnDays } : {}) }) });
+    }
   }
   const clusters = plan.clusters.map((c) => c.name);
   out.push(
@@ -73,6 +76,7 @@ export function plannedChecks(plan: RolloutPlan, source?: string): PlannedCheck[
         }),
     },
   );
+  if (certs) out.push({ check: 'clustermesh-trust', run: () => checks.checkClustermeshTrust({ mesh, clusters, ...(source ? { source } : {}) }) });
   return out;
 }
 
@@ -100,7 +104,9 @@ export async function verifyMesh(input: VerifyInput): Promise<VerifyReport> {
   ]);
   showDetails(`## Verify ${plan.mesh} — running\nrevision \`${plan.revision}\``);
 
-  const planned = plannedChecks(plan, input.source);
+  // runs recorded before the certificate checks existed replay without them
+  const certs = patched('clustermesh-certs') ? { ...(input.certWarnDays !== undefined ? { warnDays: input.certWarnDays } : {}) } : undefined;
+  const planned = plannedChecks(plan, input.source, certs);
   const verdicts = await Promise.all(planned.map((c) => c.run().catch((err: unknown) => brokenCheck(c, err))));
   const partial: Omit<VerifyReport, 'drift'> = {
     mesh: plan.mesh,

@@ -21,6 +21,8 @@ export interface RunToolOptions {
   input?: string;
   /** Values that must never appear in logs, errors or history. */
   secrets?: readonly string[];
+  /** the output is public certificates (a CA bundle): PEM certificates are not redacted from stdout (keys still are) */
+  keepCertificates?: boolean;
   /** Extra environment for this call only (e.g. KUBECONFIG). */
   env?: NodeJS.ProcessEnv;
   /** Heartbeat interval while the process runs (inside an activity). */
@@ -110,7 +112,7 @@ export async function runTool(
   const result = (exitCode: number, stdout: string, stderr: string, timedOut = false): ToolResult => ({
     command,
     exitCode,
-    stdout: redact(stdout, secrets),
+    stdout: redact(stdout, secrets, { keepCertificates: opts.keepCertificates === true }),
     stderr: redact(stderr, secrets),
     durationMs: Date.now() - started,
     timedOut,

@@ -16,7 +16,7 @@ import { planFromFile } from '../../blueprint/plan-file.ts';
 import { cliContext } from '../context.ts';
 import { CliError, printJson, type CliIO } from '../io.ts';
 import { actor } from './rollout.ts';
-import { notifyFromFlags, withNotifyFlags, type NotifyFlags } from './verify.ts';
+import { certWarnDaysFromFlags, notifyFromFlags, withNotifyFlags, type NotifyFlags } from './verify.ts';
 
 /** Client errors reach cli/main.ts, which says them in the CLI's words (cli/errors.ts). */
 async function run<T>(io: CliIO, fn: (ctx: Awaited<ReturnType<typeof cliContext>>) => Promise<T>): Promise<T> {
@@ -52,10 +52,11 @@ export function register(program: Command, io: CliIO): void {
   ).action(async (file: string, opts: NotifyFlags & { every?: string; cron?: string; catchup: string; json?: boolean }) => {
     const cadence = cadenceFrom(opts);
     const notify = notifyFromFlags(opts);
+    const certs = certWarnDaysFromFlags(opts);
     parseCatchupWindow(opts.catchup);
     const plan = await planFromFile(file);
     const r = await run(io, (ctx) =>
-      upsertVerifySchedule(ctx.client, { plan, cadence, by: actor(io), catchupWindow: opts.catchup, source: path.relative(process.cwd(), path.resolve(file)) || file, ...(notify ? { notify } : {}) }),
+      upsertVerifySchedule(ctx.client, { plan, cadence, by: actor(io), catchupWindow: opts.catchup, source: path.relative(process.cwd(), path.resolve(file)) || file, ...(notify ? { notify } : {}), ...certs }),
     );
     if (opts.json) printJson(io, r);
     else io.out(`${r.created ? 'created' : 'updated'} ${r.scheduleId}: verify ${plan.mesh} ${r.cadence} (overlap: skip, catch-up ${opts.catchup})${notify ? '' : ' — no notification channel: reports only'}\n`);

@@ -18,6 +18,7 @@ export interface NotifyFlags {
   notifySlackChannel?: string;
   notifySlackTokenRef?: string;
   remindAfter?: string;
+  certWarnDays?: string;
 }
 
 /** Notification flags shared by `verify` and `schedule create`: secret references only, never URLs or tokens. */
@@ -27,7 +28,16 @@ export function withNotifyFlags(cmd: Command): Command {
     .option('--notify-webhook-secret-ref <ref>', 'secret reference holding the webhook signing secret')
     .option('--notify-slack-channel <id>', 'Slack channel for drift notifications (with --notify-slack-token-ref)')
     .option('--notify-slack-token-ref <ref>', 'secret reference holding the Slack bot token')
-    .option('--remind-after <duration>', 'repeat a persisting failure after this long (e.g. 24h; 0 = never)');
+    .option('--remind-after <duration>', 'repeat a persisting failure after this long (e.g. 24h; 0 = never)')
+    .option('--cert-warn-days <n>', 'fail clustermesh-certs when a ClusterMesh certificate or its CA expires within N days (default 30)');
+}
+
+/** `--cert-warn-days`: a whole number of days, 1 to 3650. */
+export function certWarnDaysFromFlags(f: NotifyFlags): { certWarnDays?: number } {
+  if (f.certWarnDays === undefined) return {};
+  const n = Number(f.certWarnDays);
+  if (!/^\d+$/.test(f.certWarnDays) || n < 1 || n > 3650) throw new CliError(`--cert-warn-days: expected a whole number of days from 1 to 3650, got ${JSON.stringify(f.certWarnDays)}`, 2);
+  return { certWarnDays: n };
 }
 
 export function notifyFromFlags(f: NotifyFlags): VerifyNotifyConfig | undefined {
@@ -78,12 +88,13 @@ export function register(program: Command, io: CliIO): void {
       .option('--out <dir>', 'also write topology.svg: the mesh coloured by the verdicts'),
   ).action(async (file: string, opts: NotifyFlags & { json?: boolean; out?: string }) => {
     const notify = notifyFromFlags(opts);
+    const certs = certWarnDaysFromFlags(opts);
     const plan = await planFromFile(file);
     if (opts.out) await outDir(opts.out); // a bad --out fails before anything runs
     const ctx = await cliContext(io);
     try {
       if (!opts.json) io.err(`verifying ${plan.mesh} (${plan.clusters.map((x) => x.name).join(', ')})…\n`);
-      const report = await verifyNow(ctx.client, plan, actor(io), { ...(notify ? { notify } : {}), taskQueue: ctx.env.MESHPILOT_TASK_QUEUE, source: path.relative(process.cwd(), path.resolve(file)) || file });
+      const report = await verifyNow(ctx.client, plan, actor(io), { ...(notify ? { notify } : {}), ...certs, taskQueue: ctx.env.MESHPILOT_TASK_QUEUE, source: path.relative(process.cwd(), path.resolve(file)) || file });
       if (opts.json) printJson(io, report);
       else io.out(renderReport(io, report));
       if (opts.out) {

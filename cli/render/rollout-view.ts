@@ -13,7 +13,7 @@ export function renderRolloutView(io: CliIO, v: RolloutView, uiUrl?: string): st
   const stateColor = (s: string) =>
     s === 'completed' ? c.green(s) : s === 'paused' ? c.yellow(s) : s === 'failed' || s === 'aborted' ? c.red(s) : c.cyan(s);
   const lines = v.operation
-    ? [`${c.bold(v.workflowId)}  ${v.operation.kind} ${v.operation.cluster} ${v.operation.kind === 'detach' ? 'from' : 'of'} mesh ${v.mesh}  ${stateColor(v.state)}`, `  ${v.operation.kind === 'detach' ? 'reason' : 'what'}: ${v.operation.reason}`]
+    ? [`${c.bold(v.workflowId)}  ${v.operation.kind}${v.operation.cluster ? ` ${v.operation.cluster}` : ''} ${v.operation.kind === 'detach' ? 'from' : 'of'} mesh ${v.mesh}  ${stateColor(v.state)}`, `  ${v.operation.kind === 'detach' ? 'reason' : 'what'}: ${v.operation.reason}`]
     : [`${c.bold(v.workflowId)}  mesh ${v.mesh}  revision ${v.revision}  ${stateColor(v.state)}`];
   const width = Math.max(4, ...v.clusters.map((x) => x.name.length));
   for (const cl of v.clusters) {

@@ -22,5 +22,7 @@ export interface VerifyInput {
   notify?: VerifyNotifyConfig;
   /** the blueprint file, when known: remediation hints then name it */
   source?: string;
+  /** a ClusterMesh certificate or CA expiring within this many days fails clustermesh-certs (default 30) */
+  certWarnDays?: number;
   requestedBy?: { by: string; via?: string };
 }

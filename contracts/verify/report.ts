@@ -14,6 +14,8 @@ export const CHECKS = {
   'global-canary': 'the canary global Service sees remote backends',
   'policy-consistency': 'CiliumNetworkPolicies identical across regions and as in the blueprint',
   'hubble-relay': 'Hubble relay up (needed before strict cross-cluster policies are relied on)',
+  'clustermesh-certs': 'ClusterMesh certificates and their CA valid beyond the warning window (default 30 days)',
+  'clustermesh-trust': 'every cluster trusts the CA every other cluster\'s ClusterMesh certificates come from',
 } as const;
 export type CheckName = keyof typeof CHECKS;
 

@@ -2,7 +2,7 @@
 // paused and was amended. Run it when a workflow change is MEANT to be incompatible (and say so in the commit):
 //   node --import tsx scripts/dev/record-histories.ts
 // `--day-two` keeps the rollout histories and (re-)records only the day-two ones: an upgrade (parent + one cluster),
-// a detach and an etcd backup.
+// a detach and an etcd backup. `--protection` (re-)records only a CA rotation and a verify run with the certificate checks.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,6 +10,8 @@ import { resolveTemporalBinary } from '../../temporal/cli-binary.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
 import { startBackups } from '../../client/backup.ts';
 import { startDetach } from '../../client/detach.ts';
+import { startRotate } from '../../client/rotate.ts';
+import { startVerify } from '../../client/verify.ts';
 import { amendRollout } from '../../client/rollouts.ts';
 import { detachWorkflowId } from '../../contracts/names.ts';
 import { projectRoot } from '../../config/env.ts';
@@ -20,8 +22,9 @@ import { startTemporal } from '../../test/helpers/temporal.ts';
 
 const out = path.join(projectRoot, 'test', 'fixtures', 'histories');
 const dayTwo = process.argv.includes('--day-two');
+const protection = process.argv.includes('--protection');
 const indexFile = path.join(out, 'index.json');
-const index: Record<string, string> = dayTwo && existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
+const index: Record<string, string> = (dayTwo || protection) && existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
 const env = await startTemporal();
 const save = async (name: string, id: string) => {
   index[`${name}.json`] = id;
@@ -37,7 +40,19 @@ const completed = async (id: string) => {
   if (v.state !== 'completed') throw new Error(`${id} ended ${v.state}: ${JSON.stringify(v.blocked ?? v.error)}`);
 };
 try {
-  if (!dayTwo) {
+  if (protection) {
+    const by = { by: 'recorder', via: 'record-histories' };
+    const lab = await startLabWorker(env, { scenario: 'happy' });
+    const r = await start(env.client, lab.plan, lab.taskQueue);
+    await completed(r.workflowId);
+    const rotation = await startRotate(env.client, { plan: lab.plan, kind: 'ca', by, taskQueue: lab.taskQueue });
+    await completed(rotation.workflowId);
+    const verify = await startVerify(env.client, lab.plan, by, { taskQueue: lab.taskQueue });
+    await env.client.workflow.getHandle(verify.workflowId).result();
+    await save('mesh-rotate-ca', rotation.workflowId);
+    await save('verify-with-certs', verify.workflowId);
+    await lab.stop();
+  } else if (!dayTwo) {
     const happy = await startLabWorker(env, { scenario: 'happy' });
     const a = await start(env.client, happy.plan, happy.taskQueue);
     await waitFor(env.client, a.workflowId, isFinished, 240_000);

@@ -100,7 +100,7 @@ describe('verify a rolled-out mesh', () => {
     assert.match(workflowId, /^verify-usa-europe-scheduled-/);
     const report = await verifyResult(env.client, workflowId);
     assert.equal(report.overall, 'ok', explain(report));
-    assert.equal(report.verdicts.length, 2 * 8 + 2, 'eight checks per cluster and two mesh-wide');
+    assert.equal(report.verdicts.length, 2 * 9 + 3, 'nine checks per cluster and three mesh-wide');
     assert.equal(report.drift.notified, 'none', 'a healthy first run is not news');
     assert.equal(posts.length, 0);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();

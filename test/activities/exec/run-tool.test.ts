@@ -94,4 +94,14 @@ describe('redact', () => {
     assert.ok(!out.includes('abcdefghijklmnop'));
     assert.match(out, /client-key-data: <redacted>/);
   });
+
+  test('keepCertificates: a public CA bundle stays readable, private keys and given secrets do not', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIcert\n-----END CERTIFICATE-----';
+    const text = `${cert}\n-----BEGIN PRIVATE KEY-----\nMIIkey\n-----END PRIVATE KEY-----\nhunter2hunter2`;
+    assert.ok(!redact(text).includes('MIIcert'), 'certificates are redacted by default');
+    const kept = redact(text, ['hunter2hunter2'], { keepCertificates: true });
+    assert.ok(kept.includes(cert));
+    assert.ok(!kept.includes('MIIkey'));
+    assert.ok(!kept.includes('hunter2hunter2'));
+  });
 });
