@@ -53,6 +53,13 @@ export function perRolloutTable(r: CapacityResult): string {
 }
 
 /** The 250-rollout target of issue #18, judged per server. */
+/** Why rollouts did not complete, one line per row that has any (the first few of each). */
+export function notCompletedNotes(r: CapacityResult): string[] {
+  return r.rows
+    .filter((x) => x.notCompleted?.length)
+    .map((x) => `- ${x.n} rollouts on ${x.backend}, workers with ${tuningLabel(x.workerEnv)}: not completed: ${x.notCompleted!.map((o) => `${o.state}${o.error ? ` (${o.error.slice(0, 160)})` : ''}`).join('; ')}`);
+}
+
 export function capacityVerdicts(r: CapacityResult): string[] {
   return r.rows
     .filter((x) => x.n === Math.max(...r.rows.map((y) => y.n)))
@@ -75,6 +82,7 @@ export function capacitySection(r: CapacityResult, method: string): string {
     capacityTable(r),
     '',
     ...capacityVerdicts(r),
+    ...notCompletedNotes(r),
     '',
     'Per rollout, from the largest run on each server:',
     '',

@@ -36,6 +36,8 @@ export interface CapacityRow {
   /** the MESHPILOT_WORKER_* both workers ran with (absent in runs saved before rows carried it) */
   workerEnv?: Record<string, string>;
   completed: number;
+  /** up to 5 rollouts that did not complete: their end state and error (absent in runs saved before) */
+  notCompleted?: Array<{ workflowId: string; state: string; error: string }>;
   wallS: number;
   wftTimeouts: { startToClose: number; scheduleToStart: number };
   workflowTaskWaitMs: { p50: number; p99: number; max: number; count: number };
@@ -129,10 +131,23 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
     const sampler = sampleGroups({ worker1: [workers[0]!.pid!], worker2: [workers[1]!.pid!], server: backend.serverPids(), lab: [lab.pid!] });
     log(`${backend.name} N=${n}: starting ${n} rollouts`);
     const started = await Promise.all(plans.map((plan) => startRollout(client, { plan, requestedBy: { by: 'bench', via: 'bench' }, taskQueue, bootOverride: 'none' })));
-    const outcomes = started.map((s) => (client.workflow.getHandle(s.workflowId).result() as Promise<MeshRolloutResult>).catch(() => undefined));
+    const errors = new Map<number, string>();
+    const outcomes = started.map((s, i) =>
+      (client.workflow.getHandle(s.workflowId).result() as Promise<MeshRolloutResult>).catch((err: unknown) => {
+        errors.set(i, (err as Error).message);
+        return undefined;
+      }),
+    );
     const results = await Promise.all(
       outcomes.map((o) => Promise.race([o, new Promise<undefined>((r) => setTimeout(() => r(undefined), settings.timeoutMs).unref())])),
     );
+    // A result() call that failed (a deadline on a loaded server) says nothing about the rollout: ask the server.
+    for (const [i, err] of errors) {
+      if (results[i]) continue;
+      const d = await client.workflow.getHandle(started[i]!.workflowId).describe().catch(() => undefined);
+      if (d?.status.name === 'COMPLETED') results[i] = (await client.workflow.getHandle(started[i]!.workflowId).result().catch(() => undefined)) as MeshRolloutResult | undefined;
+      if (!results[i]) errors.set(i, `${d?.status.name ?? 'unknown'}: ${err}`);
+    }
     const usage = sampler.stop();
     // A run cut by the time limit must not keep loading the next one.
     await Promise.all(
@@ -182,6 +197,10 @@ export async function runCapacity(backend: CapacityBackend, n: number, settings:
       n,
       workerEnv: settings.workerEnv,
       completed: results.filter((r) => r?.state === 'completed').length,
+      notCompleted: started
+        .map((st, i) => ({ workflowId: st.workflowId, state: results[i]?.state ?? (errors.has(i) ? 'error' : 'cut at the time limit'), error: (results[i]?.error ?? errors.get(i) ?? '').slice(0, 300) }))
+        .filter((x) => x.state !== 'completed')
+        .slice(0, 5),
       wallS: Math.round((last - first) / 100) / 10,
       wftTimeouts: {
         startToClose: all.reduce((t, f) => t + f.wftTimeouts.startToClose, 0),
