@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { execa } from 'execa';
 import { ensureLabBundle } from '../../lab/bundle.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
+import { issueCert } from '../../lab/kube/certs.ts';
 import { withLabState } from '../../lab/state.ts';
 import { CILIUM_CLI, type CliFixture, type JsonRules } from './fixtures/cilium-cli.ts';
 
@@ -83,11 +84,13 @@ async function holds(name: string, f: CliFixture = CILIUM_CLI[name]!): Promise<v
   }
 }
 
+// a real CA (the chart issues the ClusterMesh certificates from it), as tls.ca values: base64 PEM
+const SHARED_CA = (({ cert, key }) => ({ cert: Buffer.from(cert).toString('base64'), key: Buffer.from(key).toString('base64') }))(issueCert({ cn: 'Cilium CA', days: 1095 }));
 const values = (c: 'cluster-usa' | 'cluster-europe', id: number, extra = '') => {
   const f = path.join(dir, `${c}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(
     f,
-    `cluster: {name: ${c}, id: ${id}}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nhubble: {relay: {enabled: true}}\ntls: {ca: {cert: U0hBUkVELUNB, key: U0hBUkVELUtFWQ==}}\n${extra}`,
+    `cluster: {name: ${c}, id: ${id}}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\nhubble: {relay: {enabled: true}}\ntls: {ca: {cert: ${SHARED_CA.cert}, key: ${SHARED_CA.key}}}\n${extra}`,
   );
   return f;
 };

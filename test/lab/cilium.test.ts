@@ -7,10 +7,13 @@ import { execa } from 'execa';
 import { ensureLabBundle } from '../../lab/bundle.ts';
 import { callsMatching, readCalls } from '../../lab/call-log.ts';
 import { bootstrappedLab } from '../../lab/kube/test-fixture.ts';
+import { issueCert } from '../../lab/kube/certs.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../lab/bin');
 const CLUSTERS = { 'cluster-usa': { id: 1, pool: '10.10.0.200/30' }, 'cluster-europe': { id: 2, pool: '10.20.0.200/30' } } as const;
 type Name = keyof typeof CLUSTERS;
+// a real CA (the chart issues the ClusterMesh certificates from it), as tls.ca values: base64 PEM
+const SHARED_CA = (({ cert, key }) => ({ cert: Buffer.from(cert).toString('base64'), key: Buffer.from(key).toString('base64') }))(issueCert({ cn: 'Cilium CA', days: 1095 }));
 
 async function meshLab(opts: { sharedCa: boolean }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-cilium-'));
@@ -20,7 +23,7 @@ async function meshLab(opts: { sharedCa: boolean }) {
   const run = (tool: string, args: string[], kubeconfig = both, input = '') =>
     execa(path.join(BIN, tool), args, { reject: false, input, env: { MESHPILOT_LAB_DIR: labDir, PATH: process.env.PATH, KUBECONFIG: kubeconfig }, extendEnv: false });
   const install = async (c: Name) => {
-    const ca = opts.sharedCa ? 'tls: {ca: {cert: U0hBUkVELUNB, key: U0hBUkVELUtFWQ==}}\n' : '';
+    const ca = opts.sharedCa ? `tls: {ca: {cert: ${SHARED_CA.cert}, key: ${SHARED_CA.key}}}\n` : '';
     const f = path.join(dir, `${c}.yaml`);
     writeFileSync(f, `cluster: {name: ${c}, id: ${CLUSTERS[c].id}}\nkubeProxyReplacement: true\nl2announcements: {enabled: true}\n${ca}`);
     const h = await run('helm', ['upgrade', '--install', 'cilium', 'cilium/cilium', '-n', 'kube-system', '-f', f, '--wait', '--kube-context', `admin@${c}`]);
