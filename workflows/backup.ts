@@ -2,12 +2,12 @@
 // control plane whose etcd answers is picked first, the snapshot is streamed from it and stored encrypted (history
 // holds its reference, sha256, size and member list), then the retention policy runs. No healthy control plane
 // pauses the backup (resume re-checks, abort ends it); people are notified of pauses and failures only.
-import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import type { BackupInput, BackupResult } from '../contracts/backup.ts';
-import { abortUpdate, amendUpdate, meshStatusQuery, overrideUpdate, resumeUpdate, skipUpdate } from '../contracts/messages.ts';
 import { act, quick, waits } from './activities.ts';
 import { BackupState } from './backup-state.ts';
-import { ContinueAsNewNeeded, RolloutAborted } from './step-runner.ts';
+import { answerStepMessages, endedBy } from './operation.ts';
+import { ContinueAsNewNeeded } from './step-runner.ts';
 
 export type { BackupInput, BackupResult } from '../contracts/backup.ts';
 
@@ -16,12 +16,7 @@ export async function clusterBackup(input: BackupInput): Promise<BackupResult> {
   const { runner } = b;
 
   // The rollout's message contracts, so status, watch, resume and abort work on a backup as on any run.
-  setHandler(meshStatusQuery, () => b.status());
-  setHandler(resumeUpdate, (i) => ({ accepted: true, message: runner.resume(i) }), { validator: (i) => runner.validateResume(i) });
-  setHandler(skipUpdate, (i) => ({ accepted: true, message: runner.skip(i) }), { validator: (i) => runner.validateSkip(i) });
-  setHandler(overrideUpdate, (i) => ({ accepted: true, message: runner.override(i) }), { validator: (i) => runner.validateOverride(i) });
-  setHandler(abortUpdate, (i) => ({ accepted: true, message: runner.abort(i) }), { validator: (i) => runner.validateAbort(i) });
-  setHandler(amendUpdate, (_i) => ({ accepted: true, message: '' }), { validator: (_i) => b.validateAmend() });
+  answerStepMessages(runner, () => b.status(), () => b.validateAmend());
 
   let done = false;
   const notifier = notifyLoop(b, () => done);
@@ -62,11 +57,9 @@ export async function clusterBackup(input: BackupInput): Promise<BackupResult> {
       await condition(allHandlersFinished);
       await continueAsNew<typeof clusterBackup>({ ...input, carried: b.carried() });
     }
-    if (err instanceof RolloutAborted) b.state = 'aborted';
-    else {
-      b.error = runner.state.steps.find((s) => s.state === 'failed')?.note ?? (err as Error).message;
-      b.state = 'failed';
-    }
+    const end = endedBy(runner, err);
+    b.state = end.state;
+    if (end.error !== undefined) b.error = end.error;
   }
   b.changed();
   done = true;

@@ -2,13 +2,13 @@
 // time, each change held to the remaining clusters' global services; the remaining mesh is verified; then the
 // cluster's own peer list is emptied and it runs on its own. Nothing is uninstalled or wiped. The live mesh is the
 // only input (no blueprint): the leaving cluster's peers, and theirs, read from their Cilium releases.
-import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import { blocked, fatal } from '../contracts/failures.ts';
 import type { LiveCluster } from '../contracts/live-mesh.ts';
-import { abortUpdate, amendUpdate, meshStatusQuery, overrideUpdate, resumeUpdate, skipUpdate } from '../contracts/messages.ts';
 import { act, quick, waits } from './activities.ts';
 import { MeshDetachState, type MeshDetachInput, type MeshDetachResult } from './detach-state.ts';
-import { ContinueAsNewNeeded, RolloutAborted } from './step-runner.ts';
+import { answerStepMessages, endedBy } from './operation.ts';
+import { ContinueAsNewNeeded } from './step-runner.ts';
 
 export type { MeshDetachInput, MeshDetachResult } from './detach-state.ts';
 
@@ -17,12 +17,7 @@ export async function meshDetach(input: MeshDetachInput): Promise<MeshDetachResu
   const { runner } = d;
 
   // The rollout's message contracts, so every surface (status, resume, skip, override, abort) works on a detach too.
-  setHandler(meshStatusQuery, () => d.status());
-  setHandler(resumeUpdate, (i) => ({ accepted: true, message: runner.resume(i) }), { validator: (i) => runner.validateResume(i) });
-  setHandler(skipUpdate, (i) => ({ accepted: true, message: runner.skip(i) }), { validator: (i) => runner.validateSkip(i) });
-  setHandler(overrideUpdate, (i) => ({ accepted: true, message: runner.override(i) }), { validator: (i) => runner.validateOverride(i) });
-  setHandler(abortUpdate, (i) => ({ accepted: true, message: runner.abort(i) }), { validator: (i) => runner.validateAbort(i) });
-  setHandler(amendUpdate, (_i) => ({ accepted: true, message: '' }), { validator: (_i) => d.validateAmend() });
+  answerStepMessages(runner, () => d.status(), () => d.validateAmend());
 
   d.changed();
   try {
@@ -37,11 +32,9 @@ export async function meshDetach(input: MeshDetachInput): Promise<MeshDetachResu
       await condition(allHandlersFinished);
       await continueAsNew<typeof meshDetach>({ ...input, carried: d.carried() });
     }
-    if (err instanceof RolloutAborted) d.state = 'aborted';
-    else {
-      d.state = 'failed';
-      d.error = runner.state.steps.find((s) => s.state === 'failed')?.note ?? (err as Error).message;
-    }
+    const end = endedBy(runner, err);
+    d.state = end.state;
+    if (end.error !== undefined) d.error = end.error;
   }
   d.changed();
   await condition(allHandlersFinished);

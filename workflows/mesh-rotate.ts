@@ -2,13 +2,14 @@
 // one cluster at a time. After every cluster's change, every peer link that was up before the rotation must be up
 // again (else the step pauses); the CA rotation's phases each keep every cluster trusting the CA every other
 // cluster's certificates come from, so an abort at any point leaves a connected mesh.
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import { blocked, fatal, refused } from '../contracts/failures.ts';
-import { abortUpdate, amendUpdate, meshStatusQuery, overrideUpdate, resumeUpdate, skipUpdate, type ActorInput } from '../contracts/messages.ts';
+import type { ActorInput } from '../contracts/messages.ts';
 import type { MeshRolloutStatus, RunState } from '../contracts/status.ts';
 import { DEFAULT_PAUSE_LIMITS, ROTATE_CA_STEPS, ROTATE_CERTS_STEPS, type PauseLimits, type RotateStepName } from '../contracts/steps.ts';
 import { act, quick, waits } from './activities.ts';
-import { ContinueAsNewNeeded, initialSteps, RolloutAborted, StepRunner, type StepRunnerState } from './step-runner.ts';
+import { answerStepMessages, endedBy } from './operation.ts';
+import { ContinueAsNewNeeded, initialSteps, StepRunner, type StepRunnerState } from './step-runner.ts';
 import { SearchAttributeTracker, showDetails, stepsTable } from './visibility.ts';
 
 export type RotateKind = 'certs' | 'ca';
@@ -164,15 +165,8 @@ const summaryOf = (f: { fingerprint: string; subject: string; notAfter: string }
 export async function meshRotate(input: MeshRotateInput): Promise<MeshRotateResult> {
   const d = new RotateState(input);
   const { runner } = d;
-  setHandler(meshStatusQuery, () => d.status());
-  setHandler(resumeUpdate, (i) => ({ accepted: true, message: runner.resume(i) }), { validator: (i) => runner.validateResume(i) });
-  setHandler(skipUpdate, (i) => ({ accepted: true, message: runner.skip(i) }), { validator: (i) => runner.validateSkip(i) });
-  setHandler(overrideUpdate, (i) => ({ accepted: true, message: runner.override(i) }), { validator: (i) => runner.validateOverride(i) });
-  setHandler(abortUpdate, (i) => ({ accepted: true, message: runner.abort(i) }), { validator: (i) => runner.validateAbort(i) });
-  setHandler(amendUpdate, (_i) => ({ accepted: true, message: '' }), {
-    validator: (_i) => {
-      throw refused('a rotation takes no blueprint changes: abort it and start another');
-    },
+  answerStepMessages(runner, () => d.status(), () => {
+    throw refused('a rotation takes no blueprint changes: abort it and start another');
   });
 
   d.changed();
@@ -200,11 +194,9 @@ export async function meshRotate(input: MeshRotateInput): Promise<MeshRotateResu
       await condition(allHandlersFinished);
       await continueAsNew<typeof meshRotate>({ ...input, carried: d.carried() });
     }
-    if (err instanceof RolloutAborted) d.state = 'aborted';
-    else {
-      d.error = runner.state.steps.find((s) => s.state === 'failed')?.note ?? (err as Error).message;
-      d.state = 'failed';
-    }
+    const end = endedBy(runner, err);
+    d.state = end.state;
+    if (end.error !== undefined) d.error = end.error;
   }
   d.changed();
   await condition(allHandlersFinished);

@@ -3,14 +3,14 @@
 // that the restored etcd holds the snapshot's revision and keys. Every step that changes the node runs only after
 // the read-only preflight found it fresh; any red pauses (resume re-checks, abort stops, nothing is undone because
 // nothing but the spare node was touched).
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { DrillRefs, RestoreDrillInput, RestoreDrillResult, RestoreProof, SnapshotMeta } from '../contracts/backup.ts';
 import { refused } from '../contracts/failures.ts';
-import { abortUpdate, amendUpdate, meshStatusQuery, overrideUpdate, resumeUpdate, skipUpdate } from '../contracts/messages.ts';
 import type { MeshRolloutStatus, RunState } from '../contracts/status.ts';
 import { DEFAULT_PAUSE_LIMITS, RESTORE_DRILL_STEPS, type RestoreDrillStepName } from '../contracts/steps.ts';
 import { act, quick, waits } from './activities.ts';
-import { ContinueAsNewNeeded, initialSteps, RolloutAborted, StepRunner, type StepRunnerState } from './step-runner.ts';
+import { answerStepMessages, endedBy } from './operation.ts';
+import { ContinueAsNewNeeded, initialSteps, StepRunner, type StepRunnerState } from './step-runner.ts';
 import { SearchAttributeTracker, showDetails, stepsTable } from './visibility.ts';
 
 export type { RestoreDrillInput, RestoreDrillResult } from '../contracts/backup.ts';
@@ -101,12 +101,7 @@ function refuseAmend(): void {
 export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDrillResult> {
   const d = new DrillState(input);
   const { runner } = d;
-  setHandler(meshStatusQuery, () => d.status());
-  setHandler(resumeUpdate, (i) => ({ accepted: true, message: runner.resume(i) }), { validator: (i) => runner.validateResume(i) });
-  setHandler(skipUpdate, (i) => ({ accepted: true, message: runner.skip(i) }), { validator: (i) => runner.validateSkip(i) });
-  setHandler(overrideUpdate, (i) => ({ accepted: true, message: runner.override(i) }), { validator: (i) => runner.validateOverride(i) });
-  setHandler(abortUpdate, (i) => ({ accepted: true, message: runner.abort(i) }), { validator: (i) => runner.validateAbort(i) });
-  setHandler(amendUpdate, (_i) => ({ accepted: true, message: '' }), { validator: (_i) => refuseAmend() });
+  answerStepMessages(runner, () => d.status(), () => refuseAmend());
 
   d.changed();
   const { mesh, cluster, drillNode } = input;
@@ -144,11 +139,9 @@ export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDri
       await condition(allHandlersFinished);
       await continueAsNew<typeof restoreDrill>({ ...input, carried: d.carried() });
     }
-    if (err instanceof RolloutAborted) d.state = 'aborted';
-    else {
-      d.error = runner.state.steps.find((s) => s.state === 'failed')?.note ?? (err as Error).message;
-      d.state = 'failed';
-    }
+    const end = endedBy(runner, err);
+    d.state = end.state;
+    if (end.error !== undefined) d.error = end.error;
   }
   d.changed();
   await condition(allHandlersFinished);
