@@ -19,7 +19,7 @@ build_helm() {
 go_binary helm "$HELM_VERSION" "$TOOLS_DIR/bin/helm" build_helm
 helm_bin="$TOOLS_DIR/bin/helm"
 # A plain `go install` build reports only "v3.16" itself; the module version is in the build info.
-go version -m "$helm_bin" | grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+$HELM_VERSION[[:space:]]" \
+grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+$HELM_VERSION[[:space:]]" <<<"$(go version -m "$helm_bin")" \
   || { echo "setup: $helm_bin is not helm $HELM_VERSION" >&2; exit 1; }
 
 package_chart() {
@@ -40,5 +40,5 @@ chart_tgz="$CACHE_DIR/charts/cilium-$CILIUM_VERSION.tgz"
 mkdir -p "$CACHE_DIR/charts"
 [ -s "$chart_tgz" ] || with_lock "chart-cilium-$CILIUM_VERSION" package_chart "$chart_tgz"
 link_tool "$chart_tgz" "$TOOLS_DIR/charts/cilium-$CILIUM_VERSION.tgz"
-tar -xzOf "$chart_tgz" cilium/Chart.yaml | grep -qx "version: $CILIUM_VERSION"
+grep -qx "version: $CILIUM_VERSION" <<<"$(tar -xzOf "$chart_tgz" cilium/Chart.yaml)"
 tar -tzf "$chart_tgz" cilium/values.schema.json >/dev/null

@@ -57,7 +57,7 @@ fi
 go_binary kube-apiserver "$VERSION" "$TOOLS_DIR/bin/kube-apiserver" build_kube_apiserver
 go_binary kubectl "$VERSION" "$TOOLS_DIR/bin/kubectl" build_kubectl
 
-"$TOOLS_DIR/bin/kube-apiserver" --version | grep -qx "Kubernetes $VERSION" \
+grep -qx "Kubernetes $VERSION" <<<"$("$TOOLS_DIR/bin/kube-apiserver" --version)" \
   || { echo "70-kubernetes: $TOOLS_DIR/bin/kube-apiserver is not $VERSION" >&2; exit 1; }
-"$TOOLS_DIR/bin/kubectl" version --client -o json | grep -q "\"gitVersion\": \"$VERSION\"" \
+grep -q "\"gitVersion\": \"$VERSION\"" <<<"$("$TOOLS_DIR/bin/kubectl" version --client -o json)" \
   || { echo "70-kubernetes: $TOOLS_DIR/bin/kubectl is not $VERSION" >&2; exit 1; }

@@ -34,5 +34,5 @@ bin="$CACHE_DIR/bin/cilium-operator-generic-v$VERSION/cilium-operator-generic"
   "github.com/cilium/cilium@v$VERSION: module copy for the operator build"
 go_binary cilium-operator-generic "v$VERSION" "$TOOLS_DIR/bin/cilium-operator-generic" build_operator
 
-"$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null | grep -q "^Cilium-Operator $VERSION " \
+grep -q "^Cilium-Operator $VERSION " <<<"$("$TOOLS_DIR/bin/cilium-operator-generic" --version 2>/dev/null)" \
   || { echo "71-cilium-operator: $TOOLS_DIR/bin/cilium-operator-generic is not $VERSION" >&2; exit 1; }

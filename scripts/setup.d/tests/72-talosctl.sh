@@ -44,5 +44,5 @@ build_talosctl() {
 go_binary talosctl "$TALOS_VERSION" "$TOOLS_DIR/bin/talosctl-real" build_talosctl
 
 # The binary must be the pinned release, not whatever the module cache happened to hold.
-"$TOOLS_DIR/bin/talosctl-real" version --client | grep -qE "^[[:space:]]+Tag:[[:space:]]+$TALOS_VERSION\$" \
+grep -qE "^[[:space:]]+Tag:[[:space:]]+$TALOS_VERSION\$" <<<"$("$TOOLS_DIR/bin/talosctl-real" version --client)" \
   || { echo "setup: $TOOLS_DIR/bin/talosctl-real does not report $TALOS_VERSION" >&2; exit 1; }
