@@ -2,6 +2,7 @@
 import * as backup from './backup.ts';
 import type { ActivityDeps } from './deps.ts';
 import * as etcd from './etcd.ts';
+import * as failover from './failover-drill.ts';
 import * as helm from './helm.ts';
 import * as kube from './kube.ts';
 import * as liveMesh from './live-mesh.ts';
@@ -68,6 +69,13 @@ export function createActivities(deps: ActivityDeps) {
     drillPreflight: bind(deps, restoreDrill.drillPreflight),
     recoverEtcdOnDrillNode: bind(deps, restoreDrill.recoverEtcdOnDrillNode),
     proveRestoredEtcd: bind(deps, restoreDrill.proveRestoredEtcd),
+    // failover drill (issue #17, part 3)
+    failoverPreflight: bind(deps, failover.failoverPreflight),
+    scaleWorkloads: bind(deps, failover.scaleWorkloads),
+    observeFailover: bind(deps, failover.observeFailover),
+    awaitWorkloadsReady: bind(deps, failover.awaitWorkloadsReady),
+    awaitBackendsReturned: bind(deps, failover.awaitBackendsReturned),
+    writeFailoverReport: bind(deps, failover.writeFailoverReport),
     ...createVerifyActivities(deps),
   };
 }

@@ -72,6 +72,11 @@ export function restoreDrillWorkflowId(mesh: string, cluster: string, drillNode:
   return `restore-drill-${mesh}-${cluster}-${drillNode}`;
 }
 
+/** One failover drill per (mesh, region) at a time: starting it again while it runs attaches; a finished one may run again. */
+export function failoverDrillWorkflowId(mesh: string, region: string): string {
+  return `failover-drill-${mesh}-${region}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
@@ -83,6 +88,7 @@ export const RUN_KIND = {
   verify: 'verify',
   backup: 'backup',
   restoreDrill: 'restore-drill',
+  failoverDrill: 'failover-drill',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

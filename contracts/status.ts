@@ -98,7 +98,7 @@ export interface BlockedSummary {
 
 /** A run that is not a rollout of a blueprint: a detach names the cluster leaving the mesh and why. */
 export interface RunOperation {
-  kind: 'detach' | 'backup' | 'restore-drill';
+  kind: 'detach' | 'backup' | 'restore-drill' | 'failover-drill';
   cluster: string;
   reason: string;
 }

@@ -9,3 +9,4 @@ export { upgradeSurvey } from './upgrade-survey.ts';
 export { clusterBackup } from './backup.ts';
 export { backupCatalog, backupPrune } from './backup-catalog.ts';
 export { restoreDrill } from './restore-drill.ts';
+export { failoverDrill } from './failover-drill.ts';
