@@ -154,7 +154,7 @@ export class FailoverDrillState {
     const head = `region ${this.input.region} (${this.drainedClusters.join(', ')})`;
     if (this.state === 'running' || this.state === 'paused') return `${head}: ${this.drilledServices.join(', ')}`;
     const slow = this.slowest();
-    return `${head}: ${this.verdict().toUpperCase()}${slow !== undefined ? `, slowest failover ${ms(slow)}` : ''}; ${this.isRestored() ? 'every backend restored' : 'NOT every backend restored'}${this.files ? `; report ${this.files.markdown}` : ''}`;
+    return `${head}: ${this.verdict().toUpperCase()}${slow !== undefined ? `, slowest failover ${ms(slow)}` : ''}; ${this.isRestored() ? 'every backend restored' : 'NOT every backend restored'}`;
   }
 
   report(): FailoverReport {
