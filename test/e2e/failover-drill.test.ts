@@ -13,6 +13,7 @@ import type { RunningChatApp } from '../../chat/app.ts';
 import { failoverDrillResult, startFailoverDrill } from '../../client/failover-drill.ts';
 import { abortRollout } from '../../client/rollouts.ts';
 import type { FailoverReport } from '../../contracts/failover.ts';
+import { SA } from '../../contracts/names.ts';
 import { meshLinks } from '../../lab/kube/mesh.ts';
 import type { KubeObject } from '../../lab/kube/store.ts';
 import { readLabState, withLabState } from '../../lab/state.ts';
@@ -20,6 +21,7 @@ import { startFakeSlack, type FakeSlack, type StoredMessage } from '../notify/fa
 import { labBlueprintDir, OPS_CHANNEL, OPS_USER, startLabChat } from '../chat/chat-fixtures.ts';
 import { blockActions, sendSigned, slashCommand } from '../chat/slack-requests.ts';
 import { runCli } from '../helpers/cli.ts';
+import { historyText } from '../helpers/history.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
 import { isFinished, start, waitFor } from '../helpers/rollout.ts';
 import { startTemporal } from '../helpers/temporal.ts';
@@ -145,11 +147,19 @@ describe('failover drill of a rolled-out mesh', () => {
       assert.ok(existsSync(path.join(out, 'report.json')));
       // every backend back: the Deployment at its replicas, both agents serving both regions' backends
       assert.equal(replicas(lab.labDir, 'cluster-usa'), 2);
-      const lab2 = await cli('drill', 'failover', file, '--region', 'eu', '--plan');
-      assert.match(lab2.out, /failover drill: region eu \(cluster-europe\) of mesh usa-europe/);
-      // the run is an ordinary run: the kind and the scaled deployment are in the audit of calls, the report in the UI details
+      const eu = await cli('drill', 'failover', file, '--region', 'eu', '--plan');
+      assert.match(eu.out, /failover drill: region eu \(cluster-europe\) of mesh usa-europe/);
+      // secrets never in history: the kubeconfigs are references, resolved inside the activities
+      const kubeconfig = (await lab.deps.secrets.get('mesh/usa-europe/cluster-usa/kubeconfig')).toString('utf8');
+      const history = historyText(await env.client.workflow.getHandle(r.id).fetchHistory());
+      assert.ok(history.includes('mesh/usa-europe/cluster-usa/kubeconfig'), 'the reference is there');
+      const credentials = kubeconfig.split('\n').filter((l) => /-data:/.test(l)).map((l) => l.split(':').slice(1).join(':').trim());
+      assert.ok(credentials.length >= 2);
+      for (const c of credentials) assert.equal(history.includes(c), false, 'no kubeconfig credential in history');
+      // visibility tells it apart from rollouts and restore drills
       const desc = await env.client.workflow.getHandle(r.id).describe();
-      assert.equal(desc.searchAttributes['MeshpilotKind']?.[0], 'failover-drill');
+      assert.equal(desc.typedSearchAttributes.get(SA.kind), 'failover-drill');
+      assert.equal(desc.typedSearchAttributes.get(SA.cluster), 'cluster-usa');
     } finally {
       rmSync(out, { recursive: true, force: true });
       await editCanary(lab.labDir, 'cluster-usa', CANARY, (o) => void (o.spec!.replicas = 1));
