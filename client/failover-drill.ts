@@ -10,7 +10,7 @@ import type { ActorInput } from '../contracts/messages.ts';
 import { DEFAULT_TASK_QUEUE, failoverDrillWorkflowId, RUN_KIND, SA } from '../contracts/names.ts';
 import type { PauseLimits } from '../contracts/steps.ts';
 import { failoverDrill } from '../workflows/failover-drill.ts';
-import { FailoverInputError } from './errors.ts';
+import { ActionRefused, FailoverInputError } from './errors.ts';
 import { isRunning } from './rollouts.ts';
 
 export const CANARY_KEY = `${CANARY_SERVICE.namespace}/${CANARY_SERVICE.name}`;
@@ -78,6 +78,11 @@ export async function startFailoverDrill(client: Client, o: StartFailoverDrillOp
   const t = failoverTarget(o.plan, o.region, o.service);
   const workflowId = failoverDrillWorkflowId(o.plan.mesh, o.region);
   if (await isRunning(client, workflowId)) return { workflowId, started: false };
+  // one region out at a time: two drills of one mesh could take every region's backends out together
+  for (const other of new Set(o.plan.clusters.map((c) => c.region).filter((r) => r !== o.region))) {
+    const id = failoverDrillWorkflowId(o.plan.mesh, other);
+    if (await isRunning(client, id)) throw new ActionRefused(`a failover drill of region ${other} of mesh ${o.plan.mesh} is running (${id}): one region is drilled at a time`);
+  }
   const input: FailoverDrillInput = {
     mesh: o.plan.mesh,
     revision: o.plan.revision,

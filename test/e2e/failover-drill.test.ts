@@ -166,7 +166,7 @@ describe('failover drill of a rolled-out mesh', () => {
     }
   });
 
-  test('aborted after the drain: every backend is put back, the mesh stays connected, and an abort of the restore is refused', { timeout: 180_000 }, async () => {
+  test('aborted after the drain: every backend is put back and the mesh stays connected; a second region is refused meanwhile', { timeout: 180_000 }, async () => {
     // Europe does not share its canary: cluster-usa's clients lose every backend once their own are gone (the
     // service.cilium.io/shared surprise), so the watch of cluster-usa keeps polling and the drill is aborted there.
     await editCanary(lab.labDir, 'cluster-europe', CANARY_SVC, (o) => void (o.metadata.annotations = { ...o.metadata.annotations, 'service.cilium.io/shared': 'false' }));
@@ -175,6 +175,7 @@ describe('failover drill of a rolled-out mesh', () => {
       const drained = await waitFor(env.client, workflowId, (v) => v.meshSteps.find((s) => s.name === 'failover-drain')?.state === 'done', 60_000);
       assert.equal(drained.meshSteps.find((s) => s.name === 'failover-observe')?.state, 'running');
       assert.equal(replicas(lab.labDir, 'cluster-usa'), 0, 'the region is drained');
+      await assert.rejects(startFailoverDrill(env.client, { plan: lab.plan, region: 'eu', by: tester, taskQueue: lab.taskQueue }), /a failover drill of region us of mesh usa-europe is running .*one region is drilled at a time/);
       await abortRollout(env.client, workflowId, { by: 'tester', via: 'test', reason: 'drill window over' });
       const ended = await waitFor(env.client, workflowId, isFinished, 120_000);
       assert.equal(ended.state, 'aborted');
