@@ -1,7 +1,8 @@
 // Given the seed's mesh rolled out on the lab: `meshpilot drill failover FILE --region us` scales the canary's
 // Deployment in cluster-usa to 0, every cluster's agent is watched until its clients reach Europe's backends (timed),
 // the Deployment goes back to its replicas, and report.md/report.json say so; an abort after the drain still puts
-// every backend back and leaves the mesh connected; bad input is refused naming the flag; and from chat,
+// every backend back and leaves the mesh connected; a mesh that is not whole pauses the preflight; bad input is
+// refused naming the flag; and from chat,
 // `/mesh drill failover` answers with a confirm button whose confirmed click starts the drill.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningChatApp } from '../../chat/app.ts';
 import { failoverDrillResult, startFailoverDrill } from '../../client/failover-drill.ts';
-import { abortRollout } from '../../client/rollouts.ts';
+import { abortRollout, actOnStep } from '../../client/rollouts.ts';
 import type { FailoverReport } from '../../contracts/failover.ts';
 import { SA } from '../../contracts/names.ts';
+import { disconnectPeer, reconnectPeer } from '../../lab/drift.ts';
 import { meshLinks } from '../../lab/kube/mesh.ts';
 import type { KubeObject } from '../../lab/kube/store.ts';
 import { readLabState, withLabState } from '../../lab/state.ts';
@@ -23,7 +25,7 @@ import { blockActions, sendSigned, slashCommand } from '../chat/slack-requests.t
 import { runCli } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { startLabWorker, type LabWorker } from '../helpers/lab-worker.ts';
-import { isFinished, start, waitFor } from '../helpers/rollout.ts';
+import { isFinished, isPaused, start, waitFor } from '../helpers/rollout.ts';
 import { startTemporal } from '../helpers/temporal.ts';
 
 const CANARY = 'apps/v1|Deployment|meshpilot-canary|meshpilot-canary';
@@ -193,6 +195,29 @@ describe('failover drill of a rolled-out mesh', () => {
         const { 'service.cilium.io/shared': _gone, ...rest } = o.metadata.annotations ?? {};
         o.metadata.annotations = rest;
       });
+    }
+  });
+
+  test('a mesh that is not whole pauses the preflight with the reason and nothing drained; resume after the fix runs the drill', { timeout: 180_000 }, async () => {
+    await disconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
+    let healed = false;
+    try {
+      const limits = { recheckBaseMs: 10 * 60_000, recheckMaxMs: 10 * 60_000, maxHistoryEvents: 1_500 };
+      const { workflowId } = await startFailoverDrill(env.client, { plan: lab.plan, region: 'eu', by: tester, taskQueue: lab.taskQueue, limits });
+      const paused = await waitFor(env.client, workflowId, isPaused, 60_000);
+      assert.equal(paused.blocked!.step, 'failover-preflight');
+      assert.match(paused.blocked!.reason, /the mesh is not whole before the failover drill: cluster-usa does not reach cluster-europe/);
+      assert.match(paused.blocked!.hint, /cilium clustermesh status/);
+      assert.equal(replicas(lab.labDir, 'cluster-europe'), 1, 'nothing drained');
+      await reconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
+      healed = true;
+      await actOnStep(env.client, workflowId, 'resume', { ...tester, reason: 'peer list fixed' });
+      assert.equal((await waitFor(env.client, workflowId, isFinished, 120_000)).state, 'completed');
+      const { report } = await failoverDrillResult(env.client, workflowId);
+      assert.equal(report.verdict, 'passed');
+      assert.equal(replicas(lab.labDir, 'cluster-europe'), 1);
+    } finally {
+      if (!healed) await reconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
     }
   });
 
