@@ -178,9 +178,11 @@ export async function observeFailover(
   const drainedAt = Date.parse(i.drainedAt);
   const seen = new Map<ServiceKey, { at: number; bySource: Record<string, number> }>();
   const last = new Map<ServiceKey, Record<string, number>>();
+  let firstLook: number | undefined;
   await pollWithin(deps.pollBudgetMs, interval(deps), `${i.cluster.name}: backends of ${i.services.join(', ')} after the drain`, async () => {
     const snap = await globalServiceSources(deps, { cluster: i.cluster.name, kubeconfigRef: kubeconfigRef(i.mesh, i.cluster.name), ranges: ranges(i.clusters) });
     const at = Date.now();
+    firstLook ??= at;
     for (const s of i.services) {
       const bySource = snap.services.find((x) => x.service === s)?.bySource ?? {};
       last.set(s, bySource);
@@ -194,7 +196,7 @@ export async function observeFailover(
     const base = { cluster: i.cluster.name, region: i.cluster.region, role, service: s } as const;
     if (hit) {
       const note = role === 'drained' ? `its clients reach ${tally(hit.bySource, drained).elsewhere} backend(s) in other regions` : 'fails over';
-      return { ...base, failoverMs: Math.max(0, hit.at - drainedAt), bySource: hit.bySource, ok: true, note };
+      return { ...base, failoverMs: Math.max(0, hit.at - drainedAt), ...(hit.at === firstLook ? { atFirstLook: true } : {}), bySource: hit.bySource, ok: true, note };
     }
     const bySource = last.get(s) ?? {};
     const t = tally(bySource, drained);

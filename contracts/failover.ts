@@ -60,6 +60,8 @@ export interface ClusterObservation {
   service: ServiceKey;
   /** the drain's end to the first poll that saw the drained region's backends gone and healthy ones left (ms); absent if never */
   failoverMs?: number;
+  /** already so at the watch's first poll: the failover took at most `failoverMs` (the watch starts a little after the drain) */
+  atFirstLook?: boolean;
   /** active backends by source cluster at that moment (or when the watch gave up) */
   bySource: Record<string, number>;
   /** healthy backends outside the drained region are reachable (the service fails over for these clients) */
@@ -147,7 +149,7 @@ export function failoverReportMarkdown(r: FailoverReport): string {
     '|---|---|---|---|---|---|---|',
     ...r.regions.flatMap((g) =>
       g.observations.length
-        ? g.observations.map((o) => `| ${g.region} | ${g.role} | ${o.cluster} | ${o.service} | ${ms(o.failoverMs)} | ${sources(o.bySource)} | ${o.ok ? 'ok' : `**${o.note}**`} |`)
+        ? g.observations.map((o) => `| ${g.region} | ${g.role} | ${o.cluster} | ${o.service} | ${o.atFirstLook ? '≤ ' : ''}${ms(o.failoverMs)} | ${sources(o.bySource)} | ${o.ok ? 'ok' : `**${o.note}**`} |`)
         : [`| ${g.region} | ${g.role} | ${g.clusters.join(', ')} | - | - | - | not observed |`],
     ),
     '',
