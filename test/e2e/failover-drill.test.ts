@@ -198,6 +198,26 @@ describe('failover drill of a rolled-out mesh', () => {
     }
   });
 
+  test('a cancelled workflow (temporal workflow cancel) restores too', { timeout: 180_000 }, async () => {
+    await editCanary(lab.labDir, 'cluster-europe', CANARY_SVC, (o) => void (o.metadata.annotations = { ...o.metadata.annotations, 'service.cilium.io/shared': 'false' }));
+    try {
+      const { workflowId } = await startFailoverDrill(env.client, { plan: lab.plan, region: 'us', by: tester, taskQueue: lab.taskQueue });
+      await waitFor(env.client, workflowId, (v) => v.meshSteps.find((s) => s.name === 'failover-drain')?.state === 'done', 60_000);
+      assert.equal(replicas(lab.labDir, 'cluster-usa'), 0);
+      await env.client.workflow.getHandle(workflowId).cancel();
+      const { report } = await failoverDrillResult(env.client, workflowId);
+      assert.equal(report.state, 'aborted');
+      assert.equal(report.restored, true);
+      assert.deepEqual(report.steps.map((s) => `${s.name}=${s.state}`), ['failover-preflight=done', 'failover-drain=done', 'failover-observe=aborted', 'failover-restore=done', 'failover-report=done']);
+      assert.equal(replicas(lab.labDir, 'cluster-usa'), 1, 'every backend is back');
+    } finally {
+      await editCanary(lab.labDir, 'cluster-europe', CANARY_SVC, (o) => {
+        const { 'service.cilium.io/shared': _gone, ...rest } = o.metadata.annotations ?? {};
+        o.metadata.annotations = rest;
+      });
+    }
+  });
+
   test('a mesh that is not whole pauses the preflight with the reason and nothing drained; resume after the fix runs the drill', { timeout: 180_000 }, async () => {
     await disconnectPeer(lab.labDir, 'cluster-usa', 'cluster-europe');
     let healed = false;
