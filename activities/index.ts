@@ -2,6 +2,7 @@
 import * as backup from './backup.ts';
 import type { ActivityDeps } from './deps.ts';
 import * as etcd from './etcd.ts';
+import * as failover from './failover-drill.ts';
 import * as helm from './helm.ts';
 import * as kube from './kube.ts';
 import * as liveMesh from './live-mesh.ts';
@@ -78,6 +79,13 @@ export function createActivities(deps: ActivityDeps) {
     meshTrustHolds: bind(deps, rotate.meshTrustHolds),
     meshPeersConnected: bind(deps, rotate.meshPeersConnected),
     peerLinksNow: bind(deps, rotate.peerLinksNow),
+    // failover drill (issue #17, part 3)
+    failoverPreflight: bind(deps, failover.failoverPreflight),
+    scaleWorkloads: bind(deps, failover.scaleWorkloads),
+    observeFailover: bind(deps, failover.observeFailover),
+    awaitWorkloadsReady: bind(deps, failover.awaitWorkloadsReady),
+    awaitBackendsReturned: bind(deps, failover.awaitBackendsReturned),
+    writeFailoverReport: bind(deps, failover.writeFailoverReport),
     ...createVerifyActivities(deps),
   };
 }

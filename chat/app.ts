@@ -11,14 +11,14 @@ import { toSlackBlocks } from '../notify/slack-blocks.ts';
 import { uiLink } from '../temporal/ui-link.ts';
 import { redact } from '../secrets/redact.ts';
 import { AllowList } from './allow-list.ts';
-import { handleClick, handleDetachClick, handleDrillClick } from './buttons.ts';
+import { handleClick, handleDetachClick, handleDrillClick, handleFailoverDrillClick } from './buttons.ts';
 import { MUTATING, parseMeshCommand, USAGE } from './command-text.ts';
 import { runMeshCommand, type Reply } from './commands.ts';
 import type { ChatCore } from './core.ts';
 import type { ChatEnv } from './env.ts';
 import { RolloutFollowers } from './follower.ts';
 import { createChatServer, SLACK_ENDPOINT } from './http-gate.ts';
-import { ACTION_ABORT, ACTION_DETACH, ACTION_DRILL, ACTION_OPEN_UI, ACTION_RESUME } from './render.ts';
+import { ACTION_ABORT, ACTION_DETACH, ACTION_DRILL, ACTION_FAILOVER_DRILL, ACTION_OPEN_UI, ACTION_RESUME } from './render.ts';
 import { verifyPort, type VerifyPort } from './verify-port.ts';
 
 export const SLASH_COMMAND = '/mesh';
@@ -160,6 +160,11 @@ export async function startChatApp(opts: ChatAppOptions, listen: ChatListen): Pr
   app.action({ type: 'block_actions', action_id: ACTION_DRILL }, async ({ ack, body, action, respond }) => {
     await ack();
     const answer = await handleDrillClick(core, { userId: body.user.id, channelId: body.channel?.id, value: 'value' in action ? action.value : undefined });
+    await respond({ response_type: 'ephemeral', replace_original: false, text: answer }).catch((err: Error) => log(`chat: could not answer ${body.user.id}: ${err.message}`));
+  });
+  app.action({ type: 'block_actions', action_id: ACTION_FAILOVER_DRILL }, async ({ ack, body, action, respond }) => {
+    await ack();
+    const answer = await handleFailoverDrillClick(core, { userId: body.user.id, channelId: body.channel?.id, value: 'value' in action ? action.value : undefined });
     await respond({ response_type: 'ephemeral', replace_original: false, text: answer }).catch((err: Error) => log(`chat: could not answer ${body.user.id}: ${err.message}`));
   });
   // A link button still sends an interaction; acknowledge it so Slack shows no error.

@@ -2,6 +2,7 @@
 // each click is checked against the allow-list, then against the rollout as it is now (judgeClick), and clicks
 // on one pause are handled one at a time in this process so a double click sends one update.
 import { startDetach } from '../client/detach.ts';
+import { startFailoverDrill } from '../client/failover-drill.ts';
 import { parseDrillNode, startRestoreDrill } from '../client/restore-drill.ts';
 import { planBlueprint } from './blueprints.ts';
 import { abortRollout, actOnStep, getRolloutView } from '../client/rollouts.ts';
@@ -9,7 +10,7 @@ import { slackActor, type ChatCore } from './core.ts';
 import { explain } from './commands.ts';
 import { pauseKeyOf } from './follower.ts';
 import { decodePauseToken, judgeClick } from './pause-token.ts';
-import { decodeDetachRequest, decodeDrillRequest } from './render.ts';
+import { decodeDetachRequest, decodeDrillRequest, decodeFailoverRequest } from './render.ts';
 
 export interface Click {
   kind: 'resume' | 'abort';
@@ -120,6 +121,31 @@ export async function handleDrillClick(core: ChatCore, click: Omit<Click, 'kind'
       core.followers.poke(started.workflowId);
       const head = started.started ? `Restore drill started: \`${started.workflowId}\`.` : `That drill is already running: \`${started.workflowId}\` (not started twice).`;
       return `${head}${follow === 'too-many' ? ' Use `/mesh status ' + started.workflowId + '` to follow it.' : ' Progress follows in this channel.'}`;
+    } catch (err) {
+      return explain(err);
+    }
+  });
+}
+
+/**
+ * The confirmed failover Drill button of a `/mesh drill failover` reply: allow-list again, the blueprint read again by
+ * name, then started. A second click attaches to the drill already running (one per mesh and region at a time).
+ */
+export async function handleFailoverDrillClick(core: ChatCore, click: Omit<Click, 'kind' | 'messageTs'>): Promise<string> {
+  const allowed = core.allow.mayChange(click.userId, click.channelId);
+  if (!allowed.ok) return allowed.message;
+  const req = decodeFailoverRequest(click.value);
+  if (!req) return 'This button does not carry a failover drill this version of meshpilot understands; type `/mesh drill failover NAME REGION` again.';
+  const actor = slackActor(click.userId);
+  return serialized(JSON.stringify(['failover-drill', req.n, req.r]), async () => {
+    try {
+      const plan = await planBlueprint(core.blueprintDir, req.n);
+      const started = await startFailoverDrill(core.client, { plan, region: req.r, by: actor, taskQueue: core.taskQueue, limits: core.limits, ...(req.s ? { service: req.s } : {}) });
+      core.log(`chat: ${actor.by} ${started.started ? 'started' : 'attached to'} ${started.workflowId}`);
+      const follow = click.channelId ? core.followers.follow(started.workflowId, click.channelId) : 'too-many';
+      core.followers.poke(started.workflowId);
+      const head = started.started ? `Failover drill started: \`${started.workflowId}\`.` : `That failover drill is already running: \`${started.workflowId}\` (not started twice).`;
+      return `${head}${follow === 'too-many' ? ' Use `/mesh status ' + started.workflowId + '` to follow it.' : ' Progress and the report follow in this channel.'}`;
     } catch (err) {
       return explain(err);
     }

@@ -11,12 +11,13 @@ export type MeshCommand =
   | { kind: 'schedule'; name: string; every: string }
   | { kind: 'detach'; mesh: string; cluster: string; reason: string }
   | { kind: 'backup'; name: string; cluster?: string }
-  | { kind: 'drill'; name: string; cluster: string; node: string; snapshot?: string };
+  | { kind: 'drill'; name: string; cluster: string; node: string; snapshot?: string }
+  | { kind: 'failover-drill'; name: string; region: string; service?: string };
 
 export type MeshCommandKind = MeshCommand['kind'];
 
 /** Commands that change something: only allow-listed users in allow-listed channels may run them. */
-export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach', 'backup', 'drill']);
+export const MUTATING: ReadonlySet<MeshCommandKind> = new Set(['rollout', 'resume', 'abort', 'verify', 'schedule', 'detach', 'backup', 'drill', 'failover-drill']);
 
 export const USAGE = [
   '*Usage:* `/mesh <command>`',
@@ -30,6 +31,7 @@ export const USAGE = [
   '• `/mesh detach MESH CLUSTER REASON` — take CLUSTER out of MESH after you confirm (it keeps running on its own; nothing is wiped)',
   '• `/mesh backup NAME [CLUSTER]` — an etcd snapshot of every cluster of blueprint NAME (or one) now, stored encrypted',
   '• `/mesh drill NAME CLUSTER NODE=ADDRESS [SNAPSHOT]` — restore a stored snapshot of CLUSTER onto a spare node and prove it, after you confirm',
+  '• `/mesh drill failover NAME REGION [NAMESPACE/SERVICE]` — take REGION\'s backends of the global services out, prove the other regions serve, put them back and report, after you confirm',
   'Blueprints are read from the configured blueprint directory by name; they are never uploaded through chat.',
 ].join('\n');
 
@@ -71,6 +73,11 @@ export function parseMeshCommand(text: string): ParsedCommand {
       if (args.length < 1 || args.length > 2) return bad('`backup` takes a blueprint name and, optionally, one cluster, e.g. `/mesh backup usa-europe cluster-usa`');
       return { ok: true, command: { kind: 'backup', name: args[0]!, ...(args[1] ? { cluster: args[1] } : {}) } };
     case 'drill':
+      // `drill failover …` has no NAME=ADDRESS argument, so a blueprint named `failover` keeps its restore drills
+      if (args[0] === 'failover' && !args.some((a) => a.includes('='))) {
+        if (args.length < 3 || args.length > 4) return bad('`drill failover` takes a blueprint name, a region and, optionally, one global service, e.g. `/mesh drill failover usa-europe us meshpilot-canary/meshpilot-canary`');
+        return { ok: true, command: { kind: 'failover-drill', name: args[1]!, region: args[2]!, ...(args[3] ? { service: args[3] } : {}) } };
+      }
       if (args.length < 3 || args.length > 4) return bad('`drill` takes a blueprint name, a cluster, the spare node as NAME=ADDRESS and, optionally, a snapshot id, e.g. `/mesh drill usa-europe cluster-usa drill-cp-1=192.168.10.90`');
       return { ok: true, command: { kind: 'drill', name: args[0]!, cluster: args[1]!, node: args[2]!, ...(args[3] ? { snapshot: args[3] } : {}) } };
     default:

@@ -3,12 +3,14 @@
 import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
 import { startBackups } from '../client/backup.ts';
 import { validateDetach } from '../client/detach.ts';
+import { failoverTarget } from '../client/failover-drill.ts';
 import { parseDrillNode, validateRestoreDrill } from '../client/restore-drill.ts';
 import { DEFAULT_RETENTION } from '../contracts/backup.ts';
 import {
   ActionRefused,
   BackupInputError,
   DetachInputError,
+  FailoverInputError,
   RolloutNotFound,
   ScheduleInputError,
   TemporalUnreachable,
@@ -27,7 +29,7 @@ import type { RolloutMessage } from '../notify/message.ts';
 import { BlueprintNameError, BlueprintRefused, BLUEPRINT_NAME, planBlueprint, resolveBlueprint } from './blueprints.ts';
 import { USAGE, type MeshCommand } from './command-text.ts';
 import { slackActor, type ChatCore } from './core.ts';
-import { detachConfirmMessage, drillConfirmMessage, statusMessage } from './render.ts';
+import { detachConfirmMessage, drillConfirmMessage, failoverConfirmMessage, statusMessage } from './render.ts';
 
 export interface CommandContext {
   userId: string;
@@ -45,7 +47,7 @@ async function planByName(core: ChatCore, name: string): Promise<{ plan: Rollout
 
 /** `rollout-…` is a workflow id; a plain name is a blueprint, whose current revision names the rollout. */
 async function resolveRolloutId(core: ChatCore, target: string): Promise<string> {
-  if (['rollout-', 'detach-', 'backup-', 'restore-drill-'].some((p) => target.startsWith(p)) || !BLUEPRINT_NAME.test(target)) {
+  if (['rollout-', 'detach-', 'backup-', 'restore-drill-', 'failover-drill-'].some((p) => target.startsWith(p)) || !BLUEPRINT_NAME.test(target)) {
     if (!/^[A-Za-z0-9._:-]{1,300}$/.test(target)) throw new BlueprintNameError(`\`${target.slice(0, 80)}\` is neither a rollout id nor a blueprint name`);
     return target;
   }
@@ -138,6 +140,12 @@ export async function runMeshCommand(core: ChatCore, cmd: MeshCommand, ctx: Comm
         validateRestoreDrill({ plan, cluster: cmd.cluster, drillNode: parseDrillNode(cmd.node), ...(cmd.snapshot ? { snapshotId: cmd.snapshot } : {}) });
         return { message: drillConfirmMessage({ n: cmd.name, c: cmd.cluster, d: cmd.node, ...(cmd.snapshot ? { s: cmd.snapshot } : {}) }) };
       }
+      case 'failover-drill': {
+        // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the drill)
+        const { plan } = await planByName(core, cmd.name);
+        const target = failoverTarget(plan, cmd.region, cmd.service);
+        return { message: failoverConfirmMessage({ n: cmd.name, r: cmd.region, ...(cmd.service ? { s: cmd.service } : {}) }, target) };
+      }
       case 'detach': {
         // nothing starts here: the reply asks for a confirmed click (buttons.ts starts the detach)
         validateDetach(cmd);
@@ -181,6 +189,7 @@ function explainRaw(err: unknown): string {
   if (err instanceof BlueprintFileInvalid) return `${err.message}\n(fix the file in the blueprint directory; \`/mesh plan\` shows the result)`;
   if (err instanceof ScheduleInputError) return `The ${CHAT_ARGUMENT[err.argument]} ${err.problem}`;
   if (err instanceof BackupInputError) return `The ${CHAT_BACKUP_ARGUMENT[err.argument]}: ${err.problem}`;
+  if (err instanceof FailoverInputError) return `The ${err.argument}: ${err.problem}`;
   if (err instanceof DetachInputError) return `The ${CHAT_DETACH_ARGUMENT[err.argument]}: ${err.problem}`;
   if (err instanceof VerifyScheduleNotFound) return `${err.message[0]!.toUpperCase()}${err.message.slice(1)} (create one with \`/mesh schedule NAME 6h\`)`;
   if (err instanceof VerifyRunInProgress) return err.message;

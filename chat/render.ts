@@ -10,6 +10,7 @@ export const ACTION_ABORT = 'mesh_abort';
 export const ACTION_OPEN_UI = 'mesh_open_ui';
 export const ACTION_DETACH = 'mesh_detach';
 export const ACTION_DRILL = 'mesh_drill';
+export const ACTION_FAILOVER_DRILL = 'mesh_failover_drill';
 
 function progress(steps: StepStatus[]): string {
   return `${steps.filter(isPassed).length}/${steps.length}`;
@@ -43,6 +44,7 @@ function runName(view: RolloutView): string {
   if (op.kind === 'restore-drill') return `Restore drill of ${op.cluster} (${view.mesh})`;
   if (op.kind === 'rotate-certs') return `Certificate rotation of ${view.mesh}`;
   if (op.kind === 'rotate-ca') return `CA rotation of ${view.mesh}`;
+  if (op.kind === 'failover-drill') return `Failover drill of ${op.cluster} (${view.mesh})`;
   return `Detach ${op.cluster} from ${view.mesh}`;
 }
 
@@ -52,6 +54,7 @@ function operationDone(view: RolloutView): string {
   if (op.kind === 'backup') return `${op.cluster}: ${op.reason} taken and stored encrypted.`;
   if (op.kind === 'restore-drill') return `${op.cluster}: ${op.reason} restored, and the restored etcd holds the snapshot's data.`;
   if (op.kind === 'rotate-certs' || op.kind === 'rotate-ca') return `${view.mesh}: ${op.reason}; the mesh stayed connected after every cluster.`;
+  if (op.kind === 'failover-drill') return `Failover drill of ${op.reason}.`;
   return `${op.cluster} left mesh ${view.mesh}: every remaining peer forgot it and the remaining mesh was verified; it keeps running on its own.`;
 }
 
@@ -129,7 +132,7 @@ export function outcomeMessage(view: RolloutView, uiUrl?: string): RolloutMessag
         ? operationDone(view)
         : `All ${view.clusters.length} clusters are up and meshed (${view.clusters.map((c) => c.name).join(', ')}).`
       : view.state === 'aborted'
-        ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.`
+        ? `Aborted${lastAbort ? ` by ${lastAbort.by}${lastAbort.reason ? `: ${lastAbort.reason}` : ''}` : ''}.${view.operation?.kind === 'failover-drill' ? ` ${view.operation.reason}.` : ''}`
         : `Failed: ${view.error ?? 'see the rollout in the Temporal UI'}`;
   return {
     title: `${runName(view)} ${view.state}`,
@@ -214,6 +217,46 @@ export function drillConfirmMessage(req: DrillRequest): RolloutMessage {
         confirm: {
           title: `Install ${req.c}'s config on ${node}?`.slice(0, 100),
           text: `${req.d} gets ${req.c}'s control-plane config and its etcd from the snapshot. The drill is recorded under your name.`,
+          confirm: 'Start the drill',
+          deny: 'Cancel',
+        },
+      },
+    ],
+  };
+}
+
+/** What the failover Drill button carries: blueprint name, region and service, exactly as typed. */
+export const failoverRequestSchema = z.object({ n: z.string().min(1).max(63), r: z.string().min(1).max(63), s: z.string().min(1).max(127).optional() });
+export type FailoverRequest = z.infer<typeof failoverRequestSchema>;
+
+export function decodeFailoverRequest(value: string | undefined): FailoverRequest | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = failoverRequestSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/mesh drill failover`: nothing is touched until someone allowed presses Drill and confirms. */
+export function failoverConfirmMessage(req: FailoverRequest, target: { drained: string[]; services: string[] }): RolloutMessage {
+  return {
+    title: `Failover drill: region ${req.r} of ${req.n}?`,
+    state: 'warning',
+    text:
+      `The Deployments behind ${target.services.join(', ')} in ${target.drained.join(', ')} are scaled to 0; every cluster is watched until its clients reach ` +
+      'the other regions\' backends (timed), then every Deployment goes back to its replicas, also if the drill is aborted. Real clients of that region lose their local backends meanwhile.',
+    fields: [],
+    actions: [
+      {
+        id: ACTION_FAILOVER_DRILL,
+        label: `Drill failover of ${req.r}`.slice(0, 75),
+        style: 'danger',
+        value: JSON.stringify(req),
+        confirm: {
+          title: `Take region ${req.r}'s backends out?`.slice(0, 100),
+          text: `${target.drained.join(', ')} serve(s) no backend of ${target.services.join(', ')} until the drill restores them. The drill is recorded under your name.`.slice(0, 300),
           confirm: 'Start the drill',
           deny: 'Cancel',
         },

@@ -3,6 +3,7 @@ import { BlueprintFileInvalid } from '../blueprint/plan-file.ts';
 import {
   ActionRefused,
   BackupInputError,
+  FailoverInputError,
   BackupScheduleNotFound,
   type BackupArgument,
   DetachInputError,
@@ -25,6 +26,7 @@ export function cliErrorOf(err: unknown): CliError | undefined {
   if (err instanceof CliError) return err;
   if (err instanceof BlueprintFileInvalid) return new CliError(err.message, 1, `run: meshpilot validate ${err.file}`);
   if (err instanceof ScheduleInputError) return new CliError(`${FLAG[err.argument]}: ${err.problem}`, 2);
+  if (err instanceof FailoverInputError) return new CliError(`--${err.argument}: ${err.problem}`, 2);
   if (err instanceof BackupInputError) return new CliError(`${BACKUP_ARG[err.argument]}: ${err.problem}`, 2);
   if (err instanceof BackupScheduleNotFound) return new CliError(err.message, 1, 'see meshpilot backup schedule list; create one with meshpilot backup schedule create FILE --every 1d');
   if (err instanceof DetachInputError) return new CliError(`${DETACH_ARG[err.argument]}: ${err.problem}`, 2);

@@ -5,6 +5,7 @@ import * as codecServer from './commands/codec-server.ts';
 import * as demo from './commands/demo.ts';
 import * as detach from './commands/detach.ts';
 import * as diagnose from './commands/diagnose.ts';
+import * as drill from './commands/drill.ts';
 import * as dev from './commands/dev.ts';
 import * as lab from './commands/lab.ts';
 import * as operate from './commands/operate.ts';
@@ -28,7 +29,7 @@ interface CommandModule {
 }
 
 /** In `meshpilot --help` order. */
-const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, restoreDrill, rotate, chat, codecServer];
+const COMMANDS: readonly CommandModule[] = [dev, worker, demo, lab, rollout, upgrade, operate, detach, report, diagnose, validate, plan, verify, schedule, backup, restoreDrill, drill, rotate, chat, codecServer];
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('meshpilot')

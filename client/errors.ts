@@ -96,3 +96,17 @@ export class BackupScheduleNotFound extends Error {
     super(`no backup schedule for ${cluster ? `cluster ${cluster} of ` : ''}mesh ${mesh}`);
   }
 }
+
+/** The failover drill inputs, by what they mean; each surface names them its own way (`--region`, "the region"). */
+export type FailoverArgument = 'region' | 'service';
+
+/** Bad failover-drill input: which argument, and what is wrong with it. */
+export class FailoverInputError extends Error {
+  override name = 'FailoverInputError';
+  constructor(
+    readonly argument: FailoverArgument,
+    readonly problem: string,
+  ) {
+    super(`${argument}: ${problem}`);
+  }
+}

@@ -77,6 +77,11 @@ export function rotateWorkflowId(mesh: string): string {
   return `rotate-${mesh}`;
 }
 
+/** One failover drill per (mesh, region) at a time: starting it again while it runs attaches; a finished one may run again. */
+export function failoverDrillWorkflowId(mesh: string, region: string): string {
+  return `failover-drill-${mesh}-${region}`;
+}
+
 /** What a run is (search attribute MeshpilotKind): how visibility tells rollouts, their cluster children and verify runs apart. */
 export const RUN_KIND = {
   rollout: 'rollout',
@@ -89,6 +94,7 @@ export const RUN_KIND = {
   backup: 'backup',
   restoreDrill: 'restore-drill',
   rotate: 'rotate',
+  failoverDrill: 'failover-drill',
 } as const;
 export type RunKind = (typeof RUN_KIND)[keyof typeof RUN_KIND];
 

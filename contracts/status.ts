@@ -98,7 +98,7 @@ export interface BlockedSummary {
 
 /** A run that is not a rollout of a blueprint: a detach names the cluster leaving the mesh and why. */
 export interface RunOperation {
-  kind: 'detach' | 'backup' | 'restore-drill' | 'rotate-certs' | 'rotate-ca';
+  kind: 'detach' | 'backup' | 'restore-drill' | 'failover-drill' | 'rotate-certs' | 'rotate-ca';
   /** the cluster it concerns; '' for a mesh-wide operation (a rotation) */
   cluster: string;
   reason: string;

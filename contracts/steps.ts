@@ -487,6 +487,59 @@ export const ROTATE_CA_STEPS = [
   ROTATE_VERIFY,
 ] as const satisfies readonly StepDefinition[];
 
+/**
+ * A failover drill (issue #17, part 3): one region's backends of global Services out of service, the failover
+ * watched from every cluster, then everything put back. The restore runs even when the drill is aborted.
+ */
+export const FAILOVER_DRILL_STEPS = [
+  {
+    name: 'failover-preflight',
+    title: 'The mesh is whole and the services have backends elsewhere (read-only)',
+    skippable: false,
+    gate: false,
+    runs: [
+      'cilium clustermesh status -o json on every cluster: every peer connected',
+      'kubectl get service SERVICE -o json in every cluster: it exists and is global (service.cilium.io/global: "true")',
+      'kubectl get deployments -n NAMESPACE -o json in the drained clusters: the Deployments whose pods the Service selects, and their replicas (kept for the restore)',
+      'kubectl exec -n kube-system ds/cilium -c cilium-agent -- cilium-dbg service list -o json on every cluster: backends by source cluster; another region must hold healthy ones',
+    ],
+  },
+  {
+    name: 'failover-drain',
+    title: "Take the region's backends out of service",
+    skippable: false,
+    gate: false,
+    runs: ['kubectl scale deployment/NAME --replicas=0 -n NAMESPACE for each recorded Deployment in the drained clusters (already at 0: left alone)'],
+  },
+  {
+    name: 'failover-observe',
+    title: 'Every cluster reaches healthy backends in the other regions',
+    skippable: false,
+    gate: false,
+    runs: [
+      'cilium-dbg service list -o json on every cluster, polled: no backend of the drained region is left and healthy ones elsewhere are; the time from the drain is recorded',
+      'the drained region\'s own clusters too: with their local backends gone, do their clients reach remote ones (service.cilium.io/affinity, shared)?',
+    ],
+  },
+  {
+    name: 'failover-restore',
+    title: 'Put every backend back (runs after an abort too)',
+    skippable: false,
+    gate: false,
+    runs: [
+      'kubectl scale deployment/NAME --replicas=ORIGINAL -n NAMESPACE for each drained Deployment',
+      'kubectl get deployment NAME -o json until readyReplicas = ORIGINAL, then cilium-dbg service list until every cluster sees the region\'s backends again',
+    ],
+  },
+  {
+    name: 'failover-report',
+    title: 'Write the report (markdown and JSON)',
+    skippable: false,
+    gate: false,
+    runs: ['WORKDIR/drills/ID/report.md and report.json on the worker; the summary in the run\'s details, the result and chat'],
+  },
+] as const satisfies readonly StepDefinition[];
+
 export type ClusterStepName = (typeof CLUSTER_STEPS)[number]['name'];
 export type MeshStepName = (typeof MESH_STEPS)[number]['name'];
 export type DetachStepName = (typeof DETACH_STEPS)[number]['name'];
@@ -495,7 +548,17 @@ export type UpgradeMeshStepName = (typeof UPGRADE_MESH_STEPS)[number]['name'];
 export type BackupStepName = (typeof BACKUP_STEPS)[number]['name'];
 export type RestoreDrillStepName = (typeof RESTORE_DRILL_STEPS)[number]['name'];
 export type RotateStepName = (typeof ROTATE_CA_STEPS)[number]['name'] | (typeof ROTATE_CERTS_STEPS)[number]['name'];
-export type StepName = ClusterStepName | MeshStepName | DetachStepName | UpgradeClusterStepName | UpgradeMeshStepName | BackupStepName | RestoreDrillStepName | RotateStepName;
+export type FailoverDrillStepName = (typeof FAILOVER_DRILL_STEPS)[number]['name'];
+export type StepName =
+  | ClusterStepName
+  | MeshStepName
+  | DetachStepName
+  | UpgradeClusterStepName
+  | UpgradeMeshStepName
+  | BackupStepName
+  | RestoreDrillStepName
+  | RotateStepName
+  | FailoverDrillStepName;
 
 /** How a paused step re-checks by itself, and how long its history may grow while it waits. */
 export interface PauseLimits {

@@ -16,6 +16,7 @@ UNIT_TESTS=(
   test/blueprint/plan.test.ts
   test/blueprint/rules.test.ts
   test/chat/command-text.test.ts
+  test/client/failover-drill.test.ts
   test/chat/pause-token.test.ts
   test/chat/replay-guard.test.ts
   test/chat/signature.test.ts

@@ -10,3 +10,4 @@ export { clusterBackup } from './backup.ts';
 export { backupCatalog, backupPrune } from './backup-catalog.ts';
 export { restoreDrill } from './restore-drill.ts';
 export { meshRotate } from './mesh-rotate.ts';
+export { failoverDrill } from './failover-drill.ts';

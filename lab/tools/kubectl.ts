@@ -6,7 +6,8 @@ import { bool, FlagError, parseDuration, parseFlags, positionals, str, type Flag
 import { serviceList } from '../kube/mesh.ts';
 import { findResource, qualifiedKind, qualifiedPlural, resourceByKind, type ResourceType } from '../kube/resources.ts';
 import { onCluster, pollUntil, type Refusal } from '../kube/session.ts';
-import { deleteObj, labelQueryMatches, type KubeObject } from '../kube/store.ts';
+import { deleteObj, getObj, k8sLab, keyOf, labelQueryMatches, putObj, type KubeObject } from '../kube/store.ts';
+import { KUBE_TIMING } from '../kube/timing.ts';
 import { table } from '../kube/table.ts';
 import { allObjects, podsOf, runningNodes } from '../kube/view.ts';
 import type { LabCluster, LabState } from '../state.ts';
@@ -15,7 +16,7 @@ import type { SimulatedTool, ToolIO } from './io.ts';
 import { toolPath } from './call-context.ts';
 
 /**
- * Simulated kubectl v1.32.3, the blueprints' Kubernetes pin (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,exec,version}). JSON output is
+ * Simulated kubectl v1.32.3, the blueprints' Kubernetes pin (k8s.io/kubectl/pkg/cmd/{get,apply,delete,wait,scale,exec,version}). JSON output is
  * json.MarshalIndent with 4 spaces (k8s.io/cli-runtime/pkg/printers/json.go); errors go to stderr, exit 1.
  */
 const GLOBAL: FlagSpec[] = [
@@ -56,6 +57,11 @@ const COMMANDS: Record<string, FlagSpec[]> = {
     { name: 'timeout', kind: 'string' },
     { name: 'all', kind: 'bool' },
     { name: 'selector', short: 'l', kind: 'string' },
+  ],
+  scale: [
+    { name: 'replicas', kind: 'int' },
+    { name: 'current-replicas', kind: 'int' },
+    { name: 'timeout', kind: 'string' },
   ],
   exec: [
     { name: 'container', short: 'c', kind: 'string' },
@@ -178,6 +184,7 @@ export const kubectl: SimulatedTool = async (io) => {
   if (cmd === 'apply') return apply(io, open, flags, ns);
   if (cmd === 'delete') return del(io, open, args, flags, ns);
   if (cmd === 'wait') return wait(io, open, args, flags, ns);
+  if (cmd === 'scale') return scale(io, open, args, flags, ns);
   return exec(io, open, args, dashArgs, flags, ns);
 };
 
@@ -379,6 +386,56 @@ async function wait(io: ToolIO, open: Open, args: string[], flags: Flags, ns: st
   }
   io.out((verdict as { text: string }).text);
   return 0;
+}
+
+/**
+ * staging/src/k8s.io/kubectl/pkg/cmd/scale/scale.go: `--replicas` is a required flag (cobra's message when absent),
+ * a negative count fails Validate, `--current-replicas` is a precondition checked before the scale is sent
+ * (scale.PreconditionError: `Expected replicas to be N, was M`); the printer says `deployment.apps/NAME scaled`.
+ * Only Deployments scale in the lab (the workloads it models). A scale up makes the new pods Ready after the usual
+ * pod start-up; a scale down removes them at once (the agents stop serving them as backends).
+ */
+async function scale(io: ToolIO, open: Open, args: string[], flags: Flags, ns: string): Promise<number> {
+  const raw = str(flags, 'replicas');
+  if (raw === undefined) {
+    io.err('error: required flag(s) "replicas" not set\n');
+    return 1;
+  }
+  const replicas = Number(raw);
+  const current = str(flags, 'current-replicas');
+  if (!Number.isInteger(replicas) || !/^-?\d+$/.test(raw) || (current !== undefined && !/^-?\d+$/.test(current))) {
+    const bad = !/^-?\d+$/.test(raw) ? ['replicas', raw] : ['current-replicas', current!];
+    io.err(`Error: invalid argument "${bad[1]}" for "--${bad[0]}" flag: strconv.ParseInt: parsing "${bad[1]}": invalid syntax\nSee 'kubectl scale --help' for usage.\n`);
+    return 1;
+  }
+  if (replicas < 0) {
+    io.err('error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n');
+    return 1;
+  }
+  const t = splitTarget(args);
+  if (!t?.name) {
+    io.err(t ? 'error: resource(s) were provided, but no name was specified\n' : 'error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   \'-f rsrc.yaml\'\n   \'--filename=rsrc.json\'\n   \'<resource> <name>\'\n   \'<resource>\'\n');
+    return 1;
+  }
+  const res = await onCluster(io.labDir, open, (_state, c, now) => {
+    const r = findResource(t.type);
+    if (!r) return { code: 1, err: `error: the server doesn't have a resource type "${t.type}"\n` };
+    if (r.kind !== 'Deployment') return { code: 1, err: `error: no scaler has been implemented for {"${r.group ?? ''}" "${r.kind}"}\n` };
+    const d = getObj(c, 'apps/v1', 'Deployment', ns, t.name!);
+    if (!d) return { code: 1, err: notFound(r, t.name!) };
+    const was = Number(d.spec?.replicas ?? 1);
+    if (current !== undefined && Number(current) !== -1 && Number(current) !== was) return { code: 1, err: `error: Expected replicas to be ${current}, was ${was}\n` };
+    if (was !== replicas) {
+      putObj(c, { ...d, spec: { ...d.spec, replicas } }, now);
+      // new pods start like any other (the ones kept stay Ready: the lab keys readiness per Deployment, so a scale up restarts the clock)
+      if (replicas > was) k8sLab(c).readyAt[keyOf(d)] = now + KUBE_TIMING.podReadyMs;
+    }
+    return { code: 0, out: `${qualifiedKind(r)}/${t.name} scaled\n` };
+  });
+  if (!res.ok) return fail(io, res.refusal);
+  if (res.value.out) io.out(res.value.out);
+  if (res.value.err) io.err(res.value.err);
+  return res.value.code;
 }
 
 /** `kubectl exec ds/cilium -c cilium-agent -- cilium-dbg ...`: the agent debug CLI of the first pod. */

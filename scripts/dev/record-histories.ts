@@ -2,7 +2,9 @@
 // paused and was amended. Run it when a workflow change is MEANT to be incompatible (and say so in the commit):
 //   node --import tsx scripts/dev/record-histories.ts
 // `--day-two` keeps the rollout histories and (re-)records only the day-two ones: an upgrade (parent + one cluster),
-// a detach and an etcd backup. `--protection` (re-)records only a CA rotation and a verify run with the certificate checks.
+// a detach and an etcd backup. `--protection` (re-)records only a CA rotation and a verify run with the certificate checks;
+// `--drills` keeps every other history and (re-)records only the failover drills: one completed, one aborted after its
+// drain (the restore path).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,11 +12,14 @@ import { resolveTemporalBinary } from '../../temporal/cli-binary.ts';
 import { planFromFile } from '../../blueprint/plan-file.ts';
 import { startBackups } from '../../client/backup.ts';
 import { startDetach } from '../../client/detach.ts';
+import { startFailoverDrill } from '../../client/failover-drill.ts';
 import { startRotate } from '../../client/rotate.ts';
 import { startVerify } from '../../client/verify.ts';
-import { amendRollout } from '../../client/rollouts.ts';
+import { abortRollout, amendRollout } from '../../client/rollouts.ts';
 import { detachWorkflowId } from '../../contracts/names.ts';
 import { projectRoot } from '../../config/env.ts';
+import type { KubeObject } from '../../lab/kube/store.ts';
+import { withLabState } from '../../lab/state.ts';
 import { startLabWorker } from '../../test/helpers/lab-worker.ts';
 import { isFinished, isPaused, start, waitFor } from '../../test/helpers/rollout.ts';
 import { NEW, OLD, seedAt, startAndWait, target } from '../../test/helpers/upgrade.ts';
@@ -23,8 +28,9 @@ import { startTemporal } from '../../test/helpers/temporal.ts';
 const out = path.join(projectRoot, 'test', 'fixtures', 'histories');
 const dayTwo = process.argv.includes('--day-two');
 const protection = process.argv.includes('--protection');
+const drills = process.argv.includes('--drills');
 const indexFile = path.join(out, 'index.json');
-const index: Record<string, string> = (dayTwo || protection) && existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
+const index: Record<string, string> = (dayTwo || protection || drills) && existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
 const env = await startTemporal();
 const save = async (name: string, id: string) => {
   index[`${name}.json`] = id;
@@ -52,6 +58,8 @@ try {
     await save('mesh-rotate-ca', rotation.workflowId);
     await save('verify-with-certs', verify.workflowId);
     await lab.stop();
+  } else if (drills) {
+    await recordDrills();
   } else if (!dayTwo) {
     const happy = await startLabWorker(env, { scenario: 'happy' });
     const a = await start(env.client, happy.plan, happy.taskQueue);
@@ -89,4 +97,26 @@ try {
   writeFileSync(indexFile, `${JSON.stringify(index, null, 2)}\n`);
 } finally {
   await env.teardown();
+}
+
+async function recordDrills(): Promise<void> {
+  const by = { by: 'recorder', via: 'record-histories' };
+  const lab = await startLabWorker(env, { scenario: 'happy', pollBudgetMs: 4_000 });
+  await completed((await start(env.client, lab.plan, lab.taskQueue)).workflowId);
+  const passed = await startFailoverDrill(env.client, { plan: lab.plan, region: 'eu', by, taskQueue: lab.taskQueue });
+  await completed(passed.workflowId);
+  await save('failover-drill-completed', passed.workflowId);
+  // Europe stops sharing its canary: cluster-usa's watch keeps polling after the drain, and the drill is aborted there
+  const svc = 'v1|Service|meshpilot-canary|meshpilot-canary';
+  await withLabState(lab.labDir, (st) => {
+    const o = st.clusters['cluster-europe']!.kube[svc] as KubeObject;
+    o.metadata.annotations = { ...o.metadata.annotations, 'service.cilium.io/shared': 'false' };
+  });
+  const aborted = await startFailoverDrill(env.client, { plan: lab.plan, region: 'us', by, taskQueue: lab.taskQueue });
+  await waitFor(env.client, aborted.workflowId, (v) => v.meshSteps.find((x) => x.name === 'failover-drain')?.state === 'done');
+  await abortRollout(env.client, aborted.workflowId, { ...by, reason: 'recording an abort' });
+  const v = await waitFor(env.client, aborted.workflowId, isFinished);
+  if (v.state !== 'aborted') throw new Error(`the aborted drill ended ${v.state}`);
+  await save('failover-drill-aborted', aborted.workflowId);
+  await lab.stop();
 }

@@ -26,6 +26,13 @@ describe('/mesh text', () => {
       ok: true,
       command: { kind: 'drill', name: 'usa-europe', cluster: 'cluster-usa', node: 'drill-cp-1=192.168.10.90' },
     });
+    assert.deepEqual(parseMeshCommand('drill failover usa-europe us'), { ok: true, command: { kind: 'failover-drill', name: 'usa-europe', region: 'us' } });
+    assert.deepEqual(parseMeshCommand('drill failover usa-europe eu default/payment-api'), { ok: true, command: { kind: 'failover-drill', name: 'usa-europe', region: 'eu', service: 'default/payment-api' } });
+    // a blueprint named `failover` keeps its restore drills: they carry NODE=ADDRESS
+    assert.deepEqual(parseMeshCommand('drill failover cluster-usa drill-cp-1=192.168.10.90'), {
+      ok: true,
+      command: { kind: 'drill', name: 'failover', cluster: 'cluster-usa', node: 'drill-cp-1=192.168.10.90' },
+    });
   });
 
   test('bad input names what is wrong and shows usage', () => {
@@ -39,10 +46,12 @@ describe('/mesh text', () => {
     assert.match(!noDetachReason.ok ? noDetachReason.message : '', /`detach` needs the mesh, the cluster and a reason/);
     const backupTooMany = parseMeshCommand('backup usa-europe cluster-usa extra');
     assert.match(!backupTooMany.ok ? backupTooMany.message : '', /`backup` takes a blueprint name and, optionally, one cluster/);
+    const failoverShort = parseMeshCommand('drill failover usa-europe');
+    assert.match(!failoverShort.ok ? failoverShort.message : '', /`drill failover` takes a blueprint name, a region and, optionally, one global service/);
   });
 
   test('only read commands are open to everyone', () => {
-    assert.deepEqual([...MUTATING].sort(), ['abort', 'backup', 'detach', 'drill', 'resume', 'rollout', 'schedule', 'verify']);
+    assert.deepEqual([...MUTATING].sort(), ['abort', 'backup', 'detach', 'drill', 'failover-drill', 'resume', 'rollout', 'schedule', 'verify']);
   });
 });
 

@@ -148,6 +148,26 @@ describe('lab kubectl: the client contract', () => {
     assert.equal(again.stderr, 'Error from server (NotFound): services "tmp" not found');
     assert.equal((await run('kubectl', ['delete', 'svc', 'tmp', '--ignore-not-found'], { kubeconfig: kcUsa })).exitCode, 0);
   });
+
+  test('scale: deployment.apps/NAME scaled, the precondition and the flag errors as kubectl words them', async () => {
+    const kcUsa = kc['cluster-usa']!;
+    const deploy = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n';
+    assert.equal((await run('kubectl', ['apply', '-f', '-'], { kubeconfig: kcUsa, input: deploy })).exitCode, 0);
+    const down = await run('kubectl', ['scale', 'deployment/web', '--replicas=0', '-n', 'default'], { kubeconfig: kcUsa });
+    assert.equal(down.stdout, 'deployment.apps/web scaled');
+    const got = await run('kubectl', ['get', 'deploy', 'web', '-o', 'json'], { kubeconfig: kcUsa });
+    assert.equal(JSON.parse(got.stdout).spec.replicas, 0);
+    const pre = await run('kubectl', ['scale', 'deploy', 'web', '--current-replicas=2', '--replicas=3'], { kubeconfig: kcUsa });
+    assert.equal(pre.exitCode, 1);
+    assert.equal(pre.stderr, 'error: Expected replicas to be 2, was 0');
+    assert.equal((await run('kubectl', ['scale', 'deployment/web', '--replicas', '2'], { kubeconfig: kcUsa })).stdout, 'deployment.apps/web scaled');
+    const none = await run('kubectl', ['scale', 'deployment/web'], { kubeconfig: kcUsa });
+    assert.equal(none.stderr, 'error: required flag(s) "replicas" not set');
+    const neg = await run('kubectl', ['scale', 'deployment/web', '--replicas=-1'], { kubeconfig: kcUsa });
+    assert.equal(neg.stderr, 'error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+    const gone = await run('kubectl', ['scale', 'deployment/nope', '--replicas=1'], { kubeconfig: kcUsa });
+    assert.equal(gone.stderr, 'Error from server (NotFound): deployments.apps "nope" not found');
+  });
 });
 
 describe('lab LB-IPAM and L2 announcements (Cilium 1.16)', () => {
