@@ -39,9 +39,8 @@ const envSchema = z
     MESHPILOT_SECRET_KEY: z.string().min(1).optional(),
     MESHPILOT_SECRET_TMPDIR: z.string().min(1).optional(),
     MESHPILOT_LAB_PROCESS_PER_CALL: z.enum(['0', '1'], { message: 'expected 1 (one process per simulated call) or 0' }).default('0').transform((v) => v === '1'),
-    // Worker sizing (docs/deployment.md, "Sizing"): unset = the SDK's defaults, except 256 activity slots (measured:
-    // activities mostly wait on tools and hardware, and 64 left them queueing for a slot at 100+ rollouts).
-    MESHPILOT_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(256),
+    // Worker sizing (docs/deployment.md, "Sizing"): unset = the SDK's defaults, except 64 activity slots.
+    MESHPILOT_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(64),
     MESHPILOT_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).optional(),
     MESHPILOT_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
     MESHPILOT_WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(1_000).optional(),

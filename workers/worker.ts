@@ -34,7 +34,7 @@ export interface MeshpilotWorkerOptions {
   deps: ActivityDeps;
   dataConverter?: DataConverter;
   identity?: string;
-  /** slots, pollers, sticky cache (config/env.ts workerTuning); default: 256 activity slots, the rest the SDK's */
+  /** slots, pollers, sticky cache (config/env.ts workerTuning); default: 64 activity slots, the rest the SDK's */
   tuning?: WorkerTuning;
 }
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadEnv, workerTuning } from '../../config/env.ts';
 
-test('unset: 256 activity slots, everything else left to the SDK', () => {
-  assert.deepEqual(workerTuning(loadEnv({})), { maxConcurrentActivityTaskExecutions: 256 });
+test('unset: 64 activity slots, everything else left to the SDK', () => {
+  assert.deepEqual(workerTuning(loadEnv({})), { maxConcurrentActivityTaskExecutions: 64 });
 });
 
 test('set: each variable reaches its worker option', () => {
